@@ -1,0 +1,652 @@
+"""``BorderSecurityModel``: the Mesa model of security forces and criminal groups on the border."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
+from model.command import KINDS, Command
+from model.conflict import BRANCHES, DENSITY_REFERENCE, conceal_share, operations, predation, rival_fights
+from model.errors import InputError
+from model.groups import GroupState, recruitment, saturation_exits
+from model.intel import Intelligence
+from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
+from model.params import Scenario, Section
+from model.region import Region
+from model.rng import Streams
+from model.routes import Routes
+from model.scenario import LoadedScenario, find_scenario, load_scenario, resolve
+
+SPLINTER_ROWS_PER_GROUP = 2  # room for splinter groups (each group may split this often)
+REFUGE_BONUS = 3.0  # log-attractiveness of a flight destination the pursuers cannot enter
+REVENUE_FACTOR_BOUNDS = (0.25, 4.0)  # recruitment's revenue factor is clipped to this range
+
+
+def _leaf_paths() -> dict[str, str]:
+    """Map each unique leaf parameter name (``regime``) to its dotted path (``command.regime``)."""
+    seen: dict[str, list[str]] = {}
+    for section, info in Scenario.model_fields.items():
+        annotation = info.annotation
+        if isinstance(annotation, type) and issubclass(annotation, Section):
+            for leaf in annotation.model_fields:
+                seen.setdefault(leaf, []).append(f"{section}.{leaf}")
+    return {leaf: paths[0] for leaf, paths in seen.items() if len(paths) == 1}
+
+
+def overrides_from_kwargs(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """Turn ``command__regime="unified"`` or ``regime="unified"`` into a nested override dict."""
+    leaves = _leaf_paths()
+    nested: dict[str, Any] = {}
+    for key, value in kwargs.items():
+        path = key.replace("__", ".") if "__" in key else leaves.get(key, key)
+        parts = path.split(".")
+        node = nested
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return nested
+
+
+class BorderSecurityModel(mesa.Model):
+    """Security forces against criminal groups on the Baja California – Sonora border.
+
+    One step is one day. The day runs in this fixed order:
+
+    1. **Events** due today fire (burn-in days are negative and run none; day 0 puts the scenario's
+       command regime in force).
+    2. **Intelligence**: every agency observes cells in its area (noise, officers nearby, community
+       tips, colluding reports); beliefs are shared by the regime (none / with trust / pooled).
+    3. **Command**: units are allocated to target cells by the regime.
+    4. **Criminal decisions**: routes are recomputed every ``routes.update_days`` from enforcement;
+       criminal cells move toward value (flow, markets, home) and away from officers.
+    5. **Encounters**: rival fights; operations (arrests, seizures, firefights with branch lethality,
+       leaks by colluding units, flight and pursuit); predation (extortion, kidnapping, killings).
+    6. **Visibility**: group killings become homicides or disappearances, concealment rising with
+       officers nearby; killings in operations are always visible.
+    7. **Leadership**: an engagement with a group's largest cell may take its leader (crisis:
+       internal fighting, rivals probing, a chance to split when it ends).
+    8. **Group dynamics**: recruitment and saturation exits; cells split when large, vanish at zero.
+    9. **Institutions**: trust, collusion and community trust are scenario inputs in this version.
+    10. **Record** per zone, group and zone × group.
+
+    Args:
+        scenario: A ``LoadedScenario``, a ``Scenario``, or a scenario file / library name.
+        seed: Root seed; every random stream is spawned from it. ``None`` draws one from the OS.
+        rng: Accepted for Mesa compatibility: an integer is used as ``seed``.
+        days: Horizon days (overrides ``time.horizon_days``).
+        overrides: Nested overrides merged over the scenario.
+        **params: Flat overrides, ``regime="unified"`` or ``command__regime="unified"`` (for
+            ``mesa.batch_run``).
+    """
+
+    def __init__(
+        self,
+        scenario: LoadedScenario | Scenario | str | Path = "baseline",
+        *,
+        seed: int | None = None,
+        rng: int | None = None,
+        days: int | None = None,
+        overrides: dict[str, Any] | None = None,
+        **params: Any,
+    ) -> None:
+        if seed is None and isinstance(rng, int | np.integer):
+            seed = int(rng)
+        if seed is None:
+            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+        self.seed_value = int(seed)
+        self.streams = Streams(self.seed_value)
+        mesa_seed = int(self.streams.seed_sequence("mesa").generate_state(1)[0])
+        super().__init__(seed=mesa_seed)
+
+        merged = dict(overrides or {})
+        if params:
+            from model.scenario import deep_merge
+
+            merged = deep_merge(merged, overrides_from_kwargs(params))
+        self.loaded = self._load(scenario, merged)
+        self.params: Scenario = self.loaded.scenario
+        p = self.params
+        self.region: Region = self.loaded.region()
+        self.burn_in = p.time.burn_in_days
+        self.horizon = days if days is not None else p.time.horizon_days
+        self.day = -self.burn_in
+        self.last_day = self.horizon - 1
+
+        self._build_fields()
+        self._build_agencies_and_units()
+        self._build_groups_and_cells()
+        self.routes = Routes(self.region, p.routes)
+        self.flow = self.routes.recompute(self._officers_nearby())
+        self.recorder = Recorder(self.burn_in + self.horizon, -self.burn_in, self.region.zone_names, self.groups.size)
+        self.datacollector = mesa.DataCollector(model_reporters=dict(MODEL_REPORTERS))
+        self.datacollector.collect(self)
+
+    # ------------------------------------------------------------------------------------------
+    # construction
+    # ------------------------------------------------------------------------------------------
+    @staticmethod
+    def _load(scenario: LoadedScenario | Scenario | str | Path, overrides: dict[str, Any]) -> LoadedScenario:
+        if isinstance(scenario, LoadedScenario):
+            if not overrides:
+                return scenario
+            data = scenario.scenario.model_dump(mode="python")
+            return resolve(data, scenario.path, scenario.region_path.parent.parent, overrides)
+        if isinstance(scenario, Scenario):
+            from model.scenario import default_scenarios_dir
+
+            return resolve(scenario.model_dump(mode="python"), None, default_scenarios_dir(), overrides)
+        path = find_scenario(scenario)
+        if not Path(path).is_file():
+            raise InputError(path, "", "scenario file not found")
+        return load_scenario(path, overrides)
+
+    def _build_fields(self) -> None:
+        p, r = self.params, self.region
+        self.population = r.population
+        self.density = r.population / r.cell_area_km2
+        self.market = self.density / (self.density + p.crime.market_half_density)
+        at_risk = np.bincount(r.zone, weights=r.population, minlength=len(r.zone_names)) * p.dynamics.at_risk_share
+        self.pool = (at_risk / (at_risk + p.dynamics.pool_half))[r.zone]
+        trust = np.full(len(r.zone_names), p.community.trust)
+        for zone, value in p.community.zone_trust.items():
+            trust[r.zone_code(zone)] = value
+        self.community_trust = trust
+        self.adjacency = r.adjacency
+        self.patrol = p.command.patrol_weight * r.population / 1e4
+
+    def _build_agencies_and_units(self) -> None:
+        p, r = self.params, self.region
+        rng = self.streams["init"]
+        self.agency_names = list(p.agencies)
+        n_agencies = len(self.agency_names)
+        self.agency_kind = np.array([KINDS.index(a.kind) for a in p.agencies.values()])
+        self.agency_branch = np.array([BRANCHES.index(a.branch) for a in p.agencies.values()])
+        self.agency_knowledge = np.array([a.local_knowledge for a in p.agencies.values()])
+        rows: list[tuple[int, int, float]] = []
+        for a, agency in enumerate(p.agencies.values()):
+            for zone, officers in agency.officers.items():
+                if officers <= 0:
+                    continue
+                n_units = max(1, round(officers / p.operations.unit_size))
+                rows.extend((a, r.zone_code(zone), officers / n_units) for _ in range(n_units))
+        units = self.units = _unit_table(rows, r, self.agency_kind, self.agency_branch)
+        collusion = np.array([a.collusion for a in p.agencies.values()])
+        units.colluding = rng.random(units.n) < collusion[units.agency]
+        for u in range(units.n):
+            cells = np.flatnonzero(r.zone == units.home_zone[u])
+            weight = r.population[cells] + 1.0
+            units.pos[u] = rng.choice(cells, p=weight / weight.sum())
+        observe = np.zeros((n_agencies, r.n_cells), dtype=bool)
+        for a, agency in enumerate(p.agencies.values()):
+            if agency.kind == "municipal":
+                observe[a] = r.jurisdiction == r.jurisdiction_names.index(agency.jurisdiction)
+            elif agency.kind == "state":
+                observe[a] = r.state == r.state_names.index(agency.jurisdiction)
+            else:
+                observe[a] = True
+        self.observe_mask = observe
+        self.intel = Intelligence(n_agencies, r.n_cells, p.intel, observe)
+        trust = np.full((n_agencies, n_agencies), p.institutions.trust_default)
+        for pair in p.institutions.trust:
+            i, j = self.agency_names.index(pair.a), self.agency_names.index(pair.b)
+            trust[i, j] = trust[j, i] = pair.value
+        np.fill_diagonal(trust, 1.0)
+        self.trust = trust
+        self.command = Command(p.command, r, units, self.agency_kind, self.trust)
+        self.command.set_regime(p.command.base_regime, (), self.day)
+        self.branch_table = np.array(
+            [
+                [b.lethality_index, b.kill_ratio, b.firefight_prob, b.effectiveness, b.abuse_rate]
+                for b in (p.branches[name] for name in BRANCHES)
+            ]
+        )
+        self.agency_agents = [Agency(self, a) for a in range(n_agencies)]
+        self.unit_agents = [SecurityUnit(self, u) for u in range(units.n)]
+
+    def _build_groups_and_cells(self) -> None:
+        p, r = self.params, self.region
+        rng = self.streams["init"]
+        names = list(p.groups)
+        n = len(names)
+        rivalry = np.zeros((n, n))
+        for i, group in enumerate(p.groups.values()):
+            for rival in group.rivals:
+                j = names.index(rival)
+                rivalry[i, j] = rivalry[j, i] = 1.0
+        initial = np.array([sum(g.members.values()) for g in p.groups.values()])
+        self.groups = GroupState(names, rivalry, initial * p.dynamics.capacity_headroom, spare=SPLINTER_ROWS_PER_GROUP * n)
+        from model.tables import CellTable
+
+        self.cells = CellTable(capacity=max(256, int(initial.sum() / p.crime.cell_size * 2)))
+        self.cell_agents: dict[int, CriminalCell] = {}
+        weight_all = np.sqrt(r.population + 1.0)
+        for g, group in enumerate(p.groups.values()):
+            for zone, members in group.members.items():
+                z = r.zone_code(zone)
+                self.groups.home_zones[g].add(z)
+                total = round(members)
+                if total <= 0:
+                    continue
+                k = max(1, round(total / p.crime.cell_size))
+                sizes = np.full(k, total // k)
+                sizes[: total % k] += 1
+                cells = np.flatnonzero(r.zone == z)
+                weight = weight_all[cells]
+                where = rng.choice(cells, size=k, p=weight / weight.sum())
+                for pos, size in zip(where, sizes, strict=True):
+                    self._add_cell(int(pos), g, int(size))
+        self.group_agents = [CriminalGroup(self, g) for g in range(n)]
+        self._home = np.zeros((self.groups.size, len(r.zone_names)))
+        for g, group in enumerate(p.groups.values()):
+            for zone, members in group.members.items():
+                self._home[g, r.zone_code(zone)] = members
+            self._home[g] /= max(self._home[g].max(), 1.0)
+
+    def _add_cell(self, pos: int, group: int, members: int) -> int:
+        slot = self.cells.add(pos, group, members)
+        self.cell_agents[slot] = CriminalCell(self, slot)
+        return slot
+
+    def _remove_cell(self, slot: int) -> None:
+        self.cells.remove(slot)
+        self.cell_agents.pop(slot).remove()
+
+    # ------------------------------------------------------------------------------------------
+    # fields
+    # ------------------------------------------------------------------------------------------
+    def _on_duty(self) -> np.ndarray:
+        return self.units.officers * self.params.operations.on_duty_fraction
+
+    def _officers_nearby(self) -> np.ndarray:
+        """On-duty officers in each cell's 3×3 neighbourhood."""
+        per_cell = np.bincount(self.units.pos, weights=self._on_duty(), minlength=self.region.n_cells)
+        return self.adjacency @ per_cell
+
+    def presence(self) -> np.ndarray:
+        """(groups, cells) criminal members per group per cell."""
+        t, n = self.cells, self.region.n_cells
+        live = t.alive
+        flat = np.bincount(t.group[live] * n + t.pos[live], weights=t.members[live], minlength=self.groups.size * n)
+        return flat.reshape(self.groups.size, n)
+
+    def dominant_group_by_zone(self, presence: np.ndarray) -> np.ndarray:
+        """Group with most members in each zone (-1 where none)."""
+        z = len(self.region.zone_names)
+        by_zone = np.stack([np.bincount(self.region.zone, weights=row, minlength=z) for row in presence])
+        return np.where(by_zone.sum(axis=0) > 0, by_zone.argmax(axis=0), -1)
+
+    # ------------------------------------------------------------------------------------------
+    # the day
+    # ------------------------------------------------------------------------------------------
+    def step(self) -> None:
+        """Advance one day (see the class docstring for the order)."""
+        p, r = self.params, self.region
+        day = self.day
+        zone_out = np.zeros((len(r.zone_names), len(ZONE_METRICS)))
+        group_out = np.zeros((self.groups.size, len(GROUP_METRICS)), dtype=np.int64)
+
+        # 1. events
+        if day == 0:
+            self.command.set_regime(p.command.regime, p.command.area, 0)
+        if day >= 0:
+            for event in p.events:
+                if event.end_day() == day:
+                    event.expire(self)
+            for event in p.events:
+                if event.day == day:
+                    event.apply(self)
+
+        # 2. intelligence
+        presence = self.presence()
+        true_members = presence.sum(axis=0)
+        dominant_zone = self.dominant_group_by_zone(presence)
+        self._intelligence(presence, true_members, dominant_zone, day)
+
+        # 3. command
+        self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.pooled, self.patrol)
+        on_duty = self._on_duty()
+        officers_cell = np.bincount(self.units.pos, weights=on_duty, minlength=r.n_cells)
+        officers_near = self.adjacency @ officers_cell
+
+        # 4. criminal decisions
+        if (day + self.burn_in) % p.routes.update_days == 0:
+            self.flow = self.routes.recompute(officers_near)
+        self._move_cells(officers_near)
+
+        # 5. encounters
+        t = self.cells
+        live = t.live()
+        members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
+        presence = self.presence()
+        nearby = (self.adjacency @ presence.T).T
+        fighting = self.groups.fighting_matrix(p.leadership)
+        fights = rival_fights(self.streams["fights"], p.crime, members, pos, group, nearby, fighting, self.density)
+        after_fights = members - fights.deaths
+        strength, lead_branch = self._strength(on_duty)
+        leakers = self._leakers(dominant_zone)
+        ops = operations(
+            self.streams["operations"], self.streams["leaks"], p.operations, self.branch_table,
+            after_fights, pos, group, strength, lead_branch, leakers, self.density,
+        )  # fmt: skip
+        remaining = after_fights - ops.arrests - ops.killed
+        pursuit_arrests, cross_line = self._flee(live, remaining, ops.engaged, ops.warned, officers_near)
+        remaining = remaining - pursuit_arrests
+        prey = predation(self.streams["predation"], p.crime, remaining, pos, fights.rival_share, self.market, officers_near, self.flow)
+
+        # 6. visibility
+        group_killings = fights.deaths + fights.bystanders + prey.civilian_killings
+        hidden = self.streams["visibility"].binomial(group_killings, conceal_share(p.visibility, officers_near)[pos])
+        visible = group_killings - hidden + ops.killed + ops.officer_deaths + ops.bystanders
+
+        # 7. leadership
+        self._leadership(group, pos, ops.engaged, members, true_members)
+
+        # 8. group dynamics
+        recruited, exited = self._dynamics(live, remaining, group, pos)
+        t.members[live] = remaining + recruited - exited
+        arrested = ops.arrests + pursuit_arrests
+        killed = fights.deaths + ops.killed
+        for column, values in (("recruited", recruited), ("killed", killed), ("arrested", arrested), ("exited", exited)):
+            group_out[:, GROUP_METRICS.index(column)] = np.bincount(group, weights=values, minlength=self.groups.size)
+        self._tidy_cells()
+        split_transfers = self._end_crises()
+
+        # 10. record
+        zone_of = r.zone[pos]
+        z = len(r.zone_names)
+        per_zone = {
+            "homicides": visible,
+            "disappearances": hidden,
+            "extortions": prey.extortions,
+            "kidnappings": prey.kidnappings,
+            "arrests": arrested,
+            "seizures": ops.engaged.astype(float),
+            "officer_deaths": ops.officer_deaths,
+            "member_deaths": killed,
+            "civilian_deaths": fights.bystanders + prey.civilian_killings + ops.bystanders,
+            "abuses": ops.abuses,
+            "leaks": ops.warned.astype(float),
+        }
+        for name, values in per_zone.items():
+            zone_out[:, ZONE_METRICS.index(name)] = np.bincount(zone_of, weights=values, minlength=z)
+        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = cross_line
+        self._record(zone_out, group_out, split_transfers, on_duty)
+
+        self.day += 1
+        self.running = self.day <= self.last_day
+        self.datacollector.collect(self)
+
+    # --- 2. intelligence ----------------------------------------------------------------------
+    def _intelligence(self, presence: np.ndarray, true_members: np.ndarray, dominant_zone: np.ndarray, day: int) -> None:
+        p, r, units = self.params, self.region, self.units
+        n_agencies = len(self.agency_names)
+        on_duty = self._on_duty()
+        by_agency = np.bincount(units.agency * r.n_cells + units.pos, weights=on_duty, minlength=n_agencies * r.n_cells)
+        officers_near = (self.adjacency @ by_agency.reshape(n_agencies, r.n_cells).T).T
+        tips = p.intel.tip_rate * self.community_trust[r.zone] * self.density / (self.density + p.intel.tip_half_density)
+        knowledge = np.repeat(self.agency_knowledge[:, None], r.n_cells, axis=1)
+        members = self.command.update_pool(day)
+        if members.size:
+            municipal = members[self.agency_kind[members] == KINDS.index("municipal")]
+            knowledge[np.ix_(municipal, np.flatnonzero(self.command.area_mask))] *= p.command.municipal_knowledge_retained
+        hazard = (p.intel.base_detection + p.intel.detection_per_officer * officers_near + tips[None, :]) * knowledge
+        collusion_share = np.bincount(units.agency, weights=units.colluding.astype(float), minlength=n_agencies) / np.maximum(
+            np.bincount(units.agency, minlength=n_agencies), 1
+        )
+        protected = dominant_zone[r.zone]
+        protected_members = np.where(protected >= 0, presence[np.maximum(protected, 0), np.arange(r.n_cells)], 0.0)
+        hidden = p.intel.collusion_suppression * collusion_share[:, None] * protected_members[None, :]
+        self.intel.observe(self.streams["intel"], true_members, hidden, hazard)
+        if self.command.regime == "coordinated" or (self.command.regime == "unified" and p.command.base_regime == "coordinated"):
+            weights = p.command.coordinated_sharing * self.trust.copy()
+            np.fill_diagonal(weights, 0.0)
+            self.intel.share_coordinated(weights)
+        if members.size:
+            if not self.command.pool_started:
+                self.intel.seed_pool(members, self.command.area_mask)
+                self.command.pool_started = True
+            self.intel.pool(members, self.command.area_mask, self.command.ramp(day))
+
+    # --- 4. movement --------------------------------------------------------------------------
+    def _attractiveness(self, officers_near: np.ndarray, nearby: np.ndarray) -> np.ndarray:
+        """(groups, cells) log-attractiveness of each cell to each group.
+
+        Value (trafficking flow, market size), the group's home zones, rival presence nearby (groups
+        push into rivals' plazas) and, against it, officers nearby.
+        """
+        p, r = self.params, self.region
+        base = p.routes.traffic_value * self.flow + np.log1p(r.population / 1000.0) - p.crime.heat_aversion * officers_near
+        rivals_near = (self.groups.rivalry > 0).astype(float) @ nearby
+        pull = p.crime.rival_pull * np.log1p(rivals_near / p.crime.cell_size)
+        return base[None, :] + p.crime.home_bonus * self._home[:, r.zone] + pull
+
+    def _move_cells(self, officers_near: np.ndarray) -> None:
+        p, r, t = self.params, self.region, self.cells
+        rng = self.streams["movement"]
+        live = t.live()
+        moving = live[rng.random(live.size) < p.crime.move_prob]
+        if moving.size == 0:
+            return
+        candidates = np.column_stack([t.pos[moving], r.neighbours[t.pos[moving]]])
+        valid = candidates >= 0
+        nearby = (self.adjacency @ self.presence().T).T
+        score = self._attractiveness(officers_near, nearby)[t.group[moving][:, None], np.maximum(candidates, 0)]
+        score = np.where(valid, score + rng.gumbel(size=candidates.shape), -np.inf)
+        t.pos[moving] = candidates[np.arange(moving.size), score.argmax(axis=1)]
+
+    # --- 5. operations helpers ------------------------------------------------------------------
+    def _strength(self, on_duty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Effective officers per cell (pile-on of separate commands discounted) and lead branch."""
+        r, units = self.region, self.units
+        n, n_agencies = r.n_cells, len(self.agency_names)
+        effective = on_duty * self.branch_table[units.branch, 3]
+        total = np.bincount(units.pos, weights=effective, minlength=n)
+        entity = np.where(units.pooled, n_agencies, units.agency)
+        pairs = np.unique(units.pos * (n_agencies + 1) + entity)
+        commands = np.bincount(pairs // (n_agencies + 1), minlength=n)
+        d = self.params.command.diminishing_returns
+        discount = np.where(commands > 0, (1 - d ** np.maximum(commands, 1)) / ((1 - d) * np.maximum(commands, 1)), 1.0)
+        by_branch = np.bincount(units.branch * n + units.pos, weights=on_duty, minlength=len(BRANCHES) * n).reshape(len(BRANCHES), n)
+        return total * discount, by_branch.argmax(axis=0)
+
+    def _leakers(self, dominant_zone: np.ndarray) -> np.ndarray:
+        """(cells, groups) True where a colluding unit protecting that group stands."""
+        units = self.units
+        out = np.zeros((self.region.n_cells, self.groups.size), dtype=bool)
+        colluding = np.flatnonzero(units.colluding)
+        protected = dominant_zone[units.home_zone[colluding]]
+        ok = protected >= 0
+        out[units.pos[colluding[ok]], protected[ok]] = True
+        return out
+
+    def _can_pursue(self, unit_idx: np.ndarray, dest: int) -> bool:
+        r, units = self.region, self.units
+        municipal = units.kind[unit_idx] == KINDS.index("municipal")
+        reach = np.where(municipal, units.home_jurisdiction[unit_idx] == r.jurisdiction[dest], units.home_state[unit_idx] == r.state[dest])
+        reach |= units.pooled[unit_idx] & self.command.area_mask[dest]
+        return bool(reach.any())
+
+    def _flee(
+        self, live: np.ndarray, remaining: np.ndarray, engaged: np.ndarray, warned: np.ndarray, officers_near: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Warned and engaged cells may flee to a neighbour; pursuers follow where they may act.
+
+        Returns:
+            Extra arrests per criminal cell, and cross-state-line pursuits per zone.
+        """
+        p, r, t = self.params, self.region, self.cells
+        rng = self.streams["pursuit"]
+        extra = np.zeros(live.size, dtype=np.int64)
+        cross = np.zeros(len(r.zone_names))
+        candidates = np.flatnonzero((engaged | warned) & (remaining > 0))
+        fleeing = candidates[rng.random(candidates.size) < p.operations.flee_prob]
+        if fleeing.size == 0:
+            return extra, cross
+        order = np.argsort(self.units.pos, kind="stable")
+        sorted_pos = self.units.pos[order]
+        for i in fleeing:
+            origin = int(t.pos[live[i]])
+            here = order[np.searchsorted(sorted_pos, origin, "left") : np.searchsorted(sorted_pos, origin, "right")]
+            options = r.neighbours[origin][r.neighbours[origin] >= 0]
+            if options.size == 0:
+                continue
+            pursuable = np.array([self._can_pursue(here, int(d)) for d in options]) if here.size else np.zeros(options.size, dtype=bool)
+            score = -p.crime.heat_aversion * officers_near[options] + REFUGE_BONUS * ~pursuable + rng.gumbel(size=options.size)
+            k = int(score.argmax())
+            dest = int(options[k])
+            t.pos[live[i]] = dest
+            if engaged[i] and pursuable[k] and rng.random() < p.command.pursuit_capture_prob:
+                extra[i] = rng.binomial(remaining[i], p.operations.arrest_fraction)
+                if r.state[dest] != r.state[origin]:
+                    cross[r.zone[origin]] += 1
+        return extra, cross
+
+    # --- 7. leadership ------------------------------------------------------------------------
+    def _leadership(self, group: np.ndarray, pos: np.ndarray, engaged: np.ndarray, members: np.ndarray, true_members: np.ndarray) -> None:
+        p, g = self.params.leadership, self.groups
+        rng = self.streams["leadership"]
+        if not engaged.any():
+            return
+        largest = np.full(g.size, -1)
+        best = np.full(g.size, -1)
+        for i in np.argsort(-members, kind="stable"):
+            if largest[group[i]] < 0:
+                largest[group[i]], best[group[i]] = i, members[i]
+        for i in np.flatnonzero(engaged):
+            gi = int(group[i])
+            if largest[gi] != i or not g.leader_present[gi]:
+                continue
+            here = self.units.agency[self.units.pos == pos[i]]
+            believed = self.intel.belief[here, pos[i]].max() if here.size else 0.0
+            quality = min(1.0, believed / max(true_members[pos[i]], 1.0))
+            if rng.random() < p.capture_prob * quality:
+                g.leader_present[gi] = False
+                g.crisis_left[gi] = p.succession_days
+                g.leader_strikes[gi] += 1
+
+    def _end_crises(self) -> np.ndarray:
+        """Count down crises; a crisis that ends gets a new leader and maybe a split.
+
+        Returns:
+            Members transferred into (+) or out of (−) each group by splits today.
+        """
+        p, g, t = self.params.leadership, self.groups, self.cells
+        rng = self.streams["leadership"]
+        transfers = np.zeros(g.size, dtype=np.int64)
+        active = g.crisis_left > 0
+        g.crisis_left[active] -= 1
+        for gi in np.flatnonzero(active & (g.crisis_left == 0)):
+            g.leader_present[gi] = True
+            if rng.random() >= p.split_prob or g.count >= g.size:
+                continue
+            slots = np.flatnonzero(t.alive & (t.group == gi))
+            if slots.size < 2:
+                continue
+            leaving = slots[rng.random(slots.size) < 0.5]
+            if leaving.size == 0 or leaving.size == slots.size:
+                continue
+            new = g.count
+            g.names.append(f"{g.names[gi]}_splinter{new}")
+            g.active[new] = True
+            g.leader_present[new] = True
+            g.parent[new] = gi
+            g.rivalry[new] = g.rivalry[gi]
+            g.rivalry[:, new] = g.rivalry[:, gi]
+            g.rivalry[new, gi] = g.rivalry[gi, new] = 1.0
+            g.rivalry[new, new] = 0.0
+            moved = int(t.members[leaving].sum())
+            share = moved / max(int(t.members[slots].sum()), 1)
+            g.capacity[new] = g.capacity[gi] * share
+            g.capacity[gi] -= g.capacity[new]
+            g.home_zones[new] = set(g.home_zones[gi])
+            self._home[new] = self._home[gi]
+            g.revenue_reference[new] = g.revenue_reference[gi]
+            t.group[leaving] = new
+            transfers[gi] -= moved
+            transfers[new] += moved
+            self.group_agents.append(CriminalGroup(self, new))
+        return transfers
+
+    # --- 8. dynamics --------------------------------------------------------------------------
+    def _dynamics(self, live: np.ndarray, remaining: np.ndarray, group: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        p, g = self.params, self.groups
+        size = np.bincount(group, weights=remaining, minlength=g.size)
+        revenue = np.bincount(group, weights=remaining * (self.market[pos] + self.flow[pos]), minlength=g.size)
+        per_member = revenue / np.maximum(size, 1.0)
+        unset = (g.revenue_reference == 0) & (per_member > 0)
+        g.revenue_reference[unset] = per_member[unset]
+        ratio = per_member / np.where(g.revenue_reference > 0, g.revenue_reference, 1.0)
+        factor = np.clip(ratio, *REVENUE_FACTOR_BOUNDS) ** p.dynamics.revenue_elasticity
+        recruited = recruitment(self.streams["recruitment"], p.dynamics, remaining, self.pool[pos], factor[group])
+        exited = saturation_exits(self.streams["exit"], p.dynamics, remaining, size[group], g.capacity[group])
+        return recruited, exited
+
+    def _tidy_cells(self) -> None:
+        """Remove empty cells; split cells of more than twice ``crime.cell_size`` members."""
+        p, r, t = self.params, self.region, self.cells
+        rng = self.streams["movement"]
+        for slot in np.flatnonzero(t.alive & (t.members <= 0)):
+            self._remove_cell(int(slot))
+        for slot in np.flatnonzero(t.alive & (t.members > 2 * p.crime.cell_size)):
+            half = int(t.members[slot]) // 2
+            options = r.neighbours[t.pos[slot]]
+            options = options[options >= 0]
+            target = int(rng.choice(options)) if options.size else int(t.pos[slot])
+            t.members[slot] -= half
+            self._add_cell(target, int(t.group[slot]), half)
+
+    # --- 10. record ---------------------------------------------------------------------------
+    def _record(self, zone_out: np.ndarray, group_out: np.ndarray, transfers: np.ndarray, on_duty: np.ndarray) -> None:
+        r, rec, t = self.region, self.recorder, self.cells
+        z = len(r.zone_names)
+        presence = self.presence()
+        zone_out[:, ZONE_METRICS.index("members")] = np.bincount(r.zone, weights=presence.sum(axis=0), minlength=z)
+        zone_out[:, ZONE_METRICS.index("officers_on_duty")] = np.bincount(r.zone[self.units.pos], weights=on_duty, minlength=z)
+        group_out[:, GROUP_METRICS.index("members")] = np.bincount(t.group[t.alive], weights=t.members[t.alive], minlength=self.groups.size)
+        row = rec.days_recorded
+        group_out[:, GROUP_METRICS.index("transferred")] = transfers
+        rec.zone[row] = zone_out
+        rec.group[row] = group_out
+        control = np.where(presence.sum(axis=0) > 0, presence.argmax(axis=0), -1)
+        held = control >= 0
+        members_zg = np.stack([np.bincount(r.zone, weights=row_, minlength=z) for row_ in presence], axis=1)
+        cells_zg = np.bincount(r.zone[held] * self.groups.size + control[held], minlength=z * self.groups.size).reshape(z, self.groups.size)
+        rec.territory[row, :, :, 0] = np.rint(members_zg).astype(np.int64)
+        rec.territory[row, :, :, 1] = cells_zg
+        rec.days_recorded += 1
+
+    # ------------------------------------------------------------------------------------------
+    # results
+    # ------------------------------------------------------------------------------------------
+    def run(self, progress: Any = None) -> None:
+        """Run to the end of the horizon; ``progress`` is called with the number of days done."""
+        while self.running:
+            self.step()
+            if progress is not None:
+                progress(1)
+
+    @property
+    def group_names(self) -> list[str]:
+        return list(self.groups.names)
+
+
+def _unit_table(rows: list[tuple[int, int, float]], region: Region, agency_kind: np.ndarray, agency_branch: np.ndarray):
+    from model.tables import UnitTable
+
+    units = UnitTable(len(rows))
+    for u, (agency, zone, officers) in enumerate(rows):
+        units.agency[u] = agency
+        units.home_zone[u] = zone
+        units.officers[u] = officers
+    units.kind[:] = agency_kind[units.agency]
+    units.branch[:] = agency_branch[units.agency]
+    units.home_jurisdiction[:] = region.zone_jurisdiction[units.home_zone]
+    units.home_state[:] = region.jurisdiction_state[units.home_jurisdiction]
+    return units
+
+
+__all__ = ["DENSITY_REFERENCE", "BorderSecurityModel"]

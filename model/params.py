@@ -1,0 +1,531 @@
+"""The parameter schema: pydantic v2 models, strict (``extra="forbid"``), with units and sources.
+
+Defaults describe the Baja California – Sonora border in 2023–24 (the ``baseline`` scenario). Every
+field carries ``unit`` and ``source`` metadata: a FACTS.md row (``FACTS: Forces``) or
+``assumption``; ``docs/ODD.md``'s parameter table is generated from it (``parameter_table``).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from model.events import EventSpec
+
+Regime = Literal["fragmented", "coordinated", "unified"]
+BaseRegime = Literal["fragmented", "coordinated"]
+AgencyKind = Literal["municipal", "state", "federal"]
+Branch = Literal["police", "national_guard", "army", "navy"]
+
+
+def P(default: Any, unit: str, source: str, doc: str = "", **bounds: Any) -> Any:  # noqa: N802
+    """A documented parameter field: default, unit, source ("FACTS: row" or "assumption")."""
+    return Field(default, description=doc, json_schema_extra={"unit": unit, "source": source}, **bounds)
+
+
+class Section(BaseModel):
+    """Base of every section: unknown keys are errors, values are validated on assignment."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+
+class TimeParams(Section):
+    burn_in_days: int = P(120, "days", "assumption (DESIGN §2)", "run before the horizon, policies off", ge=0, le=3650)
+    horizon_days: int = P(365, "days", "assumption (DESIGN §2)", "days summarised", ge=1, le=36500)
+
+
+class SpaceParams(Section):
+    cell_km: float = P(2.5, "km", "assumption (DESIGN §2)", "side of a grid cell", ge=0.5, le=20.0)
+
+
+class CommandParams(Section):
+    regime: Regime = P("fragmented", "-", "FACTS: context (2023–24)", "command regime from day 0 of the horizon")
+    area: list[str] = P([], "zones", "assumption", "zones under the unified command (may cross the state line)")
+    base_regime: BaseRegime = P("fragmented", "-", "FACTS: context", "regime outside a unified area")
+    ramp_up_days: int = P(30, "days", "assumption", "days for a unified command to pool all its units", ge=0)
+    personnel_ceiling: float = P(
+        2500.0, "officers", "assumption (FACTS: context, 2024 retraction)", "most officers a unified command can pool", ge=0
+    )
+    municipal_knowledge_retained: float = P(0.5, "fraction", "assumption", "local knowledge kept by pooled municipal units", ge=0, le=1)
+    diminishing_returns: float = P(
+        0.5, "factor", "assumption", "value of each further unit (or agency) on a cell relative to the previous", gt=0, lt=1
+    )
+    coordinated_sharing: float = P(
+        0.5, "per day", "assumption", "share of a partner's belief adopted per day at trust 1 (coordinated)", ge=0, le=1
+    )
+    patrol_weight: float = P(0.3, "members-equivalent per 10k people", "assumption", "pull of population on allocation (patrol)", ge=0)
+    pursuit_capture_prob: float = P(0.3, "probability", "assumption", "chance a pursuit catches a fleeing cell", ge=0, le=1)
+
+
+class IntelParams(Section):
+    noise_sd: float = P(0.5, "log-units", "assumption", "sd of the lognormal error of an observation", ge=0)
+    base_detection: float = P(0.02, "per day", "assumption", "hazard of observing a cell with no one nearby", ge=0)
+    detection_per_officer: float = P(
+        0.004, "per officer per day", "assumption", "hazard added per on-duty officer in the 3×3 neighbourhood", ge=0
+    )
+    tip_rate: float = P(0.3, "per day", "assumption", "hazard of a community tip at full trust in a dense cell", ge=0)
+    tip_half_density: float = P(2000.0, "people per km²", "assumption", "density at which tips reach half their rate", gt=0)
+    memory: float = P(0.7, "fraction", "assumption", "weight of the old belief when a cell is observed", ge=0, lt=1)
+    decay: float = P(0.99, "per day", "assumption", "belief kept per day for unobserved cells", gt=0, le=1)
+    collusion_suppression: float = P(
+        0.8,
+        "fraction",
+        "assumption (FACTS: context, collusion accusations)",
+        "share of a protected group's presence hidden by a colluding agency",
+        ge=0,
+        le=1,
+    )
+
+
+class CommunityParams(Section):
+    trust: float = P(0.45, "0–1", "assumption", "community trust in security forces (drives tips)", ge=0, le=1)
+    zone_trust: dict[str, float] = P({}, "0–1", "assumption", "per-zone override of trust")
+
+
+class OperationParams(Section):
+    on_duty_fraction: float = P(1 / 3, "fraction", "assumption", "share of officers on duty on a day (three shifts)", gt=0, le=1)
+    unit_size: int = P(25, "officers", "assumption", "officers (on roll) per security unit", ge=1)
+    encounter_rate: float = P(
+        0.006,
+        "per day",
+        "assumption (calibrated)",
+        "top daily hazard that units on a cell engage a criminal cell there (≈ 2 operations a year)",
+        ge=0,
+    )
+    encounter_half_officers: float = P(
+        15.0, "on-duty officers", "assumption", "effective officers at which the hazard is half its top", gt=0
+    )
+    arrest_fraction: float = P(
+        0.06, "fraction", "assumption (calibrated to FACTS: Prieto-Curiel flows)", "share of an engaged cell's members arrested", ge=0, le=1
+    )
+    casualty_fraction: float = P(0.10, "fraction", "assumption", "share of an engaged cell's members hit in a firefight", ge=0, le=1)
+    leak_prob: float = P(0.5, "probability", "assumption (FACTS: context)", "chance a colluding unit warns the target", ge=0, le=1)
+    flee_prob: float = P(0.5, "probability", "assumption", "chance an engaged or warned cell flees to a neighbouring cell", ge=0, le=1)
+    bystanders_per_firefight: float = P(
+        0.03, "deaths per firefight at 10k people/km²", "assumption", "civilians killed in firefights", ge=0
+    )
+
+
+class BranchParams(Section):
+    lethality_index: float = Field(gt=0, description="opponents killed per opponent wounded")
+    kill_ratio: float = Field(gt=0, description="opponents killed per own death")
+    firefight_prob: float = Field(ge=0, le=1, description="chance an encounter becomes a firefight")
+    effectiveness: float = Field(gt=0, description="encounter strength per officer (police = 1)")
+    abuse_rate: float = Field(ge=0, description="abuses per encounter")
+    source: str = "assumption"
+
+
+def _default_branches() -> dict[str, BranchParams]:
+    silva = "FACTS: Forces (Silva Forné et al. 2012); firefight, effectiveness, abuse: assumption"
+    return {
+        "police": BranchParams(
+            lethality_index=2.6,
+            kill_ratio=1.4,
+            firefight_prob=0.04,
+            effectiveness=1.0,
+            abuse_rate=0.02,
+            source=silva + "; police = Federal Police row",
+        ),
+        "national_guard": BranchParams(
+            lethality_index=4.8,
+            kill_ratio=5.0,
+            firefight_prob=0.08,
+            effectiveness=1.1,
+            abuse_rate=0.03,
+            source=silva + "; Guard = joint Army+FP row; kill ratio assumption",
+        ),
+        "army": BranchParams(lethality_index=9.1, kill_ratio=13.8, firefight_prob=0.12, effectiveness=1.3, abuse_rate=0.04, source=silva),
+        "navy": BranchParams(lethality_index=17.3, kill_ratio=34.5, firefight_prob=0.15, effectiveness=1.5, abuse_rate=0.04, source=silva),
+    }
+
+
+class AgencyParams(Section):
+    label: str
+    kind: AgencyKind
+    branch: Branch
+    jurisdiction: str | None = Field(None, description="municipal: a jurisdiction; state: a state code; federal: none")
+    officers: dict[str, float] = Field(description="officers on roll per zone")
+    collusion: float = Field(0.0, ge=0, le=1, description="share of units colluding with the local dominant group")
+    local_knowledge: float = Field(1.0, ge=0, description="detection multiplier in its own area")
+    source: str = "assumption"
+
+
+def _default_agencies() -> dict[str, AgencyParams]:
+    op = "operational share 1,500/2,548 (FACTS: Forces, Tijuana) applied to"
+    return {
+        "mun_tijuana": AgencyParams(
+            label="Tijuana municipal police",
+            kind="municipal",
+            branch="police",
+            jurisdiction="tijuana",
+            officers={"tijuana": 1500},
+            collusion=0.10,
+            local_knowledge=1.5,
+            source="FACTS: Forces (Tijuana operational ~1,500); collusion, knowledge: assumption",
+        ),
+        "mun_rosarito": AgencyParams(
+            label="Rosarito municipal police",
+            kind="municipal",
+            branch="police",
+            jurisdiction="rosarito",
+            officers={"rosarito": 195},
+            collusion=0.10,
+            local_knowledge=1.5,
+            source=f"{op} BC municipal ~7,000 split by population (FACTS: Forces); rest assumption",
+        ),
+        "mun_tecate": AgencyParams(
+            label="Tecate municipal police",
+            kind="municipal",
+            branch="police",
+            jurisdiction="tecate",
+            officers={"tecate": 165},
+            collusion=0.10,
+            local_knowledge=1.5,
+            source=f"{op} BC municipal ~7,000 split by population (FACTS: Forces); rest assumption",
+        ),
+        "mun_ensenada": AgencyParams(
+            label="Ensenada municipal police",
+            kind="municipal",
+            branch="police",
+            jurisdiction="ensenada",
+            officers={"ensenada": 560},
+            collusion=0.10,
+            local_knowledge=1.5,
+            source=f"{op} BC municipal ~7,000 split by population, northern share (FACTS: Forces); rest assumption",
+        ),
+        "mun_mexicali": AgencyParams(
+            label="Mexicali municipal police",
+            kind="municipal",
+            branch="police",
+            jurisdiction="mexicali",
+            officers={"mexicali_city": 1320, "mexicali_valley": 270},
+            collusion=0.10,
+            local_knowledge=1.5,
+            source=f"{op} BC municipal ~7,000 split by population (FACTS: Forces); rest assumption",
+        ),
+        "mun_slrc": AgencyParams(
+            label="San Luis Río Colorado municipal police",
+            kind="municipal",
+            branch="police",
+            jurisdiction="san_luis_rio_colorado",
+            officers={"san_luis_rio_colorado": 220},
+            collusion=0.10,
+            local_knowledge=1.5,
+            source="assumption: BC's per-capita municipal strength (FACTS: Forces) applied to ~199,000",
+        ),
+        "state_bc": AgencyParams(
+            label="Baja California state police (FESC)",
+            kind="state",
+            branch="police",
+            jurisdiction="BC",
+            officers={"tijuana": 430, "mexicali_city": 180, "mexicali_valley": 60, "ensenada": 100, "tecate": 40, "rosarito": 40},
+            collusion=0.05,
+            local_knowledge=1.0,
+            source="FACTS: Forces (650–700 in 2021, 1,040 in Sep 2025: ~850 in 2023–24, interpolated); split by zone: assumption",
+        ),
+        "state_son": AgencyParams(
+            label="Sonora state police",
+            kind="state",
+            branch="police",
+            jurisdiction="SON",
+            officers={"san_luis_rio_colorado": 150},
+            collusion=0.05,
+            local_knowledge=1.0,
+            source="assumption",
+        ),
+        "guardia_nacional": AgencyParams(
+            label="National Guard",
+            kind="federal",
+            branch="national_guard",
+            officers={
+                "tijuana": 1400,
+                "mexicali_city": 350,
+                "mexicali_valley": 250,
+                "ensenada": 200,
+                "tecate": 100,
+                "rosarito": 100,
+                "san_luis_rio_colorado": 300,
+            },
+            collusion=0.02,
+            local_knowledge=0.7,
+            source="FACTS: Forces (2,403 arrivals in BC Jan–Mar 2024); split by zone and Sonora figure: assumption",
+        ),
+        "sedena": AgencyParams(
+            label="Army (SEDENA)",
+            kind="federal",
+            branch="army",
+            officers={"tijuana": 400, "mexicali_city": 150, "mexicali_valley": 150, "tecate": 100, "san_luis_rio_colorado": 200},
+            collusion=0.02,
+            local_knowledge=0.7,
+            source="assumption",
+        ),
+        "semar": AgencyParams(
+            label="Navy (SEMAR)",
+            kind="federal",
+            branch="navy",
+            officers={"tijuana": 100, "ensenada": 200},
+            collusion=0.0,
+            local_knowledge=0.7,
+            source="assumption",
+        ),
+    }
+
+
+class GroupParams(Section):
+    label: str
+    reported_as: str = ""
+    members: dict[str, float] = Field(description="members per zone at start")
+    rivals: list[str] = []
+    source: str = "assumption"
+
+
+def _default_groups() -> dict[str, GroupParams]:
+    derive = "sizes: 4.2 members per homicide + disappearance (FACTS: national ratios) × zone violence (FACTS: Violence); split between groups: assumption"
+    return {
+        "tijuana_cjng": GroupParams(
+            label="Tijuana CJNG",
+            reported_as="cells aligned with the Jalisco New Generation cartel",
+            members={"tijuana": 5300, "rosarito": 400},
+            rivals=["tijuana_sinaloa"],
+            source="FACTS: Criminal groups; " + derive,
+        ),
+        "tijuana_sinaloa": GroupParams(
+            label="Tijuana Sinaloa",
+            reported_as="Sinaloa-aligned cells",
+            members={"tijuana": 5300, "rosarito": 130, "tecate": 360, "ensenada": 950},
+            rivals=["tijuana_cjng"],
+            source="FACTS: Criminal groups; " + derive,
+        ),
+        "valley": GroupParams(
+            label="valley group",
+            reported_as="Los Rusos (Mayo faction of the Sinaloa cartel)",
+            members={"mexicali_valley": 750, "mexicali_city": 350, "san_luis_rio_colorado": 100},
+            rivals=["san_luis"],
+            source="FACTS: Criminal groups; " + derive,
+        ),
+        "san_luis": GroupParams(
+            label="San Luis group",
+            reported_as="La Chapiza (Chapitos faction of the Sinaloa cartel)",
+            members={"san_luis_rio_colorado": 1150, "mexicali_valley": 150, "mexicali_city": 100},
+            rivals=["valley"],
+            source="FACTS: Criminal groups; " + derive,
+        ),
+    }
+
+
+class CrimeParams(Section):
+    cell_size: int = P(20, "members", "assumption", "members of a criminal cell at start; a cell of twice this splits", ge=2)
+    move_prob: float = P(0.15, "per day", "assumption", "chance a criminal cell reconsiders its location", ge=0, le=1)
+    heat_aversion: float = P(
+        0.005, "per on-duty officer", "assumption", "log-attractiveness lost per officer in the 3×3 neighbourhood", ge=0
+    )
+    home_bonus: float = P(1.0, "log-units", "assumption", "pull of a group's home zones (× its initial share there)", ge=0)
+    rival_pull: float = P(
+        0.4,
+        "log-units per log rival cell",
+        "assumption (DESIGN §3.4; FACTS: P10)",
+        "pull of rival presence nearby: groups push into rivals' plazas",
+        ge=0,
+    )
+    fight_rate: float = P(
+        1.2e-7,
+        "per member per rival member per day",
+        "assumption (calibrated to FACTS: conflict deaths ≈ 10 % of homicides + missing)",
+        "hazard of dying in rival fights per rival member in the 3×3 neighbourhood",
+        ge=0,
+    )
+    bystanders_per_fight_death: float = P(
+        0.1, "civilians per member killed at 10k people/km²", "assumption", "bystanders killed in rival fights", ge=0
+    )
+    civilian_kill_rate: float = P(
+        4.2e-4,
+        "per member per day",
+        "assumption (calibrated to FACTS: Violence, zone homicides)",
+        "killings of civilians (executions, punishment, street-market disputes) per member",
+        ge=0,
+    )
+    contest_multiplier: float = P(
+        1.5, "factor", "assumption (FACTS: P3, P9, P10)", "extra killing where rivals share the neighbourhood, at full contest", ge=0
+    )
+    traffic_violence: float = P(0.3, "factor", "assumption (FACTS: P2)", "extra killing on trafficking routes at full flow", ge=0)
+    extortion_rate: float = P(0.004, "per member per day", "assumption", "extortions per member in a dense market", ge=0)
+    kidnapping_rate: float = P(0.0002, "per member per day", "assumption", "kidnappings per member in a dense market", ge=0)
+    market_half_density: float = P(1000.0, "people per km²", "assumption", "density at which predation reaches half its rate", gt=0)
+    deterrence_per_officer: float = P(
+        0.01, "per on-duty officer", "assumption", "fall of predation per officer in the 3×3 neighbourhood (exponential)", ge=0
+    )
+
+
+class RouteParams(Section):
+    update_days: int = P(7, "days", "assumption (DESIGN §7)", "days between route recomputations", ge=1)
+    road_cost: float = P(0.3, "relative", "assumption", "travel cost of a road cell (open land = 1)", gt=0)
+    mountain_cost: float = P(4.0, "relative", "assumption", "travel cost of mountain", gt=0)
+    desert_cost: float = P(2.5, "relative", "assumption", "travel cost of desert", gt=0)
+    enforcement_cost: float = P(
+        0.05, "per on-duty officer", "assumption (FACTS: P2)", "added cost per officer in the 3×3 neighbourhood", ge=0
+    )
+    traffic_value: float = P(3.0, "log-units", "assumption", "attractiveness of a cell at full trafficking flow", ge=0)
+
+
+class VisibilityParams(Section):
+    conceal_base: float = P(
+        0.12,
+        "fraction",
+        "assumption (calibrated to FACTS: Violence, BC disappearances)",
+        "share of group killings concealed with no security nearby",
+        ge=0,
+        le=1,
+    )
+    conceal_extra: float = P(
+        0.30, "fraction", "assumption (FACTS: P8)", "further share concealed under heavy security presence", ge=0, le=1
+    )
+    conceal_half_officers: float = P(
+        150.0, "on-duty officers", "assumption", "officers in the 3×3 neighbourhood at which half the extra applies", gt=0
+    )
+
+
+class LeadershipParams(Section):
+    capture_prob: float = P(
+        0.03,
+        "per encounter",
+        "assumption",
+        "chance an encounter with a group's largest cell, on good intelligence, takes its leader",
+        ge=0,
+        le=1,
+    )
+    kill_share: float = P(0.3, "fraction", "assumption", "share of leader strikes that kill rather than capture", ge=0, le=1)
+    succession_days: int = P(300, "days", "assumption (FACTS: P1, ≥ 12 months)", "length of a succession crisis", ge=1)
+    internal_fight: float = P(
+        0.5, "relative to rivals", "assumption (FACTS: P1)", "fighting among a group's own cells during a crisis", ge=0
+    )
+    rival_probe: float = P(1.0, "factor", "assumption (FACTS: P1)", "extra pressure rivals put on a group in crisis", ge=0)
+    split_prob: float = P(0.3, "probability", "assumption (FACTS: P1)", "chance a crisis ends in a split into two rival groups", ge=0, le=1)
+
+
+class DynamicsParams(Section):
+    recruitment_rate: float = P(
+        2.527e-3 / 7,
+        "per member per day",
+        "FACTS: Prieto-Curiel (ρ = 2.527e-3 per week)",
+        "recruits per member per day at full pool and revenue",
+        ge=0,
+    )
+    capacity_headroom: float = P(
+        2.5,
+        "× initial members",
+        "assumption (calibrated: steady state at baseline)",
+        "members at which saturation exits equal recruitment",
+        gt=0,
+    )
+    at_risk_share: float = P(0.05, "fraction of population", "assumption", "at-risk youth in the population (recruitment pool)", ge=0, le=1)
+    pool_half: float = P(1000.0, "people", "assumption", "at-risk people in a zone at which recruitment is half its top", gt=0)
+    revenue_elasticity: float = P(0.5, "-", "assumption", "elasticity of recruitment to revenue per member", ge=0)
+    prevention: float = P(0.0, "fraction", "assumption (FACTS: P4)", "reduction of recruitment by prevention programmes", ge=0, le=1)
+
+
+class TrustPair(Section):
+    a: str
+    b: str
+    value: float = Field(ge=0, le=1)
+
+
+class InstitutionParams(Section):
+    trust_default: float = P(0.5, "0–1", "assumption", "trust between two agencies unless listed")
+    trust: list[TrustPair] = P([], "0–1", "assumption", "trust of listed agency pairs (symmetric)")
+
+
+class Scenario(Section):
+    """A resolved scenario: every parameter of a run. The default is the 2023–24 baseline."""
+
+    name: str = "baseline"
+    description: str = ""
+    extends: str | None = None
+    region: str = "regions/baja_sonora.toml"
+    time: TimeParams = TimeParams()
+    space: SpaceParams = SpaceParams()
+    command: CommandParams = CommandParams()
+    intel: IntelParams = IntelParams()
+    community: CommunityParams = CommunityParams()
+    operations: OperationParams = OperationParams()
+    crime: CrimeParams = CrimeParams()
+    routes: RouteParams = RouteParams()
+    visibility: VisibilityParams = VisibilityParams()
+    leadership: LeadershipParams = LeadershipParams()
+    dynamics: DynamicsParams = DynamicsParams()
+    institutions: InstitutionParams = InstitutionParams()
+    branches: dict[Branch, BranchParams] = Field(default_factory=_default_branches)
+    agencies: dict[str, AgencyParams] = Field(default_factory=_default_agencies, min_length=1)
+    groups: dict[str, GroupParams] = Field(default_factory=_default_groups, min_length=1)
+    events: list[EventSpec] = []
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Scenario:
+        for name, group in self.groups.items():
+            for i, rival in enumerate(group.rivals):
+                if rival not in self.groups:
+                    raise ValueError(f"groups.{name}.rivals[{i}]: unknown group {rival!r}; groups: {', '.join(self.groups)}")
+        for i, pair in enumerate(self.institutions.trust):
+            for side in ("a", "b"):
+                if getattr(pair, side) not in self.agencies:
+                    raise ValueError(f"institutions.trust[{i}].{side}: unknown agency {getattr(pair, side)!r}")
+        for branch in ("police", "national_guard", "army", "navy"):
+            if branch not in self.branches:
+                raise ValueError(f"branches.{branch}: missing")
+        return self
+
+
+def parameter_table() -> list[dict[str, str]]:
+    """Rows (name, value, unit, source, meaning) of every scalar parameter with its default."""
+    rows: list[dict[str, str]] = []
+    default = Scenario()
+    for section_name, section_field in Scenario.model_fields.items():
+        section = getattr(default, section_name)
+        if not isinstance(section, Section):
+            continue
+        for name, info in type(section).model_fields.items():
+            extra = info.json_schema_extra or {}
+            if not isinstance(extra, dict) or "source" not in extra:
+                continue
+            value = getattr(section, name)
+            text = f"{value:.4g}" if isinstance(value, float) else str(value)
+            rows.append(
+                {
+                    "name": f"{section_name}.{name}",
+                    "value": text,
+                    "unit": str(extra["unit"]),
+                    "source": str(extra["source"]),
+                    "meaning": info.description or "",
+                }
+            )
+        del section_field
+    for name, branch in default.branches.items():
+        text = f"lethality {branch.lethality_index}, kill ratio {branch.kill_ratio}, firefight {branch.firefight_prob}, effectiveness {branch.effectiveness}, abuses {branch.abuse_rate}"
+        rows.append(
+            {
+                "name": f"branches.{name}",
+                "value": text,
+                "unit": "killed/wounded, killed/own death, prob, ×, per encounter",
+                "source": branch.source,
+                "meaning": "force branch",
+            }
+        )
+    for name, agency in default.agencies.items():
+        total = sum(agency.officers.values())
+        text = f"{total:,.0f} officers ({', '.join(f'{z} {v:,.0f}' for z, v in agency.officers.items())}); collusion {agency.collusion}"
+        rows.append(
+            {"name": f"agencies.{name}", "value": text, "unit": "officers on roll", "source": agency.source, "meaning": agency.label}
+        )
+    for name, group in default.groups.items():
+        total = sum(group.members.values())
+        text = f"{total:,.0f} members ({', '.join(f'{z} {v:,.0f}' for z, v in group.members.items())})"
+        rows.append(
+            {
+                "name": f"groups.{name}",
+                "value": text,
+                "unit": "members",
+                "source": group.source,
+                "meaning": f"{group.label}: {group.reported_as}",
+            }
+        )
+    return rows

@@ -1,0 +1,351 @@
+"""Region files (TOML) and their rasterisation onto a grid of ``cell_km`` square cells.
+
+A region file gives zones as lat/lon polygons (each with a police jurisdiction, whose state it
+inherits), towns with population and radius, roads as polylines, ports of entry and entry points for
+product. ``build_region`` turns it into flat arrays over the *domain cells* (land cells inside a
+zone); everything else in the model indexes those arrays.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from matplotlib.path import Path as PolygonPath
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+from scipy import sparse
+
+from model.errors import InputError
+from model.validation import read_toml, validate
+
+KM_PER_DEGREE_LAT = 111.32
+LAND_CLASSES: tuple[str, ...] = ("urban", "rural", "mountain", "desert")
+#: Neighbour offsets (row, col) of the 8-neighbourhood.
+MOORE_OFFSETS: tuple[tuple[int, int], ...] = (
+    (-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1),
+)  # fmt: skip
+
+LatLon = tuple[float, float]
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class GridSpec(_Strict):
+    lat_min: float = Field(ge=-90, le=90)
+    lat_max: float = Field(ge=-90, le=90)
+    lon_min: float = Field(ge=-180, le=180)
+    lon_max: float = Field(ge=-180, le=180)
+    urban_people_per_km2: float = Field(1000.0, gt=0)
+
+
+class StateSpec(_Strict):
+    label: str
+
+
+class JurisdictionSpec(_Strict):
+    label: str
+    state: str
+
+
+class ZoneSpec(_Strict):
+    label: str
+    jurisdiction: str
+    rural_population: float = Field(ge=0)
+    polygon: list[LatLon] = Field(min_length=3)
+
+
+class TerrainSpec(_Strict):
+    name: str
+    land: Literal["mountain", "desert"]
+    polygon: list[LatLon] = Field(min_length=3)
+
+
+class TownSpec(_Strict):
+    name: str
+    zone: str
+    lat: float
+    lon: float
+    population: float = Field(ge=0)
+    radius_km: float = Field(gt=0)
+
+
+class RoadSpec(_Strict):
+    name: str
+    points: list[LatLon] = Field(min_length=2)
+
+
+class PointSpec(_Strict):
+    name: str
+    lat: float
+    lon: float
+    weight: float = Field(gt=0)
+
+
+class RegionFile(_Strict):
+    """Schema of a region TOML file."""
+
+    name: str
+    grid: GridSpec
+    states: dict[str, StateSpec] = Field(min_length=1)
+    jurisdictions: dict[str, JurisdictionSpec] = Field(min_length=1)
+    zones: dict[str, ZoneSpec] = Field(min_length=1)
+    terrain: list[TerrainSpec] = []
+    towns: list[TownSpec] = []
+    roads: list[RoadSpec] = []
+    ports: list[PointSpec] = Field(min_length=1)
+    entry_points: list[PointSpec] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _references(self) -> RegionFile:
+        for name, jur in self.jurisdictions.items():
+            if jur.state not in self.states:
+                raise ValueError(f"jurisdictions.{name}.state: unknown state {jur.state!r}")
+        for name, zone in self.zones.items():
+            if zone.jurisdiction not in self.jurisdictions:
+                raise ValueError(f"zones.{name}.jurisdiction: unknown {zone.jurisdiction!r}")
+        for i, town in enumerate(self.towns):
+            if town.zone not in self.zones:
+                raise ValueError(f"towns[{i}].zone: unknown zone {town.zone!r}")
+        if self.grid.lat_min >= self.grid.lat_max or self.grid.lon_min >= self.grid.lon_max:
+            raise ValueError("grid: lat_min/lon_min must be below lat_max/lon_max")
+        return self
+
+
+@dataclass(eq=False)
+class Region:
+    """A rasterised region. Arrays of length ``n_cells`` describe the domain cells.
+
+    Attributes:
+        name: Region name.
+        cell_km: Cell side, km.
+        shape: (rows, cols) of the full grid; row 0 is the northern edge.
+        cell_rc: (n_cells, 2) row and column of each domain cell.
+        cell_latlon: (n_cells, 2) centre of each domain cell, degrees.
+        index_grid: (rows, cols) domain index of each grid square, -1 outside the domain.
+        zone, jurisdiction, state: integer codes per cell into ``zone_names`` etc.
+        zone_jurisdiction: jurisdiction code of each zone; ``jurisdiction_state`` likewise.
+        land: code into ``LAND_CLASSES``.
+        population: people per cell.
+        road: True where a road passes.
+        port_cells, port_weights, port_names; entry_cells, entry_weights, entry_names.
+        neighbours: (n_cells, 8) domain index of each Moore neighbour, -1 where none.
+        adjacency: sparse (n_cells, n_cells) 0/1 matrix of the 3×3 neighbourhood including self.
+        roads: road polylines (lat/lon) for drawing.
+    """
+
+    name: str
+    cell_km: float
+    shape: tuple[int, int]
+    bounds: tuple[float, float, float, float]
+    cell_rc: np.ndarray
+    cell_latlon: np.ndarray
+    index_grid: np.ndarray
+    zone: np.ndarray
+    jurisdiction: np.ndarray
+    state: np.ndarray
+    land: np.ndarray
+    population: np.ndarray
+    road: np.ndarray
+    zone_names: list[str]
+    zone_labels: list[str]
+    zone_jurisdiction: np.ndarray
+    jurisdiction_names: list[str]
+    jurisdiction_state: np.ndarray
+    state_names: list[str]
+    port_cells: np.ndarray
+    port_weights: np.ndarray
+    port_names: list[str]
+    entry_cells: np.ndarray
+    entry_weights: np.ndarray
+    entry_names: list[str]
+    neighbours: np.ndarray
+    adjacency: sparse.csr_matrix
+    roads: list[tuple[str, np.ndarray]] = field(default_factory=list)
+    towns: list[tuple[str, float, float]] = field(default_factory=list)
+
+    @property
+    def n_cells(self) -> int:
+        return int(self.zone.size)
+
+    @property
+    def cell_area_km2(self) -> float:
+        return self.cell_km**2
+
+    def zone_population(self) -> np.ndarray:
+        """People per zone (float array in ``zone_names`` order)."""
+        return np.bincount(self.zone, weights=self.population, minlength=len(self.zone_names))
+
+    def zone_code(self, name: str) -> int:
+        return self.zone_names.index(name)
+
+
+def _polygon_mask(polygon: list[LatLon], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    path = PolygonPath(np.array([(p[1], p[0]) for p in polygon]))
+    return path.contains_points(np.column_stack([lon.ravel(), lat.ravel()])).reshape(lat.shape)
+
+
+def _nearest_domain_cell(index_grid: np.ndarray, row: float, col: float) -> int:
+    rows, cols = np.nonzero(index_grid >= 0)
+    k = int(np.argmin((rows - row) ** 2 + (cols - col) ** 2))
+    return int(index_grid[rows[k], cols[k]])
+
+
+def load_region_file(path: str | Path) -> RegionFile:
+    """Read and validate a region TOML file (``InputError`` on any problem)."""
+    return validate(RegionFile, read_toml(path), path)
+
+
+@lru_cache(maxsize=16)
+def _build_cached(path: str, mtime: float, cell_km: float) -> Region:
+    return rasterise(load_region_file(path), cell_km)
+
+
+def build_region(path: str | Path, cell_km: float) -> Region:
+    """Load and rasterise a region file at ``cell_km`` (cached per file version and resolution)."""
+    path = Path(path).resolve()
+    if not path.is_file():
+        raise InputError(path, "", "region file not found")
+    return _build_cached(str(path), path.stat().st_mtime, float(cell_km))
+
+
+def rasterise(spec: RegionFile, cell_km: float) -> Region:  # noqa: PLR0915 - one linear recipe
+    """Rasterise a validated region at ``cell_km``.
+
+    Args:
+        spec: The validated region file.
+        cell_km: Cell side in km (> 0).
+
+    Returns:
+        The rasterised ``Region``.
+    """
+    grid = spec.grid
+    mean_lat = 0.5 * (grid.lat_min + grid.lat_max)
+    dlat = cell_km / KM_PER_DEGREE_LAT
+    dlon = cell_km / (KM_PER_DEGREE_LAT * np.cos(np.radians(mean_lat)))
+    rows = max(1, int(np.ceil((grid.lat_max - grid.lat_min) / dlat)))
+    cols = max(1, int(np.ceil((grid.lon_max - grid.lon_min) / dlon)))
+    lat = grid.lat_max - (np.arange(rows) + 0.5) * dlat
+    lon = grid.lon_min + (np.arange(cols) + 0.5) * dlon
+    lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
+
+    zone_names = list(spec.zones)
+    jur_names = list(spec.jurisdictions)
+    state_names = list(spec.states)
+    zone_grid = np.full((rows, cols), -1, dtype=np.int64)
+    for code, zone in enumerate(spec.zones.values()):
+        inside = _polygon_mask(zone.polygon, lat2, lon2) & (zone_grid < 0)
+        zone_grid[inside] = code
+    if not (zone_grid >= 0).any():
+        raise InputError("<region>", "zones", f"no zone covers any cell at cell_km={cell_km}")
+
+    land_grid = np.full((rows, cols), LAND_CLASSES.index("rural"), dtype=np.int64)
+    for terrain in spec.terrain:
+        land_grid[_polygon_mask(terrain.polygon, lat2, lon2)] = LAND_CLASSES.index(terrain.land)
+
+    index_grid = np.full((rows, cols), -1, dtype=np.int64)
+    domain_rc = np.argwhere(zone_grid >= 0)
+    index_grid[domain_rc[:, 0], domain_rc[:, 1]] = np.arange(len(domain_rc))
+    n = len(domain_rc)
+    zone = zone_grid[domain_rc[:, 0], domain_rc[:, 1]]
+    zone_jur = np.array([jur_names.index(z.jurisdiction) for z in spec.zones.values()])
+    jur_state = np.array([state_names.index(j.state) for j in spec.jurisdictions.values()])
+    land = land_grid[domain_rc[:, 0], domain_rc[:, 1]]
+    cell_lat = lat[domain_rc[:, 0]]
+    cell_lon = lon[domain_rc[:, 1]]
+
+    def to_rc(p_lat: float, p_lon: float) -> tuple[float, float]:
+        return (grid.lat_max - p_lat) / dlat - 0.5, (p_lon - grid.lon_min) / dlon - 0.5
+
+    # Population: towns as truncated Gaussians (sd = radius / 2) inside their own zone; the rest of
+    # each zone's people spread evenly over its land, a tenth as dense on mountain and desert.
+    population = np.zeros(n)
+    cell_x = domain_rc[:, 1] * cell_km
+    cell_y = domain_rc[:, 0] * cell_km
+    for town in spec.towns:
+        town_r, town_c = to_rc(town.lat, town.lon)
+        dist2 = (cell_x - town_c * cell_km) ** 2 + (cell_y - town_r * cell_km) ** 2
+        weight = np.exp(-dist2 / (2 * (town.radius_km / 2) ** 2))
+        weight[(dist2 > town.radius_km**2) | (zone != zone_names.index(town.zone))] = 0.0
+        if weight.sum() == 0:
+            weight[_nearest_domain_cell(np.where(zone_grid == zone_names.index(town.zone), index_grid, -1), town_r, town_c)] = 1.0
+        population += town.population * weight / weight.sum()
+    harsh = np.isin(land, [LAND_CLASSES.index("mountain"), LAND_CLASSES.index("desert")])
+    for code, zspec in enumerate(spec.zones.values()):
+        weight = np.where(zone == code, np.where(harsh, 0.1, 1.0), 0.0)
+        if weight.sum() > 0:
+            population += zspec.rural_population * weight / weight.sum()
+    urban = population / cell_km**2 >= grid.urban_people_per_km2
+    land = np.where(urban, LAND_CLASSES.index("urban"), land)
+
+    road = np.zeros(n, dtype=bool)
+    road_lines = []
+    for road_spec in spec.roads:
+        pts = np.array(road_spec.points, dtype=float)
+        road_lines.append((road_spec.name, pts))
+        for (a_lat, a_lon), (b_lat, b_lon) in zip(pts[:-1], pts[1:], strict=True):
+            ra, ca = to_rc(a_lat, a_lon)
+            rb, cb = to_rc(b_lat, b_lon)
+            steps = int(np.ceil(3 * max(abs(rb - ra), abs(cb - ca)))) + 1
+            rr = np.rint(np.linspace(ra, rb, steps)).astype(int)
+            cc = np.rint(np.linspace(ca, cb, steps)).astype(int)
+            ok = (rr >= 0) & (rr < rows) & (cc >= 0) & (cc < cols)
+            idx = index_grid[rr[ok], cc[ok]]
+            road[idx[idx >= 0]] = True
+
+    def snap(points: list[PointSpec]) -> tuple[np.ndarray, np.ndarray, list[str]]:
+        cells = np.array([_nearest_domain_cell(index_grid, *to_rc(p.lat, p.lon)) for p in points])
+        weights = np.array([p.weight for p in points], dtype=float)
+        return cells, weights / weights.sum(), [p.name for p in points]
+
+    port_cells, port_weights, port_names = snap(spec.ports)
+    entry_cells, entry_weights, entry_names = snap(spec.entry_points)
+
+    neighbours = np.full((n, len(MOORE_OFFSETS)), -1, dtype=np.int64)
+    for k, (dr, dc) in enumerate(MOORE_OFFSETS):
+        rr = domain_rc[:, 0] + dr
+        cc = domain_rc[:, 1] + dc
+        ok = (rr >= 0) & (rr < rows) & (cc >= 0) & (cc < cols)
+        neighbours[ok, k] = index_grid[rr[ok], cc[ok]]
+    src = np.repeat(np.arange(n), len(MOORE_OFFSETS))
+    dst = neighbours.ravel()
+    keep = dst >= 0
+    src = np.concatenate([src[keep], np.arange(n)])
+    dst = np.concatenate([dst[keep], np.arange(n)])
+    adjacency = sparse.csr_matrix((np.ones(src.size), (src, dst)), shape=(n, n))
+
+    return Region(
+        name=spec.name,
+        cell_km=float(cell_km),
+        shape=(rows, cols),
+        bounds=(grid.lat_min, grid.lat_max, grid.lon_min, grid.lon_max),
+        cell_rc=domain_rc,
+        cell_latlon=np.column_stack([cell_lat, cell_lon]),
+        index_grid=index_grid,
+        zone=zone,
+        jurisdiction=zone_jur[zone],
+        state=jur_state[zone_jur[zone]],
+        land=land,
+        population=population,
+        road=road,
+        zone_names=zone_names,
+        zone_labels=[z.label for z in spec.zones.values()],
+        zone_jurisdiction=zone_jur,
+        jurisdiction_names=jur_names,
+        jurisdiction_state=jur_state,
+        state_names=state_names,
+        port_cells=port_cells,
+        port_weights=port_weights,
+        port_names=port_names,
+        entry_cells=entry_cells,
+        entry_weights=entry_weights,
+        entry_names=entry_names,
+        neighbours=neighbours,
+        adjacency=adjacency,
+        roads=road_lines,
+        towns=[(t.name, t.lat, t.lon) for t in spec.towns],
+    )

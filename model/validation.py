@@ -1,0 +1,125 @@
+"""Reading TOML input files and turning validation failures into one-line ``InputError`` s."""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import typing
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pydantic
+from pydantic import BaseModel
+
+from model.errors import InputError
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file, raising ``InputError`` (with the line) on a missing file or bad syntax."""
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "", "file not found")
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(path, "", f"TOML syntax error: {error}") from None
+    except UnicodeDecodeError:
+        raise InputError(path, "", "not a UTF-8 text file") from None
+
+
+def _unwrap(annotation: Any) -> Any:
+    """The model class or container inside Optional/Union/Annotated."""
+    origin = typing.get_origin(annotation)
+    if origin in (typing.Union, getattr(__import__("types"), "UnionType", None)):
+        for arg in typing.get_args(annotation):
+            if arg is not type(None):
+                return _unwrap(arg)
+    if origin is typing.Annotated:
+        return _unwrap(typing.get_args(annotation)[0])
+    return annotation
+
+
+def _fields_at(model: type[BaseModel], loc: tuple[Any, ...]) -> list[str]:
+    """Names of the fields valid at ``loc`` (the parent of the offending key)."""
+    current: Any = model
+    for part in loc:
+        current = _unwrap(current)
+        if isinstance(current, type) and issubclass(current, BaseModel):
+            field = current.model_fields.get(str(part))
+            if field is None:
+                return []
+            current = field.annotation
+            continue
+        origin = typing.get_origin(current)
+        args = typing.get_args(current)
+        if origin is dict and len(args) == 2:
+            current = args[1]
+        elif origin in (list, tuple) and args:
+            current = args[0]
+        else:
+            return []
+    current = _unwrap(current)
+    if isinstance(current, type) and issubclass(current, BaseModel):
+        return list(current.model_fields)
+    origin = typing.get_origin(current)
+    if origin is dict:
+        value = _unwrap(typing.get_args(current)[1])
+        if isinstance(value, type) and issubclass(value, BaseModel):
+            return list(value.model_fields)
+    return []
+
+
+def dotted(loc: tuple[Any, ...]) -> str:
+    """``("agencies", "state_bc", "officers")`` → ``agencies.state_bc.officers``; list items as ``[i]``."""
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out
+
+
+def explain(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
+    """The dotted key and a one-line message for one pydantic error."""
+    loc = tuple(p for p in error["loc"] if p not in ("function-after", "function-before"))
+    key = dotted(loc)
+    kind = error["type"]
+    ctx = error.get("ctx", {}) or {}
+    given = error.get("input")
+    if kind == "extra_forbidden":
+        valid = _fields_at(model, loc[:-1])
+        close = difflib.get_close_matches(str(loc[-1]), valid, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "allowed keys: " + ", ".join(sorted(valid))
+        return key, f"unknown key; {hint}"
+    if kind == "missing":
+        return key, "required key is missing"
+    bounds = {
+        "greater_than": ("> ", "gt"),
+        "greater_than_equal": (">= ", "ge"),
+        "less_than": ("< ", "lt"),
+        "less_than_equal": ("<= ", "le"),
+    }
+    if kind in bounds:
+        sign, name = bounds[kind]
+        return key, f"value {given!r} out of range: must be {sign}{ctx.get(name)}"
+    if kind in ("literal_error", "enum"):
+        return key, f"value {given!r} not allowed; allowed: {ctx.get('expected')}"
+    if kind.endswith("_type") or kind.endswith("_parsing"):
+        expected = kind.removesuffix("_type").removesuffix("_parsing")
+        return key, f"wrong type: got {type(given).__name__} {given!r}, expected {expected}"
+    message = error["msg"].removeprefix("Value error, ")
+    return key, message
+
+
+def validate(model: type[M], data: dict[str, Any], path: str | Path) -> M:
+    """Validate ``data`` against ``model`` strictly; the first problem becomes an ``InputError``."""
+    try:
+        return model.model_validate(data)
+    except pydantic.ValidationError as error:
+        first = error.errors(include_url=False)[0]
+        key, message = explain(first, model)
+        raise InputError(path, key, message) from None
