@@ -129,3 +129,44 @@ MODEL_REPORTERS = {
     "arrests": arrests,
     "criminal_members": criminal_members,
 }
+
+
+DAYS_PER_YEAR = 365.0
+PER_100K = 1e5
+
+
+def summarise(zones: pd.DataFrame, zone_population: dict[str, float], horizon_days: int, states: dict[str, str]) -> dict:
+    """Per-run summary over the horizon (days ≥ 0).
+
+    Args:
+        zones: The tidy zone frame.
+        zone_population: People per zone.
+        horizon_days: Days in the horizon.
+        states: State code of each zone.
+
+    Returns:
+        ``{"zones": {zone: {...}}, "states": {...}, "region": {...}}`` with, for each unit, totals of
+        every count metric over the horizon, annualised homicides and disappearances, and
+        ``homicides_per_100k`` (annualised).
+    """
+    horizon = zones[zones["day"] >= 0]
+    totals = horizon.groupby("zone", observed=True)[list(COUNT_METRICS)].sum()
+    scale = DAYS_PER_YEAR / horizon_days
+
+    def block(frame: pd.Series, population: float) -> dict[str, float]:
+        out = {k: float(frame[k]) for k in COUNT_METRICS}
+        out["population"] = float(population)
+        out["homicides_annual"] = float(frame["homicides"]) * scale
+        out["disappearances_annual"] = float(frame["disappearances"]) * scale
+        out["homicides_per_100k"] = out["homicides_annual"] / population * PER_100K if population > 0 else 0.0
+        return out
+
+    result: dict[str, dict] = {"zones": {}, "states": {}, "region": {}}
+    for zone in totals.index:
+        result["zones"][str(zone)] = block(totals.loc[zone], zone_population[str(zone)])
+    for state in sorted(set(states.values())):
+        members = [z for z in totals.index if states[str(z)] == state]
+        result["states"][state] = block(totals.loc[members].sum(), sum(zone_population[str(z)] for z in members))
+    result["region"] = block(totals.sum(), sum(zone_population.values()))
+    result["horizon_days"] = horizon_days
+    return result

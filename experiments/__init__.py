@@ -1,0 +1,1 @@
+"""Everything around the model: runner, plots and the command line."""

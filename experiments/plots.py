@@ -1,0 +1,112 @@
+"""Figures from stored results and regions (never from live models)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.colors import ListedColormap
+
+from model.region import LAND_CLASSES, Region
+
+ZONE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#ff7f0e", "#17becf", "#bcbd22")
+ROLLING_DAYS = 30
+
+
+def _save(fig: plt.Figure, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return path
+
+
+def plot_region(region: Region, path: str | Path, flow: np.ndarray | None = None) -> Path:
+    """Map of the rasterised region: zones, land, towns, roads, ports, entry points, routes.
+
+    Args:
+        region: The rasterised region.
+        path: PNG (or SVG) to write.
+        flow: Optional trafficking flow per cell (0–1) drawn over the zones.
+    """
+    lat_min, lat_max, lon_min, lon_max = region.bounds
+    rows, cols = region.shape
+    extent = (lon_min, lon_min + cols * (region.cell_km / (111.32 * np.cos(np.radians((lat_min + lat_max) / 2)))), lat_max - rows * region.cell_km / 111.32, lat_max)
+    zone_grid = np.full(region.shape, np.nan)
+    zone_grid[region.cell_rc[:, 0], region.cell_rc[:, 1]] = region.zone
+    fig, ax = plt.subplots(figsize=(12, 5.6))
+    cmap = ListedColormap(ZONE_COLOURS[: len(region.zone_names)])
+    ax.imshow(zone_grid, extent=extent, cmap=cmap, alpha=0.35, interpolation="nearest", vmin=-0.5, vmax=len(region.zone_names) - 0.5)
+    harsh = np.full(region.shape, np.nan)
+    rough = np.isin(region.land, [LAND_CLASSES.index("mountain"), LAND_CLASSES.index("desert")])
+    harsh[region.cell_rc[rough, 0], region.cell_rc[rough, 1]] = 1
+    ax.imshow(harsh, extent=extent, cmap=ListedColormap(["#7f7f7f"]), alpha=0.25, interpolation="nearest")
+    urban = np.full(region.shape, np.nan)
+    is_urban = region.land == LAND_CLASSES.index("urban")
+    urban[region.cell_rc[is_urban, 0], region.cell_rc[is_urban, 1]] = 1
+    ax.imshow(urban, extent=extent, cmap=ListedColormap(["#333333"]), alpha=0.45, interpolation="nearest")
+    if flow is not None:
+        grid = np.full(region.shape, np.nan)
+        grid[region.cell_rc[:, 0], region.cell_rc[:, 1]] = np.where(flow > 0, flow, np.nan)
+        ax.imshow(grid, extent=extent, cmap="autumn_r", alpha=0.9, interpolation="nearest", vmin=0, vmax=1)
+    for _name, pts in region.roads:
+        ax.plot(pts[:, 1], pts[:, 0], color="#444444", lw=1.2, alpha=0.8)
+    ports = region.cell_latlon[region.port_cells]
+    ax.scatter(ports[:, 1], ports[:, 0], marker="^", s=70, color="black", zorder=5, label="port of entry")
+    entries = region.cell_latlon[region.entry_cells]
+    ax.scatter(entries[:, 1], entries[:, 0], marker="s", s=45, color="#ff7f0e", edgecolor="black", zorder=5, label="entry point for product")
+    for name, lat, lon in region.towns:
+        ax.plot(lon, lat, "o", color="white", mec="black", ms=4, zorder=6)
+        ax.annotate(name.split(" (")[0], (lon, lat), xytext=(4, 3), textcoords="offset points", fontsize=7)
+    handles = [plt.Rectangle((0, 0), 1, 1, color=ZONE_COLOURS[i], alpha=0.5) for i in range(len(region.zone_names))]
+    zone_legend = ax.legend(handles, region.zone_labels, loc="lower left", fontsize=7, title="zone", title_fontsize=8)
+    ax.add_artist(zone_legend)
+    ax.legend(loc="lower right", fontsize=7)
+    ax.set_xlabel("longitude (°)")
+    ax.set_ylabel("latitude (°)")
+    title = f"{region.name} — {region.n_cells:,} cells of {region.cell_km:g} km"
+    if flow is not None:
+        title += "; trafficking routes (share of flow)"
+    ax.set_title(title, fontsize=10)
+    ax.set_aspect(1 / np.cos(np.radians((lat_min + lat_max) / 2)))
+    return _save(fig, Path(path))
+
+
+def plot_run(zones: pd.DataFrame, zone_labels: dict[str, str], path: str | Path, title: str = "") -> Path:
+    """Daily series of one run by zone (30-day rolling sums), burn-in shaded.
+
+    Args:
+        zones: The tidy zone frame of a run.
+        zone_labels: Zone name → label.
+        path: PNG (or SVG) to write.
+        title: Figure title.
+    """
+    panels = (
+        ("homicides", "homicides per 30 days"),
+        ("disappearances", "disappearances per 30 days"),
+        ("extortions", "extortions per 30 days"),
+        ("members", "criminal members"),
+    )
+    fig, axes = plt.subplots(2, 2, figsize=(12, 7), sharex=True)
+    for ax, (metric, label) in zip(axes.ravel(), panels, strict=True):
+        wide = zones.pivot(index="day", columns="zone", values=metric)
+        if metric != "members":
+            wide = wide.rolling(ROLLING_DAYS, min_periods=1).sum()
+        for i, zone in enumerate(wide.columns):
+            ax.plot(wide.index, wide[zone], color=ZONE_COLOURS[i % len(ZONE_COLOURS)], lw=1.3, label=zone_labels.get(str(zone), str(zone)))
+        first = int(zones["day"].min())
+        if first < 0:
+            ax.axvspan(first, 0, color="grey", alpha=0.15, lw=0)
+        ax.set_ylabel(label)
+        ax.set_yscale("symlog", linthresh=10)
+        ax.grid(alpha=0.3)
+    for ax in axes[1]:
+        ax.set_xlabel("day (burn-in shaded; policies act from day 0)")
+    axes[0, 0].legend(fontsize=7, ncol=2)
+    fig.suptitle(title, fontsize=11)
+    fig.tight_layout()
+    return _save(fig, Path(path))
