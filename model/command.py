@@ -8,7 +8,8 @@
 - ``unified`` over an ``area`` of zones: units based in the area are pooled (federal and state first,
   up to ``personnel_ceiling`` officers, ramping up over ``ramp_up_days``), see the pooled belief map,
   and are allocated jointly with diminishing returns; each target cell gets units of one agency only.
-  Pooled units may pursue anywhere in the area, across the state line.
+  Pooled units may pursue anywhere in the area, across the state line. Units left out of the pool
+  (over the ceiling or during the ramp-up) keep working their jurisdiction outside the area.
 
 Allocation maximises believed value with diminishing returns: the k-th unit on a cell is worth
 ``value × diminishing_returns**k`` (greedy, exact for this separable concave objective).
@@ -161,12 +162,13 @@ class Command:
                 continue
             agency = int(units.agency[free[0]])
             cells = self.jurisdiction_cells[int(units.home_jurisdiction[free[0]])]
+            if self.regime == "unified":
+                outside = cells[~self.area_mask[cells]]  # the area belongs to the command
+                cells = outside if outside.size else cells
             values = belief[agency, cells] + patrol[cells]
             if coordinated:
                 others = np.delete(self.trust[agency], agency)
                 values = values * factor ** (float(others.mean()) * covered[cells])
-            if self.regime == "unified":
-                values = values * factor ** (self.area_mask[cells] * covered[cells])
             top, counts = greedy_counts(values, free.size, factor)
             targets = np.repeat(cells[top], counts)
             units.pos[rng.permutation(free)] = targets

@@ -98,8 +98,9 @@ def operations(
     s = strength[pos]
     hazard = params.encounter_rate * s / (s + params.encounter_half_officers)
     present = (s > 0) & (members > 0)
-    warned = present & leakers[pos, group] & (leak_rng.random(members.size) < params.leak_prob)
-    engaged = present & ~warned & (rng.random(members.size) < -np.expm1(-hazard))
+    planned = present & (rng.random(members.size) < -np.expm1(-hazard))
+    warned = planned & leakers[pos, group] & (leak_rng.random(members.size) < params.leak_prob)
+    engaged = planned & ~warned
     branch = lead_branch[pos]
     lethality, kill_ratio, p_fire, _, abuse_rate = (branch_table[branch, k] for k in range(5))
     firefight = engaged & (rng.random(members.size) < p_fire)

@@ -27,6 +27,7 @@ ZONE_METRICS: tuple[str, ...] = (
     "abuses",
     "leaks",
     "cross_line_pursuits",
+    "cross_line_escapes",
     "members",
     "officers_on_duty",
 )
@@ -34,7 +35,7 @@ GROUP_METRICS: tuple[str, ...] = ("members", "recruited", "killed", "arrested", 
 """``transferred``: members moved in (+) or out (−) by a split; zero-sum across groups."""
 TERRITORY_METRICS: tuple[str, ...] = ("members", "cells_controlled")
 #: Zone metrics that are daily counts (summed over the horizon); the others are levels.
-COUNT_METRICS: tuple[str, ...] = ZONE_METRICS[:12]
+COUNT_METRICS: tuple[str, ...] = ZONE_METRICS[:13]
 
 
 class Recorder:

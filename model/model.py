@@ -373,7 +373,8 @@ class BorderSecurityModel(mesa.Model):
         }
         for name, values in per_zone.items():
             zone_out[:, ZONE_METRICS.index(name)] = np.bincount(zone_of, weights=values, minlength=z)
-        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = cross_line
+        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = cross_line[:, 0]
+        zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = cross_line[:, 1]
         self._record(zone_out, group_out, split_transfers, on_duty)
 
         self.day += 1
@@ -476,12 +477,13 @@ class BorderSecurityModel(mesa.Model):
         """Warned and engaged cells may flee to a neighbour; pursuers follow where they may act.
 
         Returns:
-            Extra arrests per criminal cell, and cross-state-line pursuits per zone.
+            Extra arrests per criminal cell, and per zone of origin (pursuits that crossed the state
+            line, escapes across it that nobody could follow).
         """
         p, r, t = self.params, self.region, self.cells
         rng = self.streams["pursuit"]
         extra = np.zeros(live.size, dtype=np.int64)
-        cross = np.zeros(len(r.zone_names))
+        cross = np.zeros((len(r.zone_names), 2))
         candidates = np.flatnonzero((engaged | warned) & (remaining > 0))
         fleeing = candidates[rng.random(candidates.size) < p.operations.flee_prob]
         if fleeing.size == 0:
@@ -499,10 +501,14 @@ class BorderSecurityModel(mesa.Model):
             k = int(score.argmax())
             dest = int(options[k])
             t.pos[live[i]] = dest
-            if engaged[i] and pursuable[k] and rng.random() < p.command.pursuit_capture_prob:
-                extra[i] = rng.binomial(remaining[i], p.operations.arrest_fraction)
-                if r.state[dest] != r.state[origin]:
-                    cross[r.zone[origin]] += 1
+            crossing = r.state[dest] != r.state[origin]
+            if engaged[i] and pursuable[k]:
+                if crossing:
+                    cross[r.zone[origin], 0] += 1
+                if rng.random() < p.command.pursuit_capture_prob:
+                    extra[i] = rng.binomial(remaining[i], p.operations.arrest_fraction)
+            elif crossing:
+                cross[r.zone[origin], 1] += 1
         return extra, cross
 
     # --- 7. leadership ------------------------------------------------------------------------

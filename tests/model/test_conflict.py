@@ -1,0 +1,49 @@
+"""Encounter submodels on their own quantities."""
+
+import numpy as np
+
+from model.conflict import BRANCHES, conceal_share, operations
+from model.params import OperationParams, Scenario, VisibilityParams
+
+
+def branch_table():
+    branches = Scenario().branches
+    return np.array([[b.lethality_index, b.kill_ratio, 1.0, b.effectiveness, b.abuse_rate] for b in (branches[n] for n in BRANCHES)])
+
+
+def test_lethality_differs_by_branch_navy_army_police():
+    """FACTS P5: killed per wounded Navy > Army > police, from the encounter submodel itself."""
+    rng = np.random.default_rng(0)
+    n = 20_000
+    params = OperationParams(encounter_rate=50.0, casualty_fraction=0.5, arrest_fraction=0.0)
+    ratios = {}
+    for code, name in enumerate(BRANCHES):
+        result = operations(
+            rng, rng, params, branch_table(), np.full(n, 20), np.zeros(n, dtype=int), np.zeros(n, dtype=int),
+            np.array([100.0]), np.array([code]), np.zeros((1, 1), dtype=bool), np.array([0.0]),
+        )  # fmt: skip
+        ratios[name] = result.killed.sum() / max(result.arrests.sum(), 1)
+    assert ratios["navy"] > ratios["army"] > ratios["national_guard"] > ratios["police"]
+    assert abs(ratios["navy"] / 17.3 - 1) < 0.1  # FACTS: Forces lethality index
+
+
+def test_leaks_only_where_a_colluder_protects_the_group():
+    rng = np.random.default_rng(1)
+    params = OperationParams(encounter_rate=50.0, leak_prob=1.0)
+    n = 1000
+    group = np.repeat([0, 1], n // 2)
+    leakers = np.array([[True, False]])
+    result = operations(
+        rng, rng, params, branch_table(), np.full(n, 10), np.zeros(n, dtype=int), group,
+        np.array([100.0]), np.array([0]), leakers, np.array([0.0]),
+    )  # fmt: skip
+    assert result.warned[group == 0].all()
+    assert not result.warned[group == 1].any()
+    assert not result.engaged[group == 0].any()
+
+
+def test_concealment_rises_with_security_presence():
+    """FACTS P8 comes from this: more officers nearby, more killings hidden as disappearances."""
+    share = conceal_share(VisibilityParams(), np.array([0.0, 50.0, 500.0, 5000.0]))
+    assert np.all(np.diff(share) > 0)
+    assert share[0] == VisibilityParams().conceal_base

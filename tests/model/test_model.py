@@ -1,0 +1,127 @@
+"""Model invariants, reproducibility and Mesa compatibility."""
+
+import hashlib
+
+import mesa
+import numpy as np
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from experiments.runner import run
+from model.metrics import GROUP_METRICS
+from model.model import BorderSecurityModel, overrides_from_kwargs
+from tests.conftest import short
+
+
+def initial_members(model: BorderSecurityModel) -> np.ndarray:
+    t = model.cells
+    return np.bincount(t.group[t.alive], weights=t.members[t.alive], minlength=model.groups.size).astype(np.int64)
+
+
+def check_conservation(model: BorderSecurityModel, start: np.ndarray) -> None:
+    rec = model.recorder
+    flows = rec.group[: rec.days_recorded]
+    col = {name: i for i, name in enumerate(GROUP_METRICS)}
+    members = flows[:, :, col["members"]]
+    before = np.vstack([start[None, :], members[:-1]])
+    change = members - before
+    law = flows[:, :, col["recruited"]] - flows[:, :, col["killed"]] - flows[:, :, col["arrested"]] - flows[:, :, col["exited"]]
+    assert np.array_equal(change, law + flows[:, :, col["transferred"]])
+    assert np.all(flows[:, :, col["transferred"]].sum(axis=1) == 0)  # splits move members, never make them
+    assert np.array_equal(change.sum(axis=1), law.sum(axis=1))  # so the region obeys the law exactly
+    assert np.all(members >= 0)
+
+
+@settings(max_examples=12, deadline=None)
+@given(
+    fight=st.floats(1e-8, 2e-6),
+    killing=st.floats(0.0, 2e-3),
+    recruitment=st.floats(0.0, 2e-3),
+    encounter=st.floats(0.0, 0.5),
+    arrest=st.floats(0.0, 0.5),
+    capture=st.floats(0.0, 1.0),
+    split=st.floats(0.0, 1.0),
+    seed=st.integers(0, 2**32),
+)
+def test_members_are_conserved(fight, killing, recruitment, encounter, arrest, capture, split, seed):
+    loaded = short(
+        "baseline",
+        crime={"fight_rate": fight, "civilian_kill_rate": killing},
+        dynamics={"recruitment_rate": recruitment},
+        operations={"encounter_rate": encounter, "arrest_fraction": arrest},
+        leadership={"capture_prob": capture, "split_prob": split, "succession_days": 5},
+        time={"burn_in_days": 0, "horizon_days": 25},
+    )
+    model = BorderSecurityModel(loaded, seed=seed)
+    start = initial_members(model)
+    model.run()
+    check_conservation(model, start)
+
+
+def test_conservation_through_splits():
+    loaded = short(
+        "baseline",
+        operations={"encounter_rate": 1.0},
+        leadership={"capture_prob": 1.0, "split_prob": 1.0, "succession_days": 3},
+        time={"burn_in_days": 0, "horizon_days": 30},
+    )
+    model = BorderSecurityModel(loaded, seed=5)
+    start = initial_members(model)
+    model.run()
+    assert model.groups.count > 4, "leader strikes with certain splits must create splinter groups"
+    check_conservation(model, start)
+
+
+def parquet_digest(frame: pd.DataFrame, path) -> str:
+    frame.to_parquet(path, index=False)
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_same_seed_is_bit_identical_and_other_seed_differs(tmp_path):
+    loaded = short("baseline")
+    a, b, c = run(loaded, 11), run(loaded, 11), run(loaded, 12)
+    assert parquet_digest(a.zones, tmp_path / "a.parquet") == parquet_digest(b.zones, tmp_path / "b.parquet")
+    assert parquet_digest(a.groups, tmp_path / "a.parquet") == parquet_digest(b.groups, tmp_path / "b.parquet")
+    assert parquet_digest(a.territory, tmp_path / "a.parquet") == parquet_digest(b.territory, tmp_path / "b.parquet")
+    assert a.summary == b.summary
+    assert not a.zones.equals(c.zones)
+
+
+def test_mesa_random_is_seeded_from_the_root():
+    a, b = BorderSecurityModel(short("baseline"), seed=3), BorderSecurityModel(short("baseline"), seed=3)
+    assert a.random.random() == b.random.random()
+    assert a.rng.random() == b.rng.random()
+
+
+def test_mesa_batch_run_works():
+    results = mesa.batch_run(
+        BorderSecurityModel,
+        parameters={"scenario": "baseline", "regime": ["fragmented", "coordinated"], "burn_in_days": 5, "seed": [1, 2]},
+        iterations=2,
+        max_steps=30,
+        number_processes=1,
+        display_progress=False,
+    )
+    frame = pd.DataFrame(results)
+    assert len(frame) == 8  # 2 regimes × 2 seeds × 2 iterations, final step each
+    assert set(frame["regime"]) == {"fragmented", "coordinated"}
+    assert (frame["Step"] == 30).all()
+    assert (frame["criminal_members"] > 0).all()
+
+
+def test_flat_overrides_map_to_sections():
+    assert overrides_from_kwargs({"regime": "unified", "intel__memory": 0.5}) == {"command": {"regime": "unified"}, "intel": {"memory": 0.5}}
+
+
+def test_agents_are_views_of_the_tables():
+    model = BorderSecurityModel(short("baseline"), seed=2)
+    model.step()
+    cell = next(iter(model.cell_agents.values()))
+    assert cell.members == int(model.cells.members[cell.slot])
+    assert cell.pos == tuple(model.region.cell_rc[model.cells.pos[cell.slot]])
+    unit = model.unit_agents[0]
+    assert unit.officers > 0
+    assert unit.branch in ("police", "national_guard", "army", "navy")
+    assert sum(g.members for g in model.group_agents) == int(model.cells.members[model.cells.alive].sum())
+    assert len(model.agents_by_type[type(cell)]) == len(model.cells.live())
