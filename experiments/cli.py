@@ -83,7 +83,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     commit()
-    print(f"{loaded.scenario.name} · seed {args.seed} · {result.metadata['horizon_days']} days after {result.metadata['burn_in_days']} burn-in · hash {loaded.content_hash}")
+    meta = result.metadata
+    header = f"{meta['scenario']} · seed {meta['seed']} · {meta['horizon_days']} days after {meta['burn_in_days']} burn-in"
+    print(f"{header} · hash {meta['scenario_hash']}")
     print(summary_table(result.summary, labels))
     print(f"wrote {out}/ (zones.parquet, groups.parquet, territory.parquet, summary.json, timeseries.png)")
     return 0
@@ -134,7 +136,11 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--quiet", action="store_true", help="no progress bar")
     run_p.set_defaults(func=cmd_run)
 
-    region_p = sub.add_parser("region", help="draw a scenario's rasterised region", description="Draw the zones, towns, roads, ports and entry points of a scenario's region.")
+    region_p = sub.add_parser(
+        "region",
+        help="draw a scenario's rasterised region",
+        description="Draw the zones, towns, roads, ports and entry points of a scenario's region.",
+    )
     region_p.add_argument("scenario", nargs="?", default="baseline", help="scenario file or name (default baseline)")
     region_p.add_argument("--out", default="region.png", help="image to write (PNG or SVG; default region.png)")
     region_p.add_argument("--routes", action="store_true", help="overlay the initial trafficking routes")

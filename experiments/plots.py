@@ -33,9 +33,14 @@ def plot_region(region: Region, path: str | Path, flow: np.ndarray | None = None
         path: PNG (or SVG) to write.
         flow: Optional trafficking flow per cell (0–1) drawn over the zones.
     """
-    lat_min, lat_max, lon_min, lon_max = region.bounds
+    lat_min, lat_max, lon_min, _lon_max = region.bounds
     rows, cols = region.shape
-    extent = (lon_min, lon_min + cols * (region.cell_km / (111.32 * np.cos(np.radians((lat_min + lat_max) / 2)))), lat_max - rows * region.cell_km / 111.32, lat_max)
+    extent = (
+        lon_min,
+        lon_min + cols * (region.cell_km / (111.32 * np.cos(np.radians((lat_min + lat_max) / 2)))),
+        lat_max - rows * region.cell_km / 111.32,
+        lat_max,
+    )
     zone_grid = np.full(region.shape, np.nan)
     zone_grid[region.cell_rc[:, 0], region.cell_rc[:, 1]] = region.zone
     fig, ax = plt.subplots(figsize=(12, 5.6))
@@ -58,7 +63,9 @@ def plot_region(region: Region, path: str | Path, flow: np.ndarray | None = None
     ports = region.cell_latlon[region.port_cells]
     ax.scatter(ports[:, 1], ports[:, 0], marker="^", s=70, color="black", zorder=5, label="port of entry")
     entries = region.cell_latlon[region.entry_cells]
-    ax.scatter(entries[:, 1], entries[:, 0], marker="s", s=45, color="#ff7f0e", edgecolor="black", zorder=5, label="entry point for product")
+    ax.scatter(
+        entries[:, 1], entries[:, 0], marker="s", s=45, color="#ff7f0e", edgecolor="black", zorder=5, label="entry point for product"
+    )
     for name, lat, lon in region.towns:
         ax.plot(lon, lat, "o", color="white", mec="black", ms=4, zorder=6)
         ax.annotate(name.split(" (")[0], (lon, lat), xytext=(4, 3), textcoords="offset points", fontsize=7)

@@ -1,5 +1,6 @@
-"""The day's encounters, vectorised over criminal cells: rival fights, operations, predation,
-and the split of killings into homicides and disappearances.
+"""The day's encounters, vectorised over criminal cells.
+
+Rival fights, operations, predation, and the split of killings into homicides and disappearances.
 
 All functions take per-criminal-cell arrays (``members``, ``pos``, ``group``) plus per-grid-cell
 fields, draw from the named stream they are given, and return counts; none mutates model state.
@@ -39,7 +40,9 @@ def rival_fights(
     Args:
         rng: The ``fights`` stream.
         params: Crime parameters.
-        members, pos, group: per criminal cell.
+        members: Members per criminal cell.
+        pos: Domain cell of each criminal cell.
+        group: Group of each criminal cell.
         nearby: (groups, cells) members of each group in each 3×3 neighbourhood.
         rivalry: (groups, groups) fighting weight of row group against column group; the diagonal
             is fighting inside a group (succession crises), against its *other* members.
@@ -86,10 +89,13 @@ def operations(
     """Units engage criminal cells on their cell: arrests, seizures, firefights, leaks.
 
     Args:
-        rng: The ``operations`` stream; ``leak_rng`` the ``leaks`` stream.
+        rng: The ``operations`` stream.
+        leak_rng: The ``leaks`` stream.
         params: Operation parameters.
         branch_table: (branches, 5) lethality index, kill ratio, firefight prob, effectiveness, abuse rate.
-        members, pos, group: per criminal cell (members after today's fights).
+        members: Members per criminal cell after today's fights.
+        pos: Domain cell of each criminal cell.
+        group: Group of each criminal cell.
         strength: (cells,) effective on-duty officers (pile-on already discounted).
         lead_branch: (cells,) branch with most on-duty officers on the cell.
         leakers: (cells, groups) True where a unit colluding with that group is on the cell.

@@ -11,7 +11,6 @@ import numpy as np
 from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
 from model.command import KINDS, Command
 from model.conflict import BRANCHES, DENSITY_REFERENCE, conceal_share, operations, predation, rival_fights
-from model.errors import InputError
 from model.groups import GroupState, recruitment, saturation_exits
 from model.intel import Intelligence
 from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
@@ -139,10 +138,7 @@ class BorderSecurityModel(mesa.Model):
             from model.scenario import default_scenarios_dir
 
             return resolve(scenario.model_dump(mode="python"), None, default_scenarios_dir(), overrides)
-        path = find_scenario(scenario)
-        if not Path(path).is_file():
-            raise InputError(path, "", "scenario file not found")
-        return load_scenario(path, overrides)
+        return load_scenario(find_scenario(scenario), overrides)
 
     def _build_fields(self) -> None:
         p, r = self.params, self.region
@@ -317,7 +313,43 @@ class BorderSecurityModel(mesa.Model):
             self.flow = self.routes.recompute(officers_near)
         self._move_cells(officers_near)
 
-        # 5. encounters
+        # 5–6. encounters and visibility
+        live, pos, group, members, today = self._encounters(on_duty, officers_near, dominant_zone)
+        remaining = today["remaining"]
+
+        # 7. leadership
+        self._leadership(group, pos, today["engaged"], members, true_members)
+
+        # 8. group dynamics
+        recruited, exited = self._dynamics(live, remaining, group, pos)
+        self.cells.members[live] = remaining + recruited - exited
+        flows = {"recruited": recruited, "killed": today["member_deaths"], "arrested": today["arrests"], "exited": exited}
+        for column, values in flows.items():
+            group_out[:, GROUP_METRICS.index(column)] = np.bincount(group, weights=values, minlength=self.groups.size)
+        self._tidy_cells()
+        split_transfers = self._end_crises()
+
+        # 10. record
+        zone_of = r.zone[pos]
+        z = len(r.zone_names)
+        for name in ZONE_METRICS[: ZONE_METRICS.index("cross_line_pursuits")]:
+            zone_out[:, ZONE_METRICS.index(name)] = np.bincount(zone_of, weights=today[name], minlength=z)
+        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
+        zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
+        self._record(zone_out, group_out, split_transfers, on_duty)
+
+        self.day += 1
+        self.running = self.day <= self.last_day
+        self.datacollector.collect(self)
+
+    # --- 5–6. encounters and visibility ---------------------------------------------------------
+    def _encounters(self, on_duty: np.ndarray, officers_near: np.ndarray, dominant_zone: np.ndarray) -> tuple:
+        """Rival fights, operations, flight and pursuit, predation; killings made visible or hidden.
+
+        Returns:
+            (live slots, positions, groups, members at start, per-criminal-cell outcome arrays).
+        """
+        p = self.params
         t = self.cells
         live = t.live()
         members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
@@ -336,50 +368,25 @@ class BorderSecurityModel(mesa.Model):
         pursuit_arrests, cross_line = self._flee(live, remaining, ops.engaged, ops.warned, officers_near)
         remaining = remaining - pursuit_arrests
         prey = predation(self.streams["predation"], p.crime, remaining, pos, fights.rival_share, self.market, officers_near, self.flow)
-
-        # 6. visibility
         group_killings = fights.deaths + fights.bystanders + prey.civilian_killings
         hidden = self.streams["visibility"].binomial(group_killings, conceal_share(p.visibility, officers_near)[pos])
-        visible = group_killings - hidden + ops.killed + ops.officer_deaths + ops.bystanders
-
-        # 7. leadership
-        self._leadership(group, pos, ops.engaged, members, true_members)
-
-        # 8. group dynamics
-        recruited, exited = self._dynamics(live, remaining, group, pos)
-        t.members[live] = remaining + recruited - exited
-        arrested = ops.arrests + pursuit_arrests
-        killed = fights.deaths + ops.killed
-        for column, values in (("recruited", recruited), ("killed", killed), ("arrested", arrested), ("exited", exited)):
-            group_out[:, GROUP_METRICS.index(column)] = np.bincount(group, weights=values, minlength=self.groups.size)
-        self._tidy_cells()
-        split_transfers = self._end_crises()
-
-        # 10. record
-        zone_of = r.zone[pos]
-        z = len(r.zone_names)
-        per_zone = {
-            "homicides": visible,
+        today = {
+            "remaining": remaining,
+            "engaged": ops.engaged,
+            "cross_line": cross_line,
+            "homicides": group_killings - hidden + ops.killed + ops.officer_deaths + ops.bystanders,
             "disappearances": hidden,
             "extortions": prey.extortions,
             "kidnappings": prey.kidnappings,
-            "arrests": arrested,
+            "arrests": ops.arrests + pursuit_arrests,
             "seizures": ops.engaged.astype(float),
             "officer_deaths": ops.officer_deaths,
-            "member_deaths": killed,
+            "member_deaths": fights.deaths + ops.killed,
             "civilian_deaths": fights.bystanders + prey.civilian_killings + ops.bystanders,
             "abuses": ops.abuses,
             "leaks": ops.warned.astype(float),
         }
-        for name, values in per_zone.items():
-            zone_out[:, ZONE_METRICS.index(name)] = np.bincount(zone_of, weights=values, minlength=z)
-        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = cross_line[:, 0]
-        zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = cross_line[:, 1]
-        self._record(zone_out, group_out, split_transfers, on_duty)
-
-        self.day += 1
-        self.running = self.day <= self.last_day
-        self.datacollector.collect(self)
+        return live, pos, group, members, today
 
     # --- 2. intelligence ----------------------------------------------------------------------
     def _intelligence(self, presence: np.ndarray, true_members: np.ndarray, dominant_zone: np.ndarray, day: int) -> None:
@@ -553,7 +560,7 @@ class BorderSecurityModel(mesa.Model):
             if slots.size < 2:
                 continue
             leaving = slots[rng.random(slots.size) < 0.5]
-            if leaving.size == 0 or leaving.size == slots.size:
+            if leaving.size in (0, slots.size):
                 continue
             new = g.count
             g.names.append(f"{g.names[gi]}_splinter{new}")

@@ -281,7 +281,10 @@ class GroupParams(Section):
 
 
 def _default_groups() -> dict[str, GroupParams]:
-    derive = "sizes: 4.2 members per homicide + disappearance (FACTS: national ratios) × zone violence (FACTS: Violence); split between groups: assumption"
+    derive = (
+        "sizes: 4.2 members per homicide + disappearance (FACTS: national ratios) × zone violence (FACTS: Violence); "
+        "split between groups: assumption"
+    )
     return {
         "tijuana_cjng": GroupParams(
             label="Tijuana CJNG",
@@ -500,7 +503,10 @@ def parameter_table() -> list[dict[str, str]]:
             )
         del section_field
     for name, branch in default.branches.items():
-        text = f"lethality {branch.lethality_index}, kill ratio {branch.kill_ratio}, firefight {branch.firefight_prob}, effectiveness {branch.effectiveness}, abuses {branch.abuse_rate}"
+        text = (
+            f"lethality {branch.lethality_index}, kill ratio {branch.kill_ratio}, firefight {branch.firefight_prob}, "
+            f"effectiveness {branch.effectiveness}, abuses {branch.abuse_rate}"
+        )
         rows.append(
             {
                 "name": f"branches.{name}",

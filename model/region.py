@@ -8,6 +8,7 @@ zone); everything else in the model indexes those arrays.
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -287,7 +288,7 @@ def rasterise(spec: RegionFile, cell_km: float) -> Region:  # noqa: PLR0915 - on
     for road_spec in spec.roads:
         pts = np.array(road_spec.points, dtype=float)
         road_lines.append((road_spec.name, pts))
-        for (a_lat, a_lon), (b_lat, b_lon) in zip(pts[:-1], pts[1:], strict=True):
+        for (a_lat, a_lon), (b_lat, b_lon) in itertools.pairwise(pts):
             ra, ca = to_rc(a_lat, a_lon)
             rb, cb = to_rc(b_lat, b_lon)
             steps = int(np.ceil(3 * max(abs(rb - ra), abs(cb - ca)))) + 1

@@ -140,11 +140,16 @@ def default_scenarios_dir() -> Path:
 
 
 def find_scenario(name: str | Path) -> Path:
-    """A path as given, or a name looked up in ``scenarios/`` (``baseline`` → ``scenarios/baseline.toml``)."""
+    """A path as given, or a name looked up in ``scenarios/`` (``baseline`` → ``scenarios/baseline.toml``).
+
+    Raises:
+        InputError: Neither exists (the message lists the library).
+    """
     path = Path(name)
     if path.is_file():
         return path
     for candidate in (default_scenarios_dir() / path, default_scenarios_dir() / f"{path}.toml"):
         if candidate.is_file():
             return candidate
-    return path
+    library = ", ".join(sorted(p.stem for p in default_scenarios_dir().glob("*.toml")))
+    raise InputError(path, "", f"scenario file not found; library scenarios: {library}")

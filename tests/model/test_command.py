@@ -98,7 +98,10 @@ def test_pursuit_crosses_the_state_line_only_under_unified():
 
 def test_pursuits_across_the_line_happen_under_unified_and_never_under_fragmented():
     busy = {"operations": {"encounter_rate": 0.6, "flee_prob": 1.0}, "command": {"pursuit_capture_prob": 1.0}}
-    uni = run_days(short("baseline", operations=busy["operations"], command={**busy["command"], "regime": "unified", "area": AREA, "ramp_up_days": 0}), days=40)
+    uni = run_days(
+        short("baseline", operations=busy["operations"], command={**busy["command"], "regime": "unified", "area": AREA, "ramp_up_days": 0}),
+        days=40,
+    )
     frag = run_days(short("baseline", **busy), days=40)
     count = lambda m, metric: m.recorder.zone_frame()[lambda f: f.day >= 0][metric].sum()  # noqa: E731
     assert count(uni, "cross_line_pursuits") > 0
@@ -107,7 +110,9 @@ def test_pursuits_across_the_line_happen_under_unified_and_never_under_fragmente
 
 
 def test_personnel_ceiling_and_ramp_limit_the_pool():
-    model = BorderSecurityModel(short("baseline", command={"regime": "unified", "area": AREA, "ramp_up_days": 10, "personnel_ceiling": 600}), seed=1)
+    model = BorderSecurityModel(
+        short("baseline", command={"regime": "unified", "area": AREA, "ramp_up_days": 10, "personnel_ceiling": 600}), seed=1
+    )
     model.command.set_regime("unified", AREA, 0)
     for day, ramp in ((0, 0.1), (4, 0.5), (20, 1.0)):
         model.command.update_pool(day)

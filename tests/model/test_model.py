@@ -111,7 +111,10 @@ def test_mesa_batch_run_works():
 
 
 def test_flat_overrides_map_to_sections():
-    assert overrides_from_kwargs({"regime": "unified", "intel__memory": 0.5}) == {"command": {"regime": "unified"}, "intel": {"memory": 0.5}}
+    assert overrides_from_kwargs({"regime": "unified", "intel__memory": 0.5}) == {
+        "command": {"regime": "unified"},
+        "intel": {"memory": 0.5},
+    }
 
 
 def test_agents_are_views_of_the_tables():

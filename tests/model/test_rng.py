@@ -1,3 +1,5 @@
+import itertools
+
 import numpy as np
 import pytest
 
@@ -32,4 +34,4 @@ def test_replicate_seeds_are_spawned_not_consecutive():
     assert len(set(seeds)) == 50
     assert seeds == replicate_seeds(1, 50)
     assert seeds[:10] == replicate_seeds(1, 10)
-    assert all(b - a != 1 for a, b in zip(seeds, seeds[1:], strict=False))
+    assert all(b - a != 1 for a, b in itertools.pairwise(seeds))

@@ -35,7 +35,10 @@ def error_of(write, text: str) -> str:
         (BASE + "[time]\nhorizon_days = 0\n", "time.horizon_days: value 0 out of range: must be >= 1"),
         (BASE + "[command]\nregime = 'martial'\n", "command.regime: value 'martial' not allowed"),
         (BASE + 'region = "regions/nowhere.toml"\n', "region: region file not found"),
-        (BASE + "[command]\narea = ['mexicali_vally']\n", "command.area[0]: unknown zone 'mexicali_vally'; did you mean 'mexicali_valley'?"),
+        (
+            BASE + "[command]\narea = ['mexicali_vally']\n",
+            "command.area[0]: unknown zone 'mexicali_vally'; did you mean 'mexicali_valley'?",
+        ),
         (
             BASE + "[[events]]\ntype = 'set_regime'\nday = 3\nregime = 'unified'\narea = ['tijuana', 'atlantis']\n",
             "events[0].area[1]: unknown zone 'atlantis'",
@@ -70,7 +73,9 @@ def test_library_scenarios_resolve():
     assert unified.events[0].regime == "unified"
     assert unified.events[0].area == ["mexicali_valley", "san_luis_rio_colorado"]
     failure = load_scenario(SCENARIOS / "coordination_failure.toml").scenario
-    assert failure.agencies["mun_mexicali"].collusion > load_scenario(SCENARIOS / "baseline.toml").scenario.agencies["mun_mexicali"].collusion
+    assert (
+        failure.agencies["mun_mexicali"].collusion > load_scenario(SCENARIOS / "baseline.toml").scenario.agencies["mun_mexicali"].collusion
+    )
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -89,7 +94,9 @@ def test_any_probability_out_of_range_is_refused(write, value):
 def test_cli_bad_scenario_exits_2_with_one_line_and_writes_nothing(write, tmp_path):
     path = write("bad.toml", BASE + "[command]\nregim = 'unified'\n")
     out = tmp_path / "out"
-    proc = subprocess.run([sys.executable, "-m", "experiments.cli", "run", str(path), "--out", str(out)], capture_output=True, text=True, check=False)
+    proc = subprocess.run(
+        [sys.executable, "-m", "experiments.cli", "run", str(path), "--out", str(out)], capture_output=True, text=True, check=False
+    )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1

@@ -1,0 +1,62 @@
+"""The command line: `mandosim run` writes its files and prints a table; help teaches."""
+
+import json
+
+import pandas as pd
+import pytest
+
+from experiments.cli import main
+from tests.conftest import SCENARIOS
+
+
+def test_run_writes_series_summary_plot_and_prints_a_table(tmp_path, capsys, write):
+    scenario = write(
+        "short.toml", f'extends = "{SCENARIOS / "baseline.toml"}"\nname = "short"\n[time]\nburn_in_days = 10\nhorizon_days = 20\n'
+    )
+    out = tmp_path / "out"
+    assert main(["run", str(scenario), "--seed", "3", "--out", str(out), "--quiet"]) == 0
+    for name in ("zones.parquet", "groups.parquet", "territory.parquet", "summary.json", "timeseries.png"):
+        assert (out / name).is_file(), name
+    zones = pd.read_parquet(out / "zones.parquet")
+    assert set(zones.columns) >= {
+        "day",
+        "zone",
+        "homicides",
+        "disappearances",
+        "extortions",
+        "kidnappings",
+        "arrests",
+        "seizures",
+        "officer_deaths",
+        "member_deaths",
+        "civilian_deaths",
+    }
+    assert zones.day.min() == -10
+    assert zones.day.max() == 19
+    summary = json.loads((out / "summary.json").read_text())
+    assert summary["metadata"]["seed"] == 3
+    assert "homicides_per_100k" in summary["zones"]["tijuana"]
+    text = capsys.readouterr().out
+    assert "Tijuana" in text
+    assert "per 100k" in text
+
+
+def test_days_flag_overrides_horizon(tmp_path):
+    out = tmp_path / "o"
+    assert main(["run", "baseline", "--days", "5", "--out", str(out), "--quiet"]) == 0
+    assert pd.read_parquet(out / "zones.parquet").day.max() == 4
+
+
+def test_unknown_scenario_is_exit_2(tmp_path, capsys):
+    assert main(["run", "no_such_scenario", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err
+    assert "scenario file not found; library scenarios: baseline" in err
+    assert not (tmp_path / "x").exists()
+
+
+def test_help_teaches(capsys):
+    with pytest.raises(SystemExit):
+        main(["run", "--help"])
+    text = capsys.readouterr().out
+    assert "--seed" in text
+    assert "example:" in text
