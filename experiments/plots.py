@@ -117,3 +117,32 @@ def plot_run(zones: pd.DataFrame, zone_labels: dict[str, str], path: str | Path,
     fig.suptitle(title, fontsize=11)
     fig.tight_layout()
     return _save(fig, Path(path))
+
+
+def plot_effects(effects: pd.DataFrame, outcome: str, labels: dict[str, str], path: str | Path) -> Path:
+    """Paired effect of each scenario against the reference, per zone, with 95 % CIs."""
+    block = effects[(effects["outcome"] == outcome) & ~effects["unit"].str.startswith(("state ", "region"))]
+    units = list(dict.fromkeys(block["unit"]))
+    scenarios = list(dict.fromkeys(block["scenario"]))
+    fig, ax = plt.subplots(figsize=(10, 0.5 + 0.55 * len(units) * max(1, len(scenarios)) ** 0.5))
+    height = 0.8 / max(1, len(scenarios))
+    for j, scenario in enumerate(scenarios):
+        rows = block[block["scenario"] == scenario].set_index("unit").loc[units]
+        y = np.arange(len(units)) + j * height - 0.4 + height / 2
+        err = np.vstack([rows["difference"] - rows["ci_low"], rows["ci_high"] - rows["difference"]])
+        ax.barh(
+            y, rows["difference"], height=height * 0.9, xerr=err, capsize=3, color=ZONE_COLOURS[(j + 1) % len(ZONE_COLOURS)], label=scenario
+        )
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(np.arange(len(units)), [labels.get(u, u) for u in units])
+    ax.invert_yaxis()
+    reference = block["reference"].iloc[0]
+    reps = int(block["pairs"].iloc[0])
+    ax.set_xlabel(
+        f"change in {outcome.replace('_annual', '').replace('_', ' ')} per year vs {reference} (paired, 95 % CI, {reps} replicates)"
+    )
+    ax.legend(fontsize=8, loc="best")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"Effect on {outcome.replace('_annual', '').replace('_', ' ')} by zone", fontsize=11)
+    fig.tight_layout()
+    return _save(fig, Path(path))

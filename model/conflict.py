@@ -139,15 +139,21 @@ def predation(
 ) -> PredationResult:
     """Extortion, kidnapping and killings of civilians by criminal cells.
 
-    Killings rise with contest (rivals nearby: P3, P9, P10) and with trafficking flow (P2);
-    extortion and kidnapping scale with the local market and fall with officers nearby.
+    Killings rise with contest (rivals nearby: P3, P9, P10) and with trafficking flow (P2) and fall
+    with officers nearby (deterrence; spread-out units deter more than piled-up ones, P7); extortion
+    and kidnapping scale with the local market and fall with officers nearby.
     """
     deterrence = np.exp(-params.deterrence_per_officer * officers_nearby[pos])
     m = members * market[pos]
     extortions = rng.poisson(params.extortion_rate * m * deterrence)
     kidnappings = rng.poisson(params.kidnapping_rate * m * deterrence)
+    near = officers_nearby[pos]
     killing_rate = (
-        params.civilian_kill_rate * members * (1.0 + params.contest_multiplier * rival_share) * (1.0 + params.traffic_violence * flow[pos])
+        params.civilian_kill_rate
+        * members
+        * (1.0 - params.killing_deterrence_max * near / (near + params.killing_deterrence_half_officers))
+        * (1.0 + params.contest_multiplier * rival_share)
+        * (1.0 + params.traffic_violence * flow[pos])
     )
     return PredationResult(extortions, kidnappings, rng.poisson(killing_rate))
 

@@ -342,7 +342,7 @@ class CrimeParams(Section):
         0.1, "civilians per member killed at 10k people/km²", "assumption", "bystanders killed in rival fights", ge=0
     )
     civilian_kill_rate: float = P(
-        4.2e-4,
+        8.0e-4,
         "per member per day",
         "assumption (calibrated to FACTS: Violence, zone homicides)",
         "killings of civilians (executions, punishment, street-market disputes) per member",
@@ -355,6 +355,16 @@ class CrimeParams(Section):
     extortion_rate: float = P(0.004, "per member per day", "assumption", "extortions per member in a dense market", ge=0)
     kidnapping_rate: float = P(0.0002, "per member per day", "assumption", "kidnappings per member in a dense market", ge=0)
     market_half_density: float = P(1000.0, "people per km²", "assumption", "density at which predation reaches half its rate", gt=0)
+    killing_deterrence_max: float = P(
+        0.6, "fraction", "assumption (FACTS: P7)", "largest fall of killings under heavy presence", ge=0, le=1
+    )
+    killing_deterrence_half_officers: float = P(
+        10.0,
+        "on-duty officers",
+        "assumption",
+        "officers in the 3×3 neighbourhood at which deterrence of killings is half its largest",
+        gt=0,
+    )
     deterrence_per_officer: float = P(
         0.01, "per on-duty officer", "assumption", "fall of predation per officer in the 3×3 neighbourhood (exponential)", ge=0
     )
