@@ -23,12 +23,13 @@ def paired_effects(runs: pd.DataFrame, outcomes: list[str], reference: str) -> p
         difference with its 95 % t-interval, relative change (%), and the number of pairs.
     """
     rows = []
-    ref = runs[runs["scenario"] == reference].set_index(["unit", "replicate"])
+    keep = ["unit", "replicate", *outcomes]
+    ref = runs.loc[runs["scenario"] == reference, keep]
     for scenario in [s for s in runs["scenario"].unique() if s != reference]:
-        other = runs[runs["scenario"] == scenario].set_index(["unit", "replicate"])
-        joined = ref.join(other, lsuffix="_ref", rsuffix="_alt", how="inner")
+        other = runs.loc[runs["scenario"] == scenario, keep]
+        joined = ref.merge(other, on=["unit", "replicate"], suffixes=("_ref", "_alt"), how="inner", sort=False)
         for outcome in outcomes:
-            for unit, block in joined.groupby(level="unit", sort=False):
+            for unit, block in joined.groupby("unit", sort=False):
                 diff = (block[f"{outcome}_alt"] - block[f"{outcome}_ref"]).to_numpy(float)
                 n = diff.size
                 mean = float(diff.mean()) if n else float("nan")

@@ -31,12 +31,12 @@ class Section(BaseModel):
 
 
 class TimeParams(Section):
-    burn_in_days: int = P(120, "days", "assumption (DESIGN §2)", "run before the horizon, policies off", ge=0, le=3650)
-    horizon_days: int = P(365, "days", "assumption (DESIGN §2)", "days summarised", ge=1, le=36500)
+    burn_in_days: int = P(120, "days", "assumption", "run before the horizon, policies off", ge=0, le=3650)
+    horizon_days: int = P(365, "days", "assumption", "days summarised", ge=1, le=36500)
 
 
 class SpaceParams(Section):
-    cell_km: float = P(2.5, "km", "assumption (DESIGN §2)", "side of a grid cell", ge=0.5, le=20.0)
+    cell_km: float = P(2.5, "km", "assumption", "side of a grid cell", ge=0.5, le=20.0)
 
 
 class CommandParams(Section):
@@ -152,7 +152,7 @@ class AgencyParams(Section):
 
 
 def _default_agencies() -> dict[str, AgencyParams]:
-    op = "operational share 1,500/2,548 (FACTS: Forces, Tijuana) applied to"
+    op = "FACTS: Forces (Tijuana's operational share 1,500/2,548 applied to"
     return {
         "mun_tijuana": AgencyParams(
             label="Tijuana municipal police",
@@ -172,7 +172,7 @@ def _default_agencies() -> dict[str, AgencyParams]:
             officers={"rosarito": 195},
             collusion=0.10,
             local_knowledge=1.5,
-            source=f"{op} BC municipal ~7,000 split by population (FACTS: Forces); rest assumption",
+            source=f"{op} BC municipal ~7,000, split by population); rest assumption",
         ),
         "mun_tecate": AgencyParams(
             label="Tecate municipal police",
@@ -182,7 +182,7 @@ def _default_agencies() -> dict[str, AgencyParams]:
             officers={"tecate": 165},
             collusion=0.10,
             local_knowledge=1.5,
-            source=f"{op} BC municipal ~7,000 split by population (FACTS: Forces); rest assumption",
+            source=f"{op} BC municipal ~7,000, split by population); rest assumption",
         ),
         "mun_ensenada": AgencyParams(
             label="Ensenada municipal police",
@@ -192,7 +192,7 @@ def _default_agencies() -> dict[str, AgencyParams]:
             officers={"ensenada": 560},
             collusion=0.10,
             local_knowledge=1.5,
-            source=f"{op} BC municipal ~7,000 split by population, northern share (FACTS: Forces); rest assumption",
+            source=f"{op} BC municipal ~7,000, split by population, northern share); rest assumption",
         ),
         "mun_mexicali": AgencyParams(
             label="Mexicali municipal police",
@@ -202,7 +202,7 @@ def _default_agencies() -> dict[str, AgencyParams]:
             officers={"mexicali_city": 1320, "mexicali_valley": 270},
             collusion=0.10,
             local_knowledge=1.5,
-            source=f"{op} BC municipal ~7,000 split by population (FACTS: Forces); rest assumption",
+            source=f"{op} BC municipal ~7,000, split by population); rest assumption",
         ),
         "mun_slrc": AgencyParams(
             label="San Luis Río Colorado municipal police",
@@ -327,7 +327,7 @@ class CrimeParams(Section):
     rival_pull: float = P(
         0.4,
         "log-units per log rival cell",
-        "assumption (DESIGN §3.4; FACTS: P10)",
+        "assumption (FACTS: P10)",
         "pull of rival presence nearby: groups push into rivals' plazas",
         ge=0,
     )
@@ -371,7 +371,7 @@ class CrimeParams(Section):
 
 
 class RouteParams(Section):
-    update_days: int = P(7, "days", "assumption (DESIGN §7)", "days between route recomputations", ge=1)
+    update_days: int = P(7, "days", "assumption", "days between route recomputations", ge=1)
     road_cost: float = P(0.3, "relative", "assumption", "travel cost of a road cell (open land = 1)", gt=0)
     mountain_cost: float = P(4.0, "relative", "assumption", "travel cost of mountain", gt=0)
     desert_cost: float = P(2.5, "relative", "assumption", "travel cost of desert", gt=0)
@@ -545,3 +545,12 @@ def parameter_table() -> list[dict[str, str]]:
             }
         )
     return rows
+
+
+def parameter_table_markdown() -> str:
+    """``parameter_table`` as the Markdown table ``docs/ODD.md`` carries."""
+    lines = ["| parameter | default | unit | source | meaning |", "|---|---|---|---|---|"]
+    for row in parameter_table():
+        cells = (row["name"], row["value"], row["unit"], row["source"], row["meaning"])
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines)

@@ -1,0 +1,35 @@
+# Quickstart targets: each creates .venv and installs mandosim on first use (Python >= 3.11).
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint figures clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit("mandosim needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+## demo: compare the key scenarios (10 replicates each) → results/compare/ (table + plots)
+demo: $(STAMP)
+	$(BIN)/mandosim compare baseline coordination_failure unified_command --reps 10 --out results/compare
+
+## test: lint and the whole test suite
+test: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python -m pytest
+
+## figures: regenerate the figures the README shows
+figures: $(STAMP)
+	$(BIN)/mandosim region baseline --routes --out docs/figures/region.png
+	$(BIN)/mandosim run baseline --seed 1 --out results/baseline_seed1 --quiet
+	cp results/baseline_seed1/timeseries.png docs/figures/baseline_timeseries.png
+	$(BIN)/mandosim compare baseline coordination_failure unified_command --reps 10 --out results/compare --quiet
+	cp results/compare/effects_homicides.png docs/figures/effects_homicides.png
+
+clean:
+	rm -rf $(VENV) results
