@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     compare_p = sub.add_parser(
         "compare",
-        help="compare scenarios over replicates (paired effects with 95 % CIs)",
+        help="compare scenarios over replicates (paired effects with 95 %% CIs)",
         description=(
             "Run every scenario with the same replicate seeds (common random numbers: replicate k of every\n"
             "scenario shares its luck), then report each scenario's paired difference from the reference,\n"

@@ -60,3 +60,32 @@ def test_help_teaches(capsys):
     text = capsys.readouterr().out
     assert "--seed" in text
     assert "example:" in text
+
+
+BAD = {
+    "unknown key": "[command]\nfoo = 1\n",
+    "misspelt key": "[command]\nregim = 'unified'\n",
+    "wrong type": "[operations]\nleak_prob = 'high'\n",
+    "out of range": "[operations]\nleak_prob = 1.5\n",
+    "missing region file": 'region = "regions/nowhere.toml"\n',
+    "unknown zone in an area": "[command]\narea = ['atlantis']\n",
+    "TOML syntax error": "[command\n",
+}
+
+
+@pytest.mark.parametrize("kind", list(BAD))
+def test_every_kind_of_bad_scenario_exits_2_with_one_line_and_writes_nothing(kind, tmp_path, write, capsys):
+    path = write("bad.toml", f'extends = "{SCENARIOS / "baseline.toml"}"\n' + BAD[kind])
+    out = tmp_path / "out"
+    assert main(["run", str(path), "--out", str(out), "--quiet"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert str(path) in err[0]
+    assert "Traceback" not in err[0]
+    assert not out.exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["bad.toml"]
+
+
+def test_no_command_prints_help(capsys):
+    assert main([]) == 2
+    assert "compare" in capsys.readouterr().out
