@@ -130,6 +130,28 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_scenarios(args: argparse.Namespace) -> int:
+    """``mandosim scenarios``: the library, one line each."""
+    from experiments.library import list_scenarios
+
+    rows = list_scenarios(Path(args.folder) if args.folder else None)
+    width = max(len(name) for name, _, _ in rows)
+    for name, description, events in rows:
+        print(f"{name:<{width}}  {description}")
+        if args.events:
+            print(f"{'':<{width}}  events: {events}")
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    """``mandosim show``: a scenario's resolved parameters (after ``extends``) and its timeline."""
+    from experiments.library import show
+    from model.scenario import find_scenario, load_scenario
+
+    print(show(load_scenario(find_scenario(args.scenario)), changed_only=args.changed), end="")
+    return 0
+
+
 def cmd_region(args: argparse.Namespace) -> int:
     """``mandosim region``: draw the rasterised region of a scenario (with its trafficking routes)."""
     from experiments.plots import plot_region
@@ -195,6 +217,27 @@ def build_parser() -> argparse.ArgumentParser:
     compare_p.add_argument("--out", default=str(DEFAULT_OUT / "compare"), help="output folder (default results/compare)")
     compare_p.add_argument("--quiet", action="store_true", help="no progress bar")
     compare_p.set_defaults(func=cmd_compare)
+
+    scen_p = sub.add_parser(
+        "scenarios", help="list the scenario library", description="List the scenario files, one line each: name and what it represents."
+    )
+    scen_p.add_argument("--folder", default=None, help="folder to list (default: the shipped scenarios/)")
+    scen_p.add_argument("--events", action="store_true", help="also list each scenario's timeline")
+    scen_p.set_defaults(func=cmd_scenarios)
+
+    show_p = sub.add_parser(
+        "show",
+        help="show a scenario's resolved parameters and timeline",
+        description=(
+            "Print a scenario as TOML after following 'extends': every parameter (or, with --changed,\n"
+            "those that differ from the defaults) and its timeline."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example: mandosim show unified_plus_vetting --changed",
+    )
+    show_p.add_argument("scenario", help="scenario file or library name")
+    show_p.add_argument("--changed", action="store_true", help="only parameters that differ from the built-in defaults")
+    show_p.set_defaults(func=cmd_show)
 
     region_p = sub.add_parser(
         "region",

@@ -72,17 +72,23 @@ class Command:
         self.trust = trust
         self.state = RegimeState(params.base_regime, (), 0)
         self._stack: list[RegimeState] = []
-        keys = units.agency * len(region.jurisdiction_names) + units.home_jurisdiction
-        order = np.lexsort((units.agency, [KIND_PRIORITY.index(k) for k in units.kind]))
+        self.jurisdiction_cells = [np.flatnonzero(region.jurisdiction == j) for j in range(len(region.jurisdiction_names))]
+        self._zone_first_cell = np.array([int(np.flatnonzero(region.zone == z)[0]) for z in range(len(region.zone_names))])
+        self.area_mask = np.zeros(region.n_cells, dtype=bool)
+        self.members = np.zeros(0, dtype=np.int64)
+        self.pool_started = False
         self.deployments: list[np.ndarray] = []
+        self.rebuild()
+
+    def rebuild(self) -> None:
+        """Recompute deployments (an agency's units per jurisdiction) after units arrive or leave."""
+        units = self.units
+        keys = units.agency * len(self.region.jurisdiction_names) + units.home_jurisdiction
+        order = np.lexsort((units.agency, [KIND_PRIORITY.index(k) for k in units.kind]))
         seen: dict[int, list[int]] = {}
         for u in order:
             seen.setdefault(int(keys[u]), []).append(int(u))
         self.deployments = [np.array(v, dtype=np.int64) for v in seen.values()]
-        self.jurisdiction_cells = [np.flatnonzero(region.jurisdiction == j) for j in range(len(region.jurisdiction_names))]
-        self.area_mask = np.zeros(region.n_cells, dtype=bool)
-        self.members = np.zeros(0, dtype=np.int64)
-        self.pool_started = False
 
     # --- regime ------------------------------------------------------------------------------
     @property
@@ -134,10 +140,7 @@ class Command:
 
     def region_home_cells(self) -> np.ndarray:
         """A representative cell of each unit's home zone (for area membership)."""
-        first = np.zeros(len(self.region.zone_names), dtype=np.int64)
-        for z in range(first.size):
-            first[z] = int(np.flatnonzero(self.region.zone == z)[0])
-        return first[self.units.home_zone]
+        return self._zone_first_cell[self.units.home_zone]
 
     # --- allocation --------------------------------------------------------------------------
     def allocate(self, rng: np.random.Generator, belief: np.ndarray, pooled_belief: np.ndarray, patrol: np.ndarray) -> None:

@@ -1,8 +1,9 @@
 """Timeline events: a registry ``{type → class}``; each event serialises to ``{type, day, ...}``.
 
 An event fires at the start of its ``day`` (counted from day 0 of the horizon; burn-in days are
-negative and run no events). Add a type by subclassing ``Event`` with a ``type`` literal, adding it to
-``EventSpec`` and implementing ``apply``.
+negative and run no events). Events with an ``end`` undo their effect on that day. Add a type by
+subclassing ``Event`` with a ``type`` literal, implementing ``apply`` (and ``expire``), and listing it
+in ``EventSpec``.
 """
 
 from __future__ import annotations
@@ -26,30 +27,46 @@ class Event(BaseModel):
 
     def end_day(self) -> int | None:
         """Day on which the event's effect ends (``None``: lasts)."""
-        return None
+        return getattr(self, "end", None)
 
     def expire(self, model: BorderSecurityModel) -> None:
         """Undo the event's effect on its end day."""
 
+    def named_zones(self) -> list[str]:
+        """Zones the event names (checked against the region)."""
+        return list(getattr(self, "area", []))
 
-class SetRegime(Event):
-    """Switch the command regime (and the unified area) from ``day``; revert on ``end`` if given."""
+    def named_agencies(self) -> list[str]:
+        """Agencies the event names (checked against the scenario)."""
+        return []
 
-    type: Literal["set_regime"] = "set_regime"
-    regime: Literal["fragmented", "coordinated", "unified"]
-    area: list[str] = Field(default_factory=list, description="zones of a unified command")
-    end: int | None = Field(None, ge=1, description="horizon day on which the previous regime returns")
+    def named_groups(self) -> list[str]:
+        """Groups the event names (checked against the scenario)."""
+        return []
+
+
+class _Ends(Event):
+    end: int | None = Field(None, ge=1, description="horizon day on which the effect ends")
 
     @model_validator(mode="after")
-    def _check(self) -> SetRegime:
-        if self.regime == "unified" and not self.area:
-            raise ValueError("a unified regime needs an area (a list of zones)")
+    def _end_after_day(self) -> _Ends:
         if self.end is not None and self.end <= self.day:
             raise ValueError(f"end ({self.end}) must come after day ({self.day})")
         return self
 
-    def end_day(self) -> int | None:
-        return self.end
+
+class SetRegime(_Ends):
+    """Switch the command regime (and the unified area) from ``day``; the previous one returns on ``end``."""
+
+    type: Literal["set_regime"] = "set_regime"
+    regime: Literal["fragmented", "coordinated", "unified"]
+    area: list[str] = Field(default_factory=list, description="zones of a unified command")
+
+    @model_validator(mode="after")
+    def _area_for_unified(self) -> SetRegime:
+        if self.regime == "unified" and not self.area:
+            raise ValueError("a unified regime needs an area (a list of zones)")
+        return self
 
     def apply(self, model: BorderSecurityModel) -> None:
         model.command.push_regime(self.regime, self.area, model.day)
@@ -58,7 +75,172 @@ class SetRegime(Event):
         model.command.pop_regime(model.day)
 
 
-#: Every event type by its ``type`` name.
-EVENT_TYPES: dict[str, type[Event]] = {"set_regime": SetRegime}
+class AnnounceUnifiedCommand(Event):
+    """Announce a unified command over ``area`` without moving any unit.
 
-EventSpec = Annotated[SetRegime, Field(discriminator="type")]
+    Groups there perceive more presence (fading if none arrives) and the area's agencies trust each
+    other more.
+    """
+
+    type: Literal["announce_unified_command"] = "announce_unified_command"
+    area: list[str] = Field(min_length=1, description="zones the announcement names")
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        model.announce(self.area)
+
+
+class RetractUnifiedCommand(Event):
+    """Retract an announced or running unified command.
+
+    The regime before it returns; credibility, community trust in its zones and trust among its
+    agencies drop.
+    """
+
+    type: Literal["retract_unified_command"] = "retract_unified_command"
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        model.retract()
+
+
+class Deploy(_Ends):
+    """A surge: ``officers`` per zone of ``agency`` arrive (as units); they leave again on ``end``."""
+
+    type: Literal["deploy"] = "deploy"
+    agency: str
+    officers: dict[str, float] = Field(min_length=1, description="officers arriving per zone")
+
+    def named_zones(self) -> list[str]:
+        return list(self.officers)
+
+    def named_agencies(self) -> list[str]:
+        return [self.agency]
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        model.event_units[id(self)] = model.add_units(self.agency, self.officers)
+
+    def expire(self, model: BorderSecurityModel) -> None:
+        model.remove_units(model.event_units.pop(id(self), []))
+
+
+class Withdraw(Event):
+    """Up to ``officers`` per zone of ``agency`` leave (whole units, most recently arrived first)."""
+
+    type: Literal["withdraw"] = "withdraw"
+    agency: str
+    officers: dict[str, float] = Field(min_length=1, description="officers leaving per zone")
+
+    def named_zones(self) -> list[str]:
+        return list(self.officers)
+
+    def named_agencies(self) -> list[str]:
+        return [self.agency]
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        model.withdraw_officers(self.agency, self.officers)
+
+
+class LeaderStrike(Event):
+    """Capture or kill the leader of ``group``: a succession crisis starts (P1)."""
+
+    type: Literal["leader_strike"] = "leader_strike"
+    group: str
+
+    def named_groups(self) -> list[str]:
+        return [self.group]
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        model.strike_leader(model.groups.names.index(self.group))
+
+
+class TrustShock(Event):
+    """A political rift: trust between agencies ``a`` and ``b`` drops to ``value`` (then recovers slowly)."""
+
+    type: Literal["trust_shock"] = "trust_shock"
+    a: str
+    b: str
+    value: float = Field(0.0, ge=0, le=1)
+
+    def named_agencies(self) -> list[str]:
+        return [self.a, self.b]
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        names = model.agency_names
+        model.institutions.shock(names.index(self.a), names.index(self.b), self.value)
+
+
+class Vetting(_Ends):
+    """Vetting: colluding units of ``agencies`` (all if empty) are found and replaced at ``rate`` per day."""
+
+    type: Literal["vetting"] = "vetting"
+    rate: float = Field(gt=0, le=1, description="daily hazard that a colluding unit is removed")
+    agencies: list[str] = Field(default_factory=list, description="agencies vetted (all if empty)")
+
+    def named_agencies(self) -> list[str]:
+        return list(self.agencies)
+
+    def _targets(self, model: BorderSecurityModel) -> list[int]:
+        names = self.agencies or model.agency_names
+        return [model.agency_names.index(a) for a in names]
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        model.institutions.vetting_rate[self._targets(model)] = self.rate
+
+    def expire(self, model: BorderSecurityModel) -> None:
+        model.institutions.vetting_rate[self._targets(model)] = 0.0
+
+
+class Prevention(Event):
+    """Prevention programmes cut recruitment by ``reduction``, reached linearly over ``ramp_days`` (P4)."""
+
+    type: Literal["prevention"] = "prevention"
+    reduction: float = Field(gt=0, le=1, description="share of recruitment prevented at full effect")
+    ramp_days: int = Field(0, ge=0, description="days to reach full effect")
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        model.prevention_schedule = (model.day, model.prevention, self.reduction, self.ramp_days)
+
+
+class GroupExit(Event):
+    """A group relocates out of the region: ``share`` of its cells (largest first) leave; members exit."""
+
+    type: Literal["group_exit"] = "group_exit"
+    group: str
+    share: float = Field(1.0, gt=0, le=1, description="share of the group's members that leave")
+
+    def named_groups(self) -> list[str]:
+        return [self.group]
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        model.group_exit(model.groups.names.index(self.group), self.share)
+
+
+#: Every event type by its ``type`` name.
+EVENT_TYPES: dict[str, type[Event]] = {
+    cls.model_fields["type"].default: cls
+    for cls in (
+        SetRegime,
+        AnnounceUnifiedCommand,
+        RetractUnifiedCommand,
+        Deploy,
+        Withdraw,
+        LeaderStrike,
+        TrustShock,
+        Vetting,
+        Prevention,
+        GroupExit,
+    )
+}
+
+EventSpec = Annotated[
+    SetRegime
+    | AnnounceUnifiedCommand
+    | RetractUnifiedCommand
+    | Deploy
+    | Withdraw
+    | LeaderStrike
+    | TrustShock
+    | Vetting
+    | Prevention
+    | GroupExit,
+    Field(discriminator="type"),
+]

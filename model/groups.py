@@ -63,6 +63,7 @@ def recruitment(
     members: np.ndarray,
     pool: np.ndarray,
     revenue_factor: np.ndarray,
+    prevention: float,
 ) -> np.ndarray:
     """Recruits per criminal cell today.
 
@@ -72,8 +73,9 @@ def recruitment(
         members: per cell.
         pool: per cell, 0–1 saturating share of the local at-risk pool.
         revenue_factor: per cell, the group's revenue per member relative to its start.
+        prevention: share of recruitment prevented today (0–1; events ramp it).
     """
-    rate = params.recruitment_rate * members * pool * revenue_factor * (1.0 - params.prevention)
+    rate = params.recruitment_rate * members * pool * revenue_factor * (1.0 - prevention)
     return rng.poisson(rate)
 
 

@@ -30,6 +30,10 @@ ZONE_METRICS: tuple[str, ...] = (
     "cross_line_escapes",
     "members",
     "officers_on_duty",
+    "community_trust",
+    "colluding_share",
+    "interagency_trust",
+    "intel_shared",
 )
 GROUP_METRICS: tuple[str, ...] = ("members", "recruited", "killed", "arrested", "exited", "transferred")
 """``transferred``: members moved in (+) or out (−) by a split; zero-sum across groups."""

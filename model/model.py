@@ -12,6 +12,7 @@ from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
 from model.command import KINDS, Command
 from model.conflict import BRANCHES, DENSITY_REFERENCE, conceal_share, operations, predation, rival_fights
 from model.groups import GroupState, recruitment, saturation_exits
+from model.institutions import Institutions
 from model.intel import Intelligence
 from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
 from model.params import Scenario, Section
@@ -150,7 +151,7 @@ class BorderSecurityModel(mesa.Model):
         trust = np.full(len(r.zone_names), p.community.trust)
         for zone, value in p.community.zone_trust.items():
             trust[r.zone_code(zone)] = value
-        self.community_trust = trust
+        self._initial_community_trust = trust
         self.adjacency = r.adjacency
         self.patrol = p.command.patrol_weight * r.population / 1e4
 
@@ -191,8 +192,8 @@ class BorderSecurityModel(mesa.Model):
             i, j = self.agency_names.index(pair.a), self.agency_names.index(pair.b)
             trust[i, j] = trust[j, i] = pair.value
         np.fill_diagonal(trust, 1.0)
-        self.trust = trust
-        self.command = Command(p.command, r, units, self.agency_kind, self.trust)
+        self.institutions = Institutions(p.institutions, trust, collusion, self._initial_community_trust)
+        self.command = Command(p.command, r, units, self.agency_kind, self.institutions.trust)
         self.command.set_regime(p.command.base_regime, (), self.day)
         self.branch_table = np.array(
             [
@@ -202,6 +203,13 @@ class BorderSecurityModel(mesa.Model):
         )
         self.agency_agents = [Agency(self, a) for a in range(n_agencies)]
         self.unit_agents = [SecurityUnit(self, u) for u in range(units.n)]
+        self.event_units: dict[int, list[int]] = {}
+        self.announced = np.zeros(r.n_cells)  # presence criminals perceive from an announcement
+        self.announced_area: tuple[str, ...] = ()
+        self.credibility = 1.0
+        self.prevention = p.dynamics.prevention
+        self.prevention_schedule: tuple[int, float, float, int] | None = None
+        self._event_exits = np.zeros(0, dtype=np.int64)
 
     def _build_groups_and_cells(self) -> None:
         p, r = self.params, self.region
@@ -286,6 +294,7 @@ class BorderSecurityModel(mesa.Model):
         group_out = np.zeros((self.groups.size, len(GROUP_METRICS)), dtype=np.int64)
 
         # 1. events
+        self._event_exits = np.zeros(self.groups.size, dtype=np.int64)
         if day == 0:
             self.command.set_regime(p.command.regime, p.command.area, 0)
         if day >= 0:
@@ -295,6 +304,7 @@ class BorderSecurityModel(mesa.Model):
             for event in p.events:
                 if event.day == day:
                     event.apply(self)
+        self._advance_policies(day)
 
         # 2. intelligence
         presence = self.presence()
@@ -307,14 +317,15 @@ class BorderSecurityModel(mesa.Model):
         on_duty = self._on_duty()
         officers_cell = np.bincount(self.units.pos, weights=on_duty, minlength=r.n_cells)
         officers_near = self.adjacency @ officers_cell
+        perceived = officers_near + self.announced  # what criminals believe is around them
 
         # 4. criminal decisions
         if (day + self.burn_in) % p.routes.update_days == 0:
             self.flow = self.routes.recompute(officers_near)
-        self._move_cells(officers_near)
+        self._move_cells(perceived)
 
         # 5–6. encounters and visibility
-        live, pos, group, members, today = self._encounters(on_duty, officers_near, dominant_zone)
+        live, pos, group, members, today = self._encounters(on_duty, officers_near, perceived, dominant_zone)
         remaining = today["remaining"]
 
         # 7. leadership
@@ -326,8 +337,12 @@ class BorderSecurityModel(mesa.Model):
         flows = {"recruited": recruited, "killed": today["member_deaths"], "arrested": today["arrests"], "exited": exited}
         for column, values in flows.items():
             group_out[:, GROUP_METRICS.index(column)] = np.bincount(group, weights=values, minlength=self.groups.size)
+        group_out[:, GROUP_METRICS.index("exited")] += self._event_exits
         self._tidy_cells()
         split_transfers = self._end_crises()
+
+        # 9. institutions
+        self._institutions(pos, group, today, dominant_zone, presence, day)
 
         # 10. record
         zone_of = r.zone[pos]
@@ -336,6 +351,7 @@ class BorderSecurityModel(mesa.Model):
             zone_out[:, ZONE_METRICS.index(name)] = np.bincount(zone_of, weights=today[name], minlength=z)
         zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
         zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
+        self._record_institutions(zone_out, day)
         self._record(zone_out, group_out, split_transfers, on_duty)
 
         self.day += 1
@@ -343,7 +359,7 @@ class BorderSecurityModel(mesa.Model):
         self.datacollector.collect(self)
 
     # --- 5–6. encounters and visibility ---------------------------------------------------------
-    def _encounters(self, on_duty: np.ndarray, officers_near: np.ndarray, dominant_zone: np.ndarray) -> tuple:
+    def _encounters(self, on_duty: np.ndarray, officers_near: np.ndarray, perceived: np.ndarray, dominant_zone: np.ndarray) -> tuple:
         """Rival fights, operations, flight and pursuit, predation; killings made visible or hidden.
 
         Returns:
@@ -365,14 +381,15 @@ class BorderSecurityModel(mesa.Model):
             after_fights, pos, group, strength, lead_branch, leakers, self.density,
         )  # fmt: skip
         remaining = after_fights - ops.arrests - ops.killed
-        pursuit_arrests, cross_line = self._flee(live, remaining, ops.engaged, ops.warned, officers_near)
+        pursuit_arrests, cross_line = self._flee(live, remaining, ops.engaged, ops.warned, perceived)
         remaining = remaining - pursuit_arrests
-        prey = predation(self.streams["predation"], p.crime, remaining, pos, fights.rival_share, self.market, officers_near, self.flow)
+        prey = predation(self.streams["predation"], p.crime, remaining, pos, fights.rival_share, self.market, perceived, self.flow)
         group_killings = fights.deaths + fights.bystanders + prey.civilian_killings
         hidden = self.streams["visibility"].binomial(group_killings, conceal_share(p.visibility, officers_near)[pos])
         today = {
             "remaining": remaining,
             "engaged": ops.engaged,
+            "warned": ops.warned,
             "cross_line": cross_line,
             "homicides": group_killings - hidden + ops.killed + ops.officer_deaths + ops.bystanders,
             "disappearances": hidden,
@@ -537,9 +554,7 @@ class BorderSecurityModel(mesa.Model):
             believed = self.intel.belief[here, pos[i]].max() if here.size else 0.0
             quality = min(1.0, believed / max(true_members[pos[i]], 1.0))
             if rng.random() < p.capture_prob * quality:
-                g.leader_present[gi] = False
-                g.crisis_left[gi] = p.succession_days
-                g.leader_strikes[gi] += 1
+                self.strike_leader(gi)
 
     def _end_crises(self) -> np.ndarray:
         """Count down crises; a crisis that ends gets a new leader and maybe a split.
@@ -594,7 +609,8 @@ class BorderSecurityModel(mesa.Model):
         g.revenue_reference[unset] = per_member[unset]
         ratio = per_member / np.where(g.revenue_reference > 0, g.revenue_reference, 1.0)
         factor = np.clip(ratio, *REVENUE_FACTOR_BOUNDS) ** p.dynamics.revenue_elasticity
-        recruited = recruitment(self.streams["recruitment"], p.dynamics, remaining, self.pool[pos], factor[group])
+        self._revenue_factor = factor
+        recruited = recruitment(self.streams["recruitment"], p.dynamics, remaining, self.pool[pos], factor[group], self.prevention)
         exited = saturation_exits(self.streams["exit"], p.dynamics, remaining, size[group], g.capacity[group])
         return recruited, exited
 
@@ -633,6 +649,184 @@ class BorderSecurityModel(mesa.Model):
         rec.days_recorded += 1
 
     # ------------------------------------------------------------------------------------------
+    # event hooks
+    # ------------------------------------------------------------------------------------------
+    def _zone_mask(self, zones: list[str] | tuple[str, ...]) -> np.ndarray:
+        return np.isin(self.region.zone, [self.region.zone_code(z) for z in zones])
+
+    def _agencies_based_in(self, zones: list[str] | tuple[str, ...]) -> np.ndarray:
+        codes = [self.region.zone_code(z) for z in zones]
+        return np.unique(self.units.agency[np.isin(self.units.home_zone, codes)])
+
+    def _advance_policies(self, day: int) -> None:
+        """Daily evolution of event-driven policies: fading announcements, ramping prevention."""
+        if day >= 0:
+            self.announced *= 1.0 - self.params.command.announcement_decay
+        if self.prevention_schedule is not None:
+            start, before, after, ramp = self.prevention_schedule
+            share = 1.0 if ramp == 0 else min(1.0, (day - start + 1) / ramp)
+            self.prevention = before + (after - before) * share
+
+    def announce(self, area: list[str]) -> None:
+        """Announce a unified command: perceived presence in ``area`` and trust among its agencies rise."""
+        c = self.params.command
+        self.announced = np.maximum(self.announced, c.announcement_heat * self.credibility * self._zone_mask(area))
+        self.announced_area = tuple(area)
+        self.institutions.gain_confidence(self._agencies_based_in(area), c.announcement_trust_boost * self.credibility)
+
+    def retract(self) -> None:
+        """Retract the announced or running unified command; credibility and trust pay for it."""
+        c = self.params.command
+        area = self.announced_area or self.command.state.area
+        if self.command.regime == "unified":
+            area = area or self.command.state.area
+            self.command.pop_regime(self.day)
+        self.announced[:] = 0.0
+        self.credibility *= 1.0 - c.retraction_credibility_loss
+        if area:
+            zones = np.array([self.region.zone_code(z) for z in area])
+            self.institutions.lose_credibility(zones, self._agencies_based_in(area), c.retraction_community_loss, c.retraction_trust_loss)
+        self.announced_area = ()
+
+    def add_units(self, agency: str, officers: dict[str, float]) -> list[int]:
+        """New units of ``agency`` (clean, on cells of their zone by population); returns their uids."""
+        p, r = self.params, self.region
+        rng = self.streams["events"]
+        a = self.agency_names.index(agency)
+        rows: list[tuple[int, int, float]] = []
+        for zone, count in officers.items():
+            if count > 0:
+                n_units = max(1, round(count / p.operations.unit_size))
+                rows.extend((a, r.zone_code(zone), count / n_units) for _ in range(n_units))
+        if not rows:
+            return []
+        new = _unit_table(rows, r, self.agency_kind, self.agency_branch)
+        for u in range(new.n):
+            cells = np.flatnonzero(r.zone == new.home_zone[u])
+            weight = r.population[cells] + 1.0
+            new.pos[u] = rng.choice(cells, p=weight / weight.sum())
+        first = self.units.n
+        self.units.append(new)
+        self.unit_agents.extend(SecurityUnit(self, first + u) for u in range(new.n))
+        self.command.rebuild()
+        return [int(x) for x in self.units.uid[first:]]
+
+    def remove_units(self, uids: list[int]) -> None:
+        """Units with these uids leave the region."""
+        leaving = np.isin(self.units.uid, uids)
+        if not leaving.any():
+            return
+        for u in np.flatnonzero(leaving):
+            self.unit_agents[u].remove()
+        self.unit_agents = [agent for agent, gone in zip(self.unit_agents, leaving, strict=True) if not gone]
+        self.units.keep(~leaving)
+        for slot, agent in enumerate(self.unit_agents):
+            agent.slot = slot
+        self.command.rebuild()
+
+    def withdraw_officers(self, agency: str, officers: dict[str, float]) -> None:
+        """Whole units of ``agency`` leave each zone, latest arrivals first, up to ``officers`` per zone."""
+        a, units, uids = self.agency_names.index(agency), self.units, []
+        for zone, count in officers.items():
+            here = np.flatnonzero((units.agency == a) & (units.home_zone == self.region.zone_code(zone)))
+            here = here[np.argsort(-units.uid[here], kind="stable")]
+            taken = np.cumsum(units.officers[here]) <= count + 1e-9
+            uids.extend(int(x) for x in units.uid[here[taken]])
+        self.remove_units(uids)
+
+    def strike_leader(self, group: int) -> None:
+        """The group's leader is captured or killed: a succession crisis starts."""
+        g = self.groups
+        if g.active[group] and g.leader_present[group]:
+            g.leader_present[group] = False
+            g.crisis_left[group] = self.params.leadership.succession_days
+            g.leader_strikes[group] += 1
+
+    def group_exit(self, group: int, share: float) -> None:
+        """``share`` of the group's members leave the region (largest cells first); they count as exited."""
+        t = self.cells
+        slots = np.flatnonzero(t.alive & (t.group == group))
+        slots = slots[np.argsort(-t.members[slots], kind="stable")]
+        target = share * t.members[slots].sum()
+        leaving = slots[(np.cumsum(t.members[slots]) - t.members[slots]) < target - 1e-9]
+        self._event_exits[group] += int(t.members[leaving].sum())
+        for slot in leaving:
+            self._remove_cell(int(slot))
+        if not (t.alive & (t.group == group)).any():
+            self.groups.active[group] = False
+
+    # ------------------------------------------------------------------------------------------
+    # 9. institutions
+    # ------------------------------------------------------------------------------------------
+    def _institutions(
+        self, pos: np.ndarray, group: np.ndarray, today: dict, dominant_zone: np.ndarray, presence: np.ndarray, day: int
+    ) -> None:
+        r, units, inst = self.region, self.units, self.institutions
+        rng = self.streams["institutions"]
+        n_agencies = len(self.agency_names)
+        present = np.zeros((r.n_cells, n_agencies))
+        present[units.pos, units.agency] = 1.0
+        engaged = pos[today["engaged"]]
+        joint = present[engaged].T @ present[engaged]
+        members = self.command.members
+        if members.size and units.pooled.any():
+            pooled_cells = np.zeros(r.n_cells, dtype=bool)
+            pooled_cells[units.pos[units.pooled]] = True
+            joint[np.ix_(members, members)] += pooled_cells[engaged].sum()
+        np.fill_diagonal(joint, 0.0)
+        incidents = np.zeros((n_agencies, n_agencies))
+        protected = dominant_zone[units.home_zone]
+        for i in np.flatnonzero(today["warned"]):
+            here = units.pos == pos[i]
+            leakers = np.unique(units.agency[here & units.colluding & (protected == group[i])])
+            witnesses = np.setdiff1d(np.unique(units.agency[here]), leakers)
+            for a in leakers:
+                for b in witnesses:
+                    if rng.random() < inst.params.incident_prob:
+                        incidents[a, b] += 1
+                        incidents[b, a] += 1
+        inst.update_trust(joint, incidents)
+
+        z = len(r.zone_names)
+        by_zone = np.stack([np.bincount(r.zone, weights=row, minlength=z) for row in presence])
+        totals = by_zone.sum(axis=0)
+        control = np.where(totals > 0, by_zone.max(axis=0) / np.maximum(totals, 1.0), 0.0)
+        factor = getattr(self, "_revenue_factor", np.ones(self.groups.size))
+        dominant = dominant_zone[units.home_zone]
+        bribes = np.where(dominant >= 0, factor[np.maximum(dominant, 0)], 1.0)
+        units.colluding = inst.update_collusion(rng, units.colluding, units.agency, control[units.home_zone], bribes)
+
+        zone_of = r.zone[pos]
+        rates = np.column_stack([np.bincount(zone_of, weights=today[k], minlength=z) for k in ("abuses", "homicides", "seizures")])
+        inst.update_community(rates, horizon=day >= 0)
+
+    def _record_institutions(self, zone_out: np.ndarray, day: int) -> None:
+        """Per zone: community trust, colluding share, trust and intelligence sharing among its agencies."""
+        p, r, units, inst = self.params, self.region, self.units, self.institutions
+        n_agencies = len(self.agency_names)
+        sharing = np.zeros((n_agencies, n_agencies))
+        coordinated = self.command.regime == "coordinated" or (self.command.regime == "unified" and p.command.base_regime == "coordinated")
+        if coordinated:
+            sharing = p.command.coordinated_sharing * inst.trust
+        area_zones = {r.zone_code(z) for z in self.command.state.area} if self.command.regime == "unified" else set()
+        ramp = self.command.ramp(day)
+        zone_out[:, ZONE_METRICS.index("community_trust")] = inst.community_trust
+        counts = np.bincount(units.home_zone, minlength=len(r.zone_names))
+        colluding = np.bincount(units.home_zone, weights=units.colluding.astype(float), minlength=len(r.zone_names))
+        zone_out[:, ZONE_METRICS.index("colluding_share")] = colluding / np.maximum(counts, 1)
+        for zc in range(len(r.zone_names)):
+            agencies = np.unique(units.agency[units.home_zone == zc])
+            if agencies.size < 2:
+                continue
+            pairs = ~np.eye(agencies.size, dtype=bool)
+            zone_out[zc, ZONE_METRICS.index("interagency_trust")] = inst.trust[np.ix_(agencies, agencies)][pairs].mean()
+            shared = sharing[np.ix_(agencies, agencies)].copy()
+            if zc in area_zones:
+                pooled = np.isin(agencies, self.command.members)
+                shared[np.ix_(pooled, pooled)] = np.maximum(shared[np.ix_(pooled, pooled)], ramp)
+            zone_out[zc, ZONE_METRICS.index("intel_shared")] = shared[pairs].mean()
+
+    # ------------------------------------------------------------------------------------------
     # results
     # ------------------------------------------------------------------------------------------
     def run(self, progress: Any = None) -> None:
@@ -645,6 +839,16 @@ class BorderSecurityModel(mesa.Model):
     @property
     def group_names(self) -> list[str]:
         return list(self.groups.names)
+
+    @property
+    def trust(self) -> np.ndarray:
+        """(agencies, agencies) trust between agencies today."""
+        return self.institutions.trust
+
+    @property
+    def community_trust(self) -> np.ndarray:
+        """(zones,) community trust today."""
+        return self.institutions.community_trust
 
 
 def _unit_table(rows: list[tuple[int, int, float]], region: Region, agency_kind: np.ndarray, agency_branch: np.ndarray):

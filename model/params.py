@@ -56,6 +56,24 @@ class CommandParams(Section):
     )
     patrol_weight: float = P(0.3, "members-equivalent per 10k people", "assumption", "pull of population on allocation (patrol)", ge=0)
     pursuit_capture_prob: float = P(0.3, "probability", "assumption", "chance a pursuit catches a fleeing cell", ge=0, le=1)
+    announcement_heat: float = P(
+        15.0,
+        "officers-equivalent",
+        "assumption (FACTS: context, 2024 announcement)",
+        "extra presence criminals perceive in an announced area",
+        ge=0,
+    )
+    announcement_decay: float = P(0.03, "per day", "assumption", "fading of announced presence that does not arrive", ge=0, le=1)
+    announcement_trust_boost: float = P(
+        0.2, "fraction", "assumption", "share of the gap to full trust an announcement closes among its agencies", ge=0, le=1
+    )
+    retraction_credibility_loss: float = P(
+        0.5, "fraction", "assumption (FACTS: context, retraction)", "share of credibility a retraction costs", ge=0, le=1
+    )
+    retraction_trust_loss: float = P(0.2, "fraction", "assumption", "share of inter-agency trust a retraction costs", ge=0, le=1)
+    retraction_community_loss: float = P(
+        0.1, "fraction", "assumption", "share of community trust a retraction costs in its zones", ge=0, le=1
+    )
 
 
 class IntelParams(Section):
@@ -407,7 +425,6 @@ class LeadershipParams(Section):
         ge=0,
         le=1,
     )
-    kill_share: float = P(0.3, "fraction", "assumption", "share of leader strikes that kill rather than capture", ge=0, le=1)
     succession_days: int = P(300, "days", "assumption (FACTS: P1, ≥ 12 months)", "length of a succession crisis", ge=1)
     internal_fight: float = P(
         0.5, "relative to rivals", "assumption (FACTS: P1)", "fighting among a group's own cells during a crisis", ge=0
@@ -444,8 +461,30 @@ class TrustPair(Section):
 
 
 class InstitutionParams(Section):
-    trust_default: float = P(0.5, "0–1", "assumption", "trust between two agencies unless listed")
+    trust_default: float = P(0.5, "0–1", "assumption", "trust between two agencies unless listed", ge=0, le=1)
     trust: list[TrustPair] = P([], "0–1", "assumption", "trust of listed agency pairs (symmetric)")
+    trust_gain_per_success: float = P(
+        0.002, "per joint success", "assumption (FACTS: P6)", "share of the gap to full trust closed by one joint success", ge=0, le=1
+    )
+    incident_prob: float = P(
+        0.3,
+        "probability",
+        "assumption (FACTS: context, 2024 accusations)",
+        "chance a leak seen by another agency becomes an incident",
+        ge=0,
+        le=1,
+    )
+    incident_trust_loss: float = P(0.1, "fraction", "assumption", "share of trust lost per incident", ge=0, le=1)
+    trust_recovery: float = P(0.002, "per day", "assumption", "share of the gap to baseline trust closed per day", ge=0, le=1)
+    collusion_turnover: float = P(1 / 365, "per day", "assumption", "hazard that a colluding unit stops (rotation, exit)", ge=0, le=1)
+    bribe_elasticity: float = P(0.5, "-", "assumption", "elasticity of corruption to the protected group's revenue", ge=0)
+    community_memory: float = P(1 / 30, "per day", "assumption", "weight of today in the rates community trust reacts to", gt=0, le=1)
+    community_adjust_rate: float = P(
+        1 / 60, "per day", "assumption", "share of the gap to its target community trust closes per day", ge=0, le=1
+    )
+    abuse_elasticity: float = P(0.2, "-", "assumption", "fall of community trust with abuses (relative to before)", ge=0)
+    violence_elasticity: float = P(0.3, "-", "assumption", "fall of community trust with homicides (relative to before)", ge=0)
+    success_elasticity: float = P(0.2, "-", "assumption", "rise of community trust with visible successes (relative to before)", ge=0)
 
 
 class Scenario(Section):

@@ -43,7 +43,11 @@ class LoadedScenario:
 
 
 def _raw_chain(path: Path, depth: int = 0) -> tuple[dict[str, Any], Path | None]:
-    """The file's data merged over everything it ``extends``; also the file defining ``region``."""
+    """The file's data merged over everything it ``extends``; also the file defining ``region``.
+
+    Tables merge key by key, other values replace the parent's, and ``[[events]]`` accumulate: a
+    child's events are added to its parent's timeline.
+    """
     data = read_toml(path)
     region_owner: Path | None = path if "region" in data else None
     parent = data.get("extends")
@@ -56,19 +60,27 @@ def _raw_chain(path: Path, depth: int = 0) -> tuple[dict[str, Any], Path | None]
         if not parent_path.is_file():
             raise InputError(path, "extends", f"file not found: {parent}")
         base, parent_owner = _raw_chain(parent_path, depth + 1)
+        events = [*base.get("events", []), *data.get("events", [])]
         data = deep_merge(base, data)
+        if events:
+            data["events"] = events  # a timeline accumulates along ``extends``
         region_owner = region_owner or parent_owner
     return data, region_owner
 
 
+def _unknown(path: str | Path, key: str, what: str, name: str, known: list[str]) -> InputError:
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    hint = f"did you mean '{close[0]}'?" if close else f"{what}s: " + ", ".join(known)
+    return InputError(path, key, f"unknown {what} {name!r}; {hint}")
+
+
 def check_zones(scenario: Scenario, region: Region, path: str | Path) -> None:
-    """Every zone named in the scenario exists in the region (``InputError`` naming the key)."""
+    """Every zone, jurisdiction and state named in the scenario exists in the region."""
+    zones = region.zone_names
 
     def check(name: str, key: str) -> None:
-        if name not in region.zone_names:
-            close = difflib.get_close_matches(name, region.zone_names, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else "zones: " + ", ".join(region.zone_names)
-            raise InputError(path, key, f"unknown zone {name!r}; {hint}")
+        if name not in zones:
+            raise _unknown(path, key, "zone", name, zones)
 
     for i, zone in enumerate(scenario.command.area):
         check(zone, f"command.area[{i}]")
@@ -78,21 +90,26 @@ def check_zones(scenario: Scenario, region: Region, path: str | Path) -> None:
         for zone in agency.officers:
             check(zone, f"agencies.{name}.officers.{zone}")
         if agency.kind == "municipal" and agency.jurisdiction not in region.jurisdiction_names:
-            raise InputError(
-                path,
-                f"agencies.{name}.jurisdiction",
-                f"unknown jurisdiction {agency.jurisdiction!r}; jurisdictions: {', '.join(region.jurisdiction_names)}",
-            )
+            raise _unknown(path, f"agencies.{name}.jurisdiction", "jurisdiction", str(agency.jurisdiction), region.jurisdiction_names)
         if agency.kind == "state" and agency.jurisdiction not in region.state_names:
-            raise InputError(
-                path, f"agencies.{name}.jurisdiction", f"unknown state {agency.jurisdiction!r}; states: {', '.join(region.state_names)}"
-            )
+            raise _unknown(path, f"agencies.{name}.jurisdiction", "state", str(agency.jurisdiction), region.state_names)
     for name, group in scenario.groups.items():
         for zone in group.members:
             check(zone, f"groups.{name}.members.{zone}")
     for i, event in enumerate(scenario.events):
-        for j, zone in enumerate(getattr(event, "area", [])):
-            check(zone, f"events[{i}].area[{j}]")
+        for j, zone in enumerate(event.named_zones()):
+            check(zone, f"events[{i}].area[{j}]" if hasattr(event, "area") else f"events[{i}].officers.{zone}")
+
+
+def check_event_references(scenario: Scenario, path: str | Path) -> None:
+    """Every agency and group an event names exists in the scenario."""
+    for i, event in enumerate(scenario.events):
+        for name in event.named_agencies():
+            if name not in scenario.agencies:
+                raise _unknown(path, f"events[{i}] ({event.type})", "agency", name, list(scenario.agencies))
+        for name in event.named_groups():
+            if name not in scenario.groups:
+                raise _unknown(path, f"events[{i}].group", "group", name, list(scenario.groups))
 
 
 def content_hash(scenario: Scenario, region_path: Path) -> str:
@@ -115,6 +132,7 @@ def resolve(data: dict[str, Any], path: Path | None, region_base: Path, override
         raise InputError(label, "region", f"region file not found: {scenario.region}")
     region = build_region(region_path, scenario.space.cell_km)
     check_zones(scenario, region, label)
+    check_event_references(scenario, label)
     return LoadedScenario(scenario, path, region_path, content_hash(scenario, region_path))
 
 

@@ -55,23 +55,44 @@ class CellTable:
 class UnitTable:
     """Security units: agency, branch, officers, home, location, collusion, pooling.
 
+    Units come and go only through events (``deploy``, ``withdraw``), so the table is rebuilt then
+    (``append``, ``keep``) and every unit keeps a stable ``uid``.
+
     Args:
-        n: Number of units (fixed for a run).
+        n: Number of units.
     """
 
+    COLUMNS: tuple[tuple[str, type], ...] = (
+        ("uid", np.int64),
+        ("agency", np.int64),
+        ("branch", np.int64),
+        ("kind", np.int64),
+        ("officers", np.float64),
+        ("home_zone", np.int64),
+        ("home_jurisdiction", np.int64),
+        ("home_state", np.int64),
+        ("pos", np.int64),
+        ("colluding", bool),
+        ("pooled", bool),
+    )
+
     def __init__(self, n: int) -> None:
-        self.agency = np.zeros(n, dtype=np.int64)
-        self.branch = np.zeros(n, dtype=np.int64)
-        self.kind = np.zeros(n, dtype=np.int64)
-        self.officers = np.zeros(n, dtype=np.float64)
-        self.home_zone = np.zeros(n, dtype=np.int64)
-        self.home_jurisdiction = np.zeros(n, dtype=np.int64)
-        self.home_state = np.zeros(n, dtype=np.int64)
-        self.pos = np.zeros(n, dtype=np.int64)
-        self.colluding = np.zeros(n, dtype=bool)
-        self.pooled = np.zeros(n, dtype=bool)
-        self.knowledge = np.ones(n, dtype=np.float64)
+        for name, dtype in self.COLUMNS:
+            setattr(self, name, np.zeros(n, dtype=dtype))
+        self.uid[:] = np.arange(n)
 
     @property
     def n(self) -> int:
         return int(self.agency.size)
+
+    def append(self, other: UnitTable) -> None:
+        """Add ``other``'s units at the end, giving them fresh uids."""
+        next_uid = int(self.uid.max()) + 1 if self.n else 0
+        other.uid[:] = np.arange(next_uid, next_uid + other.n)
+        for name, _ in self.COLUMNS:
+            setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+
+    def keep(self, mask: np.ndarray) -> None:
+        """Keep only the units where ``mask`` is True (order preserved)."""
+        for name, _ in self.COLUMNS:
+            setattr(self, name, getattr(self, name)[mask])

@@ -5,13 +5,14 @@ import hashlib
 import mesa
 import numpy as np
 import pandas as pd
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from experiments.runner import run
 from model.metrics import GROUP_METRICS
 from model.model import BorderSecurityModel, overrides_from_kwargs
-from tests.conftest import short
+from tests.conftest import SCENARIOS, short
 
 
 def initial_members(model: BorderSecurityModel) -> np.ndarray:
@@ -71,6 +72,30 @@ def test_conservation_through_splits():
     model.run()
     assert model.groups.count > 4, "leader strikes with certain splits must create splinter groups"
     check_conservation(model, start)
+
+
+@pytest.mark.parametrize("path", sorted(SCENARIOS.glob("*.toml")), ids=lambda p: p.stem)
+def test_conservation_in_every_library_scenario(path):
+    model = BorderSecurityModel(short(path.stem, time={"burn_in_days": 5, "horizon_days": 60}), seed=7)
+    start = initial_members(model)
+    model.run()
+    check_conservation(model, start)
+
+
+def test_conservation_with_group_exit_and_strikes():
+    events = [
+        {"type": "group_exit", "day": 2, "group": "san_luis", "share": 0.5},
+        {"type": "leader_strike", "day": 1, "group": "tijuana_cjng"},
+        {"type": "deploy", "day": 3, "agency": "semar", "officers": {"tijuana": 300}, "end": 9},
+    ]
+    loaded = short(
+        "baseline", events=events, leadership={"succession_days": 4, "split_prob": 1.0}, time={"burn_in_days": 0, "horizon_days": 20}
+    )
+    model = BorderSecurityModel(loaded, seed=3)
+    start = initial_members(model)
+    model.run()
+    check_conservation(model, start)
+    assert model.groups.count == 5  # the strike ended in a split
 
 
 def parquet_digest(frame: pd.DataFrame, path) -> str:

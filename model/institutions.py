@@ -1,0 +1,126 @@
+"""Institutions: trust between agencies, collusion of units, community trust.
+
+- **Inter-agency trust** rises with joint successes (an engagement where units of both agencies
+  stand) and falls with incidents (a leak that exposes a colluding unit in front of another agency:
+  accusations, arrests of each other's officers); it relaxes toward its baseline and sets how much
+  intelligence coordinated agencies share.
+- **Collusion.** A clean unit is corrupted with a daily hazard that grows with the control of the
+  group dominant in its home zone and that group's revenue (bribes); colluders leave by turnover and
+  by vetting. The hazard is scaled so each agency's initial collusion is the baseline equilibrium.
+- **Community trust** per zone moves toward a target set by abuses, violence and visible successes
+  relative to the zone's own rates at the end of burn-in; trust drives tips (``model.intel``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from model.params import InstitutionParams
+
+RATE_FLOOR = 0.05  # events per day added to both sides of a rate ratio (keeps ratios finite)
+
+
+class Institutions:
+    """Trust, collusion and community-trust state.
+
+    Args:
+        params: Institution parameters.
+        trust: (agencies, agencies) initial trust (baseline the matrix relaxes to).
+        collusion: (agencies,) initial share of colluding units (equilibrium at baseline control).
+        community_trust: (zones,) initial community trust.
+    """
+
+    def __init__(self, params: InstitutionParams, trust: np.ndarray, collusion: np.ndarray, community_trust: np.ndarray) -> None:
+        self.params = params
+        self.trust = trust
+        self.trust_baseline = trust.copy()
+        turnover = params.collusion_turnover
+        self.corruption_hazard = turnover * collusion / np.maximum(1.0 - collusion, 1e-9)
+        self.vetting_rate = np.zeros(trust.shape[0])
+        self.community_trust = community_trust.copy()
+        self.community_baseline = community_trust.copy()
+        self.control_reference: np.ndarray | None = None
+        self.rates = np.zeros((community_trust.size, 3))  # abuses, homicides, successes per day (EWMA)
+        self.rate_reference: np.ndarray | None = None
+        self.incidents = 0
+        self.joint_successes = 0
+
+    # --- inter-agency trust ---------------------------------------------------------------------
+    def update_trust(self, joint: np.ndarray, incidents: np.ndarray) -> None:
+        """Move trust with today's joint successes and incidents (both (agencies, agencies) counts)."""
+        p = self.params
+        t = self.trust
+        t += p.trust_gain_per_success * joint * (1.0 - t)
+        t *= (1.0 - p.incident_trust_loss) ** incidents
+        t += p.trust_recovery * (self.trust_baseline - t)
+        np.clip(t, 0.0, 1.0, out=t)
+        np.fill_diagonal(t, 1.0)
+        self.incidents += int(incidents.sum() // 2)
+        self.joint_successes += int(joint.sum() // 2)
+
+    def shock(self, a: int, b: int, value: float) -> None:
+        """A political rift: trust between ``a`` and ``b`` drops to ``value`` (it then recovers slowly)."""
+        self.trust[a, b] = self.trust[b, a] = value
+
+    # --- collusion --------------------------------------------------------------------------------
+    def update_collusion(
+        self,
+        rng: np.random.Generator,
+        colluding: np.ndarray,
+        agency: np.ndarray,
+        control: np.ndarray,
+        bribes: np.ndarray,
+    ) -> np.ndarray:
+        """New colluding flags of every unit.
+
+        Args:
+            rng: The ``institutions`` stream.
+            colluding: (units,) today's flags.
+            agency: (units,) agency of each unit.
+            control: (units,) control of the dominant group in the unit's home zone (share of members).
+            bribes: (units,) that group's revenue per member relative to its start.
+        """
+        p = self.params
+        if self.control_reference is None:
+            self.control_reference = np.maximum(control, 1e-9)
+        reference = self.control_reference if self.control_reference.size == control.size else np.maximum(control, 1e-9)
+        pull = (control / reference) * np.power(np.maximum(bribes, 0.0), p.bribe_elasticity)
+        corrupt = rng.random(colluding.size) < -np.expm1(-self.corruption_hazard[agency] * pull)
+        leave = rng.random(colluding.size) < -np.expm1(-(p.collusion_turnover + self.vetting_rate[agency]))
+        return np.where(colluding, ~leave, corrupt)
+
+    # --- community trust --------------------------------------------------------------------------
+    def update_community(self, today: np.ndarray, horizon: bool) -> None:
+        """Move community trust per zone.
+
+        Args:
+            today: (zones, 3) today's abuses, homicides and visible successes (engagements).
+            horizon: False during burn-in (rates are learnt, trust held at baseline).
+        """
+        p = self.params
+        self.rates += p.community_memory * (today - self.rates)
+        if not horizon:
+            return
+        if self.rate_reference is None:
+            self.rate_reference = self.rates.copy()
+        ref, cur = self.rate_reference + RATE_FLOOR, self.rates + RATE_FLOOR
+        target = (
+            self.community_baseline
+            * (ref[:, 0] / cur[:, 0]) ** p.abuse_elasticity
+            * (ref[:, 1] / cur[:, 1]) ** p.violence_elasticity
+            * (cur[:, 2] / ref[:, 2]) ** p.success_elasticity
+        )
+        self.community_trust += p.community_adjust_rate * (np.clip(target, 0.0, 1.0) - self.community_trust)
+
+    def lose_credibility(self, zones: np.ndarray, agencies: np.ndarray, community_loss: float, trust_loss: float) -> None:
+        """A public failure (a retracted command): community and inter-agency trust drop at once."""
+        self.community_trust[zones] *= 1.0 - community_loss
+        block = np.ix_(agencies, agencies)
+        self.trust[block] *= 1.0 - trust_loss
+        np.fill_diagonal(self.trust, 1.0)
+
+    def gain_confidence(self, agencies: np.ndarray, boost: float) -> None:
+        """An announcement: trust among the agencies named rises toward 1 by ``boost``."""
+        block = np.ix_(agencies, agencies)
+        self.trust[block] += boost * (1.0 - self.trust[block])
+        np.fill_diagonal(self.trust, 1.0)
