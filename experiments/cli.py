@@ -152,6 +152,27 @@ def cmd_show(args: argparse.Namespace) -> int:
     return 0
 
 
+ODD_PARAMETERS_HEADING = "## 9. Parameters"
+
+
+def cmd_params(args: argparse.Namespace) -> int:
+    """``mandosim params``: every parameter with its default, unit and source."""
+    from model.params import parameter_table_markdown
+
+    table = parameter_table_markdown()
+    if args.update_odd:
+        path = Path(args.update_odd)
+        text = path.read_text()
+        if ODD_PARAMETERS_HEADING not in text:
+            raise InputError(path, "", f"no '{ODD_PARAMETERS_HEADING}' heading to put the table under")
+        head = text.split(ODD_PARAMETERS_HEADING)[0]
+        path.write_text(f"{head}{ODD_PARAMETERS_HEADING}\n\n{table}\n")
+        print(f"updated the parameter table of {path}")
+    else:
+        print(table)
+    return 0
+
+
 def cmd_region(args: argparse.Namespace) -> int:
     """``mandosim region``: draw the rasterised region of a scenario (with its trafficking routes)."""
     from experiments.plots import plot_region
@@ -238,6 +259,14 @@ def build_parser() -> argparse.ArgumentParser:
     show_p.add_argument("scenario", help="scenario file or library name")
     show_p.add_argument("--changed", action="store_true", help="only parameters that differ from the built-in defaults")
     show_p.set_defaults(func=cmd_show)
+
+    params_p = sub.add_parser(
+        "params",
+        help="list every parameter with its default, unit and source",
+        description="Print the parameter table (Markdown): name, default, unit, source (a FACTS row or 'assumption'), meaning.",
+    )
+    params_p.add_argument("--update-odd", metavar="FILE", help="rewrite the table under '## 9. Parameters' in FILE (docs/ODD.md)")
+    params_p.set_defaults(func=cmd_params)
 
     region_p = sub.add_parser(
         "region",

@@ -22,7 +22,7 @@ DENSITY_REFERENCE = 10_000.0  # people per km² at which "per 10k people/km²" r
 class FightResult:
     deaths: np.ndarray  # members killed, per criminal cell
     bystanders: np.ndarray  # civilians killed, per criminal cell
-    rival_share: np.ndarray  # share of rivals in the cell's neighbourhood (0–1)
+    rival_share: np.ndarray  # contest: weighted enemies / (enemies + own side) nearby (0–1)
 
 
 def rival_fights(
@@ -55,10 +55,10 @@ def rival_fights(
     exposure = np.maximum(exposure, 0.0)
     deaths = rng.binomial(members, -np.expm1(-params.fight_rate * exposure))
     bystanders = rng.poisson(params.bystanders_per_fight_death * deaths * density[pos] / DENSITY_REFERENCE)
-    rivals_only = exposure - self_weight * np.maximum(own_nearby - members, 0.0)
-    rivals_only = np.maximum(rivals_only, 0.0)
-    rival_share = rivals_only / np.maximum(rivals_only + own_nearby, 1.0)
-    return FightResult(deaths=deaths, bystanders=bystanders, rival_share=rival_share)
+    # Contest over the plazas: weighted enemies against the cell's own side. In a succession crisis
+    # the group's factions contest each other and rivals press harder, so the share rises (P1).
+    contest = exposure / np.maximum(exposure + own_nearby, 1.0)
+    return FightResult(deaths=deaths, bystanders=bystanders, rival_share=contest)
 
 
 @dataclass

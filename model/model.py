@@ -445,7 +445,9 @@ class BorderSecurityModel(mesa.Model):
         """
         p, r = self.params, self.region
         base = p.routes.traffic_value * self.flow + np.log1p(r.population / 1000.0) - p.crime.heat_aversion * officers_near
-        rivals_near = (self.groups.rivalry > 0).astype(float) @ nearby
+        pressure = self.groups.fighting_matrix(p.leadership)  # rivals press harder on a group in crisis
+        np.fill_diagonal(pressure, 0.0)
+        rivals_near = pressure @ nearby
         pull = p.crime.rival_pull * np.log1p(rivals_near / p.crime.cell_size)
         return base[None, :] + p.crime.home_bonus * self._home[:, r.zone] + pull
 

@@ -6,7 +6,7 @@ from tests.conftest import ROOT
 
 def test_odd_parameter_table_matches_the_schema():
     assert parameter_table_markdown() in (ROOT / "docs" / "ODD.md").read_text(), (
-        "docs/ODD.md's parameter table is stale: regenerate it from model.params.parameter_table_markdown()"
+        "docs/ODD.md's parameter table is stale: run mandosim params --update-odd docs/ODD.md"
     )
 
 
