@@ -29,7 +29,7 @@ figures: $(STAMP)
 	$(BIN)/mandosim run baseline --seed 1 --out results/baseline_seed1 --quiet
 	cp results/baseline_seed1/timeseries.png docs/figures/baseline_timeseries.png
 	$(BIN)/mandosim compare baseline coordination_failure unified_command --reps 10 --out results/compare --quiet
-	cp results/compare/effects_homicides.png docs/figures/effects_homicides.png
+	cp results/compare/figures/effects_homicides.png docs/figures/effects_homicides.png
 
 clean:
 	rm -rf $(VENV) results

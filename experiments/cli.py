@@ -92,6 +92,22 @@ def cmd_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _labels(region_path: Path, cell_km: float) -> dict[str, str]:
+    from model.region import build_region
+
+    region = build_region(region_path, cell_km)
+    return dict(zip(region.zone_names, region.zone_labels, strict=True))
+
+
+def _report_failures(failed: list[dict], total: int) -> int:
+    if not failed:
+        return 0
+    print(f"mandosim: {len(failed)} of {total} runs failed (recorded in failures/; a re-run retries them):", file=sys.stderr)
+    for item in failed[:10]:
+        print(f"  {item['run']}: {item['error']}", file=sys.stderr)
+    return 1
+
+
 def cmd_compare(args: argparse.Namespace) -> int:
     """``mandosim compare``: scenarios × replicates with common random numbers → paired effects."""
     from experiments.compare import OUTCOMES, markdown_table, run_comparison, write_outputs
@@ -101,32 +117,54 @@ def cmd_compare(args: argparse.Namespace) -> int:
         raise InputError("<command line>", "--reps", f"must be >= 2 to give a confidence interval, got {args.reps}")
     if args.jobs < 1:
         raise InputError("<command line>", "--jobs", f"must be >= 1, got {args.jobs}")
+    if args.days is not None and args.days < 1:
+        raise InputError("<command line>", "--days", f"must be >= 1, got {args.days}")
     scenarios = [load_scenario(find_scenario(name)) for name in args.scenarios]
     names = [s.scenario.name for s in scenarios]
     if len(set(names)) != len(names):
         raise InputError("<command line>", "SCENARIO", f"scenario names must differ, got {', '.join(names)}")
-    reference_name = args.reference or names[0]
-    if reference_name not in names:
-        ref_path = find_scenario(reference_name)
-        reference_name = load_scenario(ref_path).scenario.name
-        if reference_name not in names:
+    reference = args.reference or names[0]
+    if reference not in names:
+        matches = [s.scenario.name for s in scenarios if s.path is not None and s.path.stem == reference]
+        if not matches:
             raise InputError(
                 "<command line>", "--reference", f"{args.reference!r} is not among the compared scenarios ({', '.join(names)})"
             )
-    runs = run_comparison(scenarios, args.reps, args.seed, args.jobs, quiet=args.quiet)
+        reference = matches[0]
     out = Path(args.out)
-    tmp, commit = _atomic_dir(out)
-    try:
-        region = scenarios[0].region()
-        labels = dict(zip(region.zone_names, region.zone_labels, strict=True))
-        effects = write_outputs(runs, reference_name, tmp, labels)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    commit()
-    print(f"{len(scenarios)} scenarios × {args.reps} replicates (common random numbers, root seed {args.seed}); reference {reference_name}")
-    print(markdown_table(effects, OUTCOMES[0], labels))
-    print(f"wrote {out}/ (runs.parquet, effects.csv, effects.md, effects_homicides.png, effects_disappearances.png)")
+    command = ["mandosim", *sys.argv[1:]] if sys.argv and "mandosim" in sys.argv[0] else ["mandosim", "compare", *args.scenarios]
+    _, report = run_comparison(
+        scenarios, args.reps, args.seed, args.jobs, out, reference, command, days=args.days, force=args.force, quiet=args.quiet
+    )
+    labels = _labels(scenarios[0].region_path, scenarios[0].scenario.space.cell_km)
+    done = report.total - len(report.failed)
+    if done and not report.failed:
+        effects = write_outputs(out, labels)
+        print(f"{len(scenarios)} scenarios × {args.reps} replicates (common random numbers, root seed {args.seed}); reference {reference}")
+        if report.skipped:
+            print(f"resumed: {report.skipped} runs were already done, {report.done} run now")
+        print(markdown_table(effects, OUTCOMES[0], labels))
+        print(f"wrote {out}/ (manifest.json, runs/, series/, groups/, effects.csv, effects.md, figures/)")
+    return _report_failures(report.failed, report.total)
+
+
+def cmd_plot(args: argparse.Namespace) -> int:
+    """``mandosim plot``: (re)draw every figure of a results directory from its stored results."""
+    from experiments.store import read_manifest
+
+    out = Path(args.dir)
+    manifest = read_manifest(out)
+    kind = manifest["identity"]["kind"]
+    labels = _labels(Path(manifest["region"]["path"]), manifest["region"]["cell_km"])
+    if kind == "compare":
+        from experiments.compare import write_outputs
+
+        write_outputs(out, labels)
+    else:
+        from experiments.sweep import write_sweep_outputs
+
+        write_sweep_outputs(out)
+    print(f"wrote {out}/figures/ (PNG and SVG)")
     return 0
 
 
@@ -225,7 +263,8 @@ def build_parser() -> argparse.ArgumentParser:
             "Run every scenario with the same replicate seeds (common random numbers: replicate k of every\n"
             "scenario shares its luck), then report each scenario's paired difference from the reference,\n"
             "per zone, state and region, with a 95 % confidence interval and the relative change.\n"
-            "Writes runs.parquet (one row per scenario, replicate and zone), effects.csv, effects.md and plots."
+            "Results stream into a store as runs finish (manifest.json; runs/, series/ and groups/ Parquet\n"
+            "datasets); re-running the same command resumes. Then effects.csv, effects.md and figures/."
         ),
         epilog="example: mandosim compare baseline coordination_failure unified_command --reps 20 --out results/compare",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -236,8 +275,18 @@ def build_parser() -> argparse.ArgumentParser:
     compare_p.add_argument("--seed", type=int, default=1, help="root seed the replicate seeds are spawned from (default 1)")
     compare_p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
     compare_p.add_argument("--out", default=str(DEFAULT_OUT / "compare"), help="output folder (default results/compare)")
+    compare_p.add_argument("--days", type=int, default=None, help="horizon days of every run (default: each scenario's)")
+    compare_p.add_argument("--force", action="store_true", help="start over if --out holds another experiment")
     compare_p.add_argument("--quiet", action="store_true", help="no progress bar")
     compare_p.set_defaults(func=cmd_compare)
+
+    plot_p = sub.add_parser(
+        "plot",
+        help="draw the figures of a results directory",
+        description="Redraw every figure of a compare or sweep results directory from its stored results (PNG and SVG).",
+    )
+    plot_p.add_argument("dir", help="results directory (made by compare or sweep)")
+    plot_p.set_defaults(func=cmd_plot)
 
     scen_p = sub.add_parser(
         "scenarios", help="list the scenario library", description="List the scenario files, one line each: name and what it represents."

@@ -1,60 +1,67 @@
-"""Scenario comparison: replications with common random numbers, paired effects, table and plot."""
+"""Scenario comparison: replications with common random numbers into a store, paired effects."""
 
 from __future__ import annotations
 
-import os
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from pathlib import Path
 
 import pandas as pd
-from tqdm import tqdm
 
 from experiments.analysis import paired_effects
-from experiments.runner import run
+from experiments.batch import BatchReport, run_batch
+from experiments.executors import Task
+from experiments.runner import code_version
+from experiments.store import RunKey, Store, read_manifest, read_table
 from model.rng import replicate_seeds
 from model.scenario import LoadedScenario
 
 OUTCOMES: tuple[str, ...] = ("homicides_annual", "disappearances_annual", "homicides_per_100k")
 
 
-def summary_rows(loaded: LoadedScenario, replicate: int, seed: int) -> list[dict]:
-    """Run one replicate and flatten its summary into rows per zone, state and region."""
-    result = run(loaded, seed)
-    base = {"scenario": loaded.scenario.name, "scenario_hash": loaded.content_hash, "replicate": replicate, "seed": seed}
-    units = [(unit, block) for unit, block in result.summary["zones"].items()]
-    units += [(f"state {unit}", block) for unit, block in result.summary["states"].items()]
-    units.append(("region", result.summary["region"]))
-    return [{**base, "unit": unit, "unit_order": i, **block} for i, (unit, block) in enumerate(units)]
+def comparison_identity(scenarios: list[LoadedScenario], reps: int, root_seed: int, days: int | None) -> dict:
+    """What defines a comparison (a store for anything else is refused)."""
+    return {
+        "kind": "compare",
+        "scenarios": {s.scenario.name: s.content_hash for s in scenarios},
+        "replicates": reps,
+        "root_seed": root_seed,
+        "days": days,
+        "code_version": code_version(),
+    }
 
 
-def run_comparison(scenarios: list[LoadedScenario], reps: int, root_seed: int, jobs: int, quiet: bool = False) -> pd.DataFrame:
-    """Run every scenario ``reps`` times; replicate k uses the same spawned seed in every scenario.
-
-    Returns:
-        One row per scenario, replicate and unit (zone, state, region) with summary outcomes.
-    """
+def comparison_tasks(scenarios: list[LoadedScenario], reps: int, root_seed: int, days: int | None) -> list[Task]:
+    """Replicate k of every scenario gets the same spawned seed (common random numbers)."""
     seeds = replicate_seeds(root_seed, reps)
-    tasks = [(s, k, seed) for s in scenarios for k, seed in enumerate(seeds)]
-    rows: list[dict] = []
-    jobs = max(1, min(jobs, len(tasks)))
-    with tqdm(total=len(tasks), unit="run", desc="compare", disable=quiet or None) as bar:
-        if jobs == 1:
-            for task in tasks:
-                rows.extend(summary_rows(*task))
-                bar.update()
-        else:
-            with ProcessPoolExecutor(max_workers=jobs) as pool:
-                futures = [pool.submit(summary_rows, *task) for task in tasks]
-                for future in as_completed(futures):
-                    rows.extend(future.result())
-                    bar.update()
-    frame = pd.DataFrame(rows)
-    return frame.sort_values(["scenario", "replicate", "unit_order"], kind="stable").reset_index(drop=True)
+    return [Task(RunKey(s.scenario.name, 0, k), s, seed, days) for k, seed in enumerate(seeds) for s in scenarios]
 
 
-def default_jobs() -> int:
-    """All cores."""
-    return os.cpu_count() or 1
+def run_comparison(
+    scenarios: list[LoadedScenario],
+    reps: int,
+    root_seed: int,
+    jobs: int,
+    out: Path,
+    reference: str,
+    command: list[str],
+    days: int | None = None,
+    force: bool = False,
+    quiet: bool = False,
+) -> tuple[Store, BatchReport]:
+    """Run (or resume) a comparison into ``out``."""
+    store = Store(out, comparison_identity(scenarios, reps, root_seed, days), force=force)
+    seeds = replicate_seeds(root_seed, reps)
+    manifest = {
+        "command": command,
+        "reference": reference,
+        "seeds": seeds,
+        "scenario_content": {s.scenario.name: s.scenario.model_dump(mode="json") for s in scenarios},
+        "region": {"path": str(scenarios[0].region_path), "cell_km": scenarios[0].scenario.space.cell_km},
+        "runs_total": reps * len(scenarios),
+    }
+    store.write_manifest(manifest)
+    report = run_batch(store, comparison_tasks(scenarios, reps, root_seed, days), jobs, quiet=quiet, desc="compare")
+    store.write_manifest({**manifest, "runs_done": report.total - len(store.failures()), "failed": store.failures()})
+    return store, report
 
 
 def markdown_table(effects: pd.DataFrame, outcome: str, labels: dict[str, str]) -> str:
@@ -74,15 +81,14 @@ def markdown_table(effects: pd.DataFrame, outcome: str, labels: dict[str, str]) 
     return "\n".join(lines)
 
 
-def write_outputs(runs: pd.DataFrame, reference: str, out: Path, labels: dict[str, str]) -> pd.DataFrame:
-    """Write runs.parquet, effects.csv, effects.md and the effect plot into ``out``."""
-    from experiments.plots import plot_effects
+def write_outputs(out: Path, labels: dict[str, str]) -> pd.DataFrame:
+    """Effects table (CSV + Markdown) and figures of a comparison store."""
+    from experiments.plots import plot_comparison
 
+    reference = read_manifest(out)["reference"]
+    runs = read_table(out, "runs")
     effects = paired_effects(runs, list(OUTCOMES), reference)
-    runs.to_parquet(out / "runs.parquet", index=False)
     effects.to_csv(out / "effects.csv", index=False)
-    text = "\n\n".join(markdown_table(effects, o, labels) for o in OUTCOMES)
-    (out / "effects.md").write_text(text + "\n")
-    plot_effects(effects, "homicides_annual", labels, out / "effects_homicides.png")
-    plot_effects(effects, "disappearances_annual", labels, out / "effects_disappearances.png")
+    (out / "effects.md").write_text("\n\n".join(markdown_table(effects, o, labels) for o in OUTCOMES) + "\n")
+    plot_comparison(out, labels)
     return effects

@@ -119,30 +119,125 @@ def plot_run(zones: pd.DataFrame, zone_labels: dict[str, str], path: str | Path,
     return _save(fig, Path(path))
 
 
-def plot_effects(effects: pd.DataFrame, outcome: str, labels: dict[str, str], path: str | Path) -> Path:
+FIGURE_FORMATS: tuple[str, ...] = ("png", "svg")
+BAND = (0.1, 0.9)
+
+
+def _save_both(fig: plt.Figure, stem: Path) -> list[Path]:
+    """Save ``stem``.png and ``stem``.svg."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    paths = [stem.with_suffix(f".{fmt}") for fmt in FIGURE_FORMATS]
+    for path in paths:
+        fig.savefig(path, dpi=130, bbox_inches="tight")
+    plt.close(fig)
+    return paths
+
+
+def plot_effects(effects: pd.DataFrame, outcome: str, labels: dict[str, str], stem: str | Path) -> list[Path]:
     """Paired effect of each scenario against the reference, per zone, with 95 % CIs."""
     block = effects[(effects["outcome"] == outcome) & ~effects["unit"].str.startswith(("state ", "region"))]
     units = list(dict.fromkeys(block["unit"]))
     scenarios = list(dict.fromkeys(block["scenario"]))
-    fig, ax = plt.subplots(figsize=(10, 0.5 + 0.55 * len(units) * max(1, len(scenarios)) ** 0.5))
+    fig, ax = plt.subplots(figsize=(10, 0.8 + 0.32 * len(units) * max(1, len(scenarios))))
     height = 0.8 / max(1, len(scenarios))
+    colours = plt.get_cmap("tab10")
     for j, scenario in enumerate(scenarios):
         rows = block[block["scenario"] == scenario].set_index("unit").loc[units]
         y = np.arange(len(units)) + j * height - 0.4 + height / 2
         err = np.vstack([rows["difference"] - rows["ci_low"], rows["ci_high"] - rows["difference"]])
-        ax.barh(
-            y, rows["difference"], height=height * 0.9, xerr=err, capsize=3, color=ZONE_COLOURS[(j + 1) % len(ZONE_COLOURS)], label=scenario
-        )
+        ax.barh(y, rows["difference"], height=height * 0.9, xerr=err, capsize=2, color=colours((j + 1) % 10), label=scenario)
     ax.axvline(0, color="black", lw=0.8)
     ax.set_yticks(np.arange(len(units)), [labels.get(u, u) for u in units])
     ax.invert_yaxis()
     reference = block["reference"].iloc[0]
     reps = int(block["pairs"].iloc[0])
-    ax.set_xlabel(
-        f"change in {outcome.replace('_annual', '').replace('_', ' ')} per year vs {reference} (paired, 95 % CI, {reps} replicates)"
-    )
+    name = outcome.replace("_annual", "").replace("_", " ")
+    ax.set_xlabel(f"change in {name} per year vs {reference} (paired, 95 % CI, {reps} replicates)")
     ax.legend(fontsize=8, loc="best")
     ax.grid(axis="x", alpha=0.3)
-    ax.set_title(f"Effect on {outcome.replace('_annual', '').replace('_', ' ')} by zone", fontsize=11)
+    ax.set_title(f"Effect on {name} by zone", fontsize=11)
     fig.tight_layout()
-    return _save(fig, Path(path))
+    return _save_both(fig, Path(stem))
+
+
+def plot_bands(series: pd.DataFrame, metric: str, labels: dict[str, str], stem: str | Path, window: int = ROLLING_DAYS) -> list[Path]:
+    """Per zone: median and 10–90 % band over replicates of a 30-day rolling sum, one colour per scenario."""
+    zones = list(dict.fromkeys(series["zone"]))
+    scenarios = list(dict.fromkeys(series["scenario"]))
+    cols = 3
+    rows_n = int(np.ceil(len(zones) / cols))
+    fig, axes = plt.subplots(rows_n, cols, figsize=(13, 3.0 * rows_n), sharex=True, squeeze=False)
+    colours = plt.get_cmap("tab10")
+    for ax, zone in zip(axes.ravel(), zones, strict=False):
+        block = series[series["zone"] == zone]
+        for j, scenario in enumerate(scenarios):
+            wide = block[block["scenario"] == scenario].pivot_table(index="day", columns="replicate", values=metric, aggfunc="sum")
+            rolled = wide.rolling(window, min_periods=1).sum()
+            lo, mid, hi = (rolled.quantile(q, axis=1) for q in (BAND[0], 0.5, BAND[1]))
+            ax.fill_between(rolled.index, lo, hi, color=colours(j % 10), alpha=0.2, lw=0)
+            ax.plot(rolled.index, mid, color=colours(j % 10), lw=1.2, label=scenario)
+        if int(block["day"].min()) < 0:
+            ax.axvspan(int(block["day"].min()), 0, color="grey", alpha=0.12, lw=0)
+        ax.set_title(labels.get(str(zone), str(zone)), fontsize=9)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(zones) :]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(f"{metric} per {window} days")
+    for ax in axes[-1]:
+        ax.set_xlabel("day (burn-in shaded)")
+    axes[0, 0].legend(fontsize=7)
+    fig.suptitle(f"{metric.replace('_', ' ')}: median and {int(BAND[0] * 100)}–{int(BAND[1] * 100)} % of replicates", fontsize=11)
+    fig.tight_layout()
+    return _save_both(fig, Path(stem))
+
+
+def plot_effect_map(region: Region, effects: pd.DataFrame, outcome: str, stem: str | Path) -> list[Path]:
+    """Maps of the region coloured by each scenario's relative change in ``outcome`` per zone."""
+    block = effects[effects["outcome"] == outcome]
+    scenarios = list(dict.fromkeys(block["scenario"]))
+    fig, axes = plt.subplots(len(scenarios), 1, figsize=(11, 3.9 * len(scenarios)), squeeze=False)
+    limit = max(5.0, float(np.nanmax(np.abs(block["relative_change_pct"].to_numpy(float)))) if len(block) else 5.0)
+    lat_min, lat_max, lon_min, _ = region.bounds
+    rows, cols = region.shape
+    dlon = region.cell_km / (111.32 * np.cos(np.radians((lat_min + lat_max) / 2)))
+    extent = (lon_min, lon_min + cols * dlon, lat_max - rows * region.cell_km / 111.32, lat_max)
+    image = None
+    for ax, scenario in zip(axes[:, 0], scenarios, strict=True):
+        rows = block[block["scenario"] == scenario].set_index("unit")
+        change = rows["relative_change_pct"]
+        clear = (rows["ci_low"] > 0) | (rows["ci_high"] < 0)
+        grid = np.full(region.shape, np.nan)
+        values = np.array([change.get(z, np.nan) for z in region.zone_names])
+        grid[region.cell_rc[:, 0], region.cell_rc[:, 1]] = values[region.zone]
+        image = ax.imshow(grid, extent=extent, cmap="RdBu_r", vmin=-limit, vmax=limit, interpolation="nearest")
+        for _name, pts in region.roads:
+            ax.plot(pts[:, 1], pts[:, 0], color="#444444", lw=0.8, alpha=0.6)
+        for z, label in enumerate(region.zone_labels):
+            cells = region.cell_latlon[region.zone == z]
+            if np.isfinite(values[z]):
+                mark = "" if clear.get(region.zone_names[z], False) else " (n.s.)"
+                ax.annotate(f"{label}\n{values[z]:+.1f} %{mark}", (cells[:, 1].mean(), cells[:, 0].mean()), ha="center", fontsize=7)
+        ax.set_title(f"{scenario}: change in {outcome.replace('_', ' ')} vs reference (n.s.: 95 % CI includes 0)", fontsize=10)
+        ax.set_aspect(1 / np.cos(np.radians((lat_min + lat_max) / 2)))
+    if image is not None:
+        fig.colorbar(image, ax=axes[:, 0].tolist(), label="relative change (%)", shrink=0.8)
+    return _save_both(fig, Path(stem))
+
+
+def plot_comparison(out: Path, labels: dict[str, str]) -> list[Path]:
+    """Every figure of a comparison store, into ``out/figures``."""
+    from experiments.store import read_manifest, read_table
+    from model.region import build_region
+
+    effects = pd.read_csv(out / "effects.csv")
+    series = read_table(out, "series")
+    figures = out / "figures"
+    paths = plot_effects(effects, "homicides_annual", labels, figures / "effects_homicides")
+    paths += plot_effects(effects, "disappearances_annual", labels, figures / "effects_disappearances")
+    paths += plot_bands(series, "homicides", labels, figures / "bands_homicides")
+    paths += plot_bands(series, "disappearances", labels, figures / "bands_disappearances")
+    where = read_manifest(out)["region"]
+    region = build_region(where["path"], where["cell_km"])
+    paths += plot_effect_map(region, effects, "homicides_annual", figures / "map_homicides")
+    return paths

@@ -15,14 +15,14 @@ def test_identical_scenarios_differ_by_exactly_zero(tmp_path, write):
     c = write("c.toml", f'extends = "{SCENARIOS / "unified_command.toml"}"\nname = "c"\n{SHORT}')
     out = tmp_path / "cmp"
     assert main(["compare", str(a), str(b), str(c), "--reps", "3", "--jobs", "2", "--out", str(out), "--quiet"]) == 0
-    for name in ("runs.parquet", "effects.csv", "effects.md", "effects_homicides.png", "effects_disappearances.png"):
+    for name in ("manifest.json", "effects.csv", "effects.md", "figures/effects_homicides.png", "figures/effects_disappearances.svg"):
         assert (out / name).is_file(), name
     effects = pd.read_csv(out / "effects.csv")
     same = effects[effects.scenario == "b"]
     assert (same.difference == 0).all()  # same seeds, same content → same luck, replicate by replicate
     assert (same.ci_low == 0).all()
     assert (effects[effects.scenario == "c"].difference != 0).any()
-    runs = pd.read_parquet(out / "runs.parquet")
+    runs = pd.read_parquet(out / "runs")
     assert runs.groupby("scenario").seed.apply(lambda s: tuple(sorted(set(s)))).nunique() == 1  # shared seeds
     assert list(runs[runs.scenario == "a"].unit.iloc[:2]) == ["mexicali_city", "tijuana"]  # region order
 

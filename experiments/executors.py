@@ -1,0 +1,91 @@
+"""Running many runs: the local process pool, the default executor.
+
+Progress bar, failure isolation and bounded in-flight work, so memory stays flat and results
+stream into the store as they finish.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from tqdm import tqdm
+
+from experiments.store import RunKey
+from model.scenario import LoadedScenario
+
+IN_FLIGHT_PER_WORKER = 2
+
+
+@dataclass(frozen=True)
+class Task:
+    """One run to do: its key, the resolved scenario and the seed."""
+
+    key: RunKey
+    scenario: LoadedScenario
+    seed: int
+    days: int | None = None
+
+
+@dataclass
+class Outcome:
+    """What a task produced: tables to store, or an error."""
+
+    key: RunKey
+    tables: dict[str, Any] | None = None
+    error: str | None = None
+    detail: str = ""
+
+
+def execute_task(task: Task, tables_of: Callable[[Task], dict[str, Any]]) -> Outcome:
+    """Run one task in a worker; an exception becomes an ``Outcome`` with the error, not a crash."""
+    try:
+        return Outcome(task.key, tables=tables_of(task))
+    except Exception as error:  # one failing run must not kill the batch
+        return Outcome(task.key, error=f"{type(error).__name__}: {error}", detail=traceback.format_exc())
+
+
+def default_jobs() -> int:
+    """All cores."""
+    return os.cpu_count() or 1
+
+
+def run_local(
+    tasks: list[Task],
+    tables_of: Callable[[Task], dict[str, Any]],
+    jobs: int,
+    quiet: bool = False,
+    desc: str = "runs",
+) -> Iterator[Outcome]:
+    """Run ``tasks`` on ``jobs`` local processes (in this process when ``jobs == 1``).
+
+    Yields outcomes as they finish; at most ``IN_FLIGHT_PER_WORKER × jobs`` tasks are in flight.
+    """
+    with tqdm(total=len(tasks), unit="run", desc=desc, disable=quiet or None, smoothing=0.1) as bar:
+        if jobs <= 1 or len(tasks) <= 1:
+            for task in tasks:
+                yield execute_task(task, tables_of)
+                bar.update()
+            return
+        with ProcessPoolExecutor(max_workers=jobs) as pool:
+            for outcome in _bounded(pool, iter(tasks), tables_of, IN_FLIGHT_PER_WORKER * jobs):
+                yield outcome
+                bar.update()
+
+
+def _bounded(
+    pool: ProcessPoolExecutor, tasks: Iterator[Task], tables_of: Callable[[Task], dict[str, Any]], limit: int
+) -> Iterable[Outcome]:
+    pending: set[Future] = set()
+    for task in tasks:
+        pending.add(pool.submit(execute_task, task, tables_of))
+        if len(pending) >= limit:
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            yield from (f.result() for f in finished)
+    while pending:
+        finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+        yield from (f.result() for f in finished)

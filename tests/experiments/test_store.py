@@ -1,0 +1,118 @@
+"""The results store: atomic parts, resume after SIGKILL, refusal of other experiments, failures."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pandas as pd
+import pytest
+
+from experiments import batch
+from experiments.cli import main
+from experiments.store import read_table
+
+ARGS = ["compare", "baseline", "unified_command", "--reps", "4", "--days", "15", "--quiet"]
+VOLATILE = ["wall_seconds"]
+
+
+def stable(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=[c for c in VOLATILE if c in frame.columns]).reset_index(drop=True)
+
+
+@pytest.fixture(scope="module")
+def clean_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("clean") / "cmp"
+    assert main([*ARGS, "--jobs", "2", "--out", str(out)]) == 0
+    return out
+
+
+def test_store_layout_is_readable_with_pandas(clean_run):
+    runs = pd.read_parquet(clean_run / "runs")
+    series = pd.read_parquet(clean_run / "series")
+    assert set(runs.scenario) == {"baseline", "unified_command"}
+    assert runs.replicate.nunique() == 4
+    assert {"day", "zone", "homicides"} <= set(series.columns)
+    assert (clean_run / "manifest.json").is_file()
+    assert not list(clean_run.rglob(".*.parquet*"))  # no temporaries left
+
+
+def test_jobs_1_and_2_give_identical_results(clean_run, tmp_path):
+    out = tmp_path / "serial"
+    assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 0
+    for table in ("runs", "series", "groups"):
+        pd.testing.assert_frame_equal(stable(read_table(out, table)), stable(read_table(clean_run, table)))
+
+
+def test_sigkill_then_resume_redoes_nothing_and_matches_an_uninterrupted_run(clean_run, tmp_path):
+    out = tmp_path / "killed"
+    command = [sys.executable, "-m", "experiments.cli", *ARGS, "--jobs", "2", "--out", str(out)]
+    proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while len(list((out / "runs").glob("*.parquet"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+    assert 3 <= len(finished) < 8, "the kill should land halfway"
+    rerun = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert rerun.returncode == 0, rerun.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
+    assert len(after) == 8
+    assert all(after[name] == mtime for name, mtime in finished.items()), "finished runs were redone"
+    for table in ("runs", "series", "groups"):
+        pd.testing.assert_frame_equal(stable(read_table(out, table)), stable(read_table(clean_run, table)))
+
+
+def test_another_experiment_in_the_same_directory_is_refused(clean_run, capsys):
+    before = sorted(p.name for p in (clean_run / "runs").iterdir())
+    assert main(["compare", "baseline", "coordination_failure", "--reps", "4", "--days", "15", "--quiet", "--out", str(clean_run)]) == 2
+    assert "different experiment" in capsys.readouterr().err
+    assert sorted(p.name for p in (clean_run / "runs").iterdir()) == before
+
+
+def test_force_starts_over(tmp_path):
+    out = tmp_path / "f"
+    assert main([*ARGS[:4], "2", "--days", "5", "--quiet", "--jobs", "1", "--out", str(out)]) == 0
+    assert (
+        main(["compare", "baseline", "vetting", "--reps", "2", "--days", "5", "--quiet", "--jobs", "1", "--force", "--out", str(out)]) == 0
+    )
+    assert set(read_table(out, "runs").scenario) == {"baseline", "vetting"}
+
+
+def test_a_failing_run_is_recorded_and_the_batch_goes_on(tmp_path, monkeypatch, capsys):
+    real_run = batch.run
+    calls = {"n": 0}
+
+    def flaky(scenario, seed, days=None, progress=None):
+        calls["n"] += 1
+        if calls["n"] == 2:
+            raise RuntimeError("simulated crash")
+        return real_run(scenario, seed, days=days, progress=progress)
+
+    monkeypatch.setattr(batch, "run", flaky)
+    out = tmp_path / "fail"
+    assert main(["compare", "baseline", "unified_command", "--reps", "2", "--days", "5", "--quiet", "--jobs", "1", "--out", str(out)]) == 1
+    err = capsys.readouterr().err
+    assert "1 of 4 runs failed" in err
+    assert "simulated crash" in err
+    assert len(list((out / "runs").glob("*.parquet"))) == 3
+    failures = list((out / "failures").glob("*.json"))
+    assert len(failures) == 1
+    assert "RuntimeError: simulated crash" in failures[0].read_text()
+    monkeypatch.setattr(batch, "run", real_run)
+    assert main(["compare", "baseline", "unified_command", "--reps", "2", "--days", "5", "--quiet", "--jobs", "1", "--out", str(out)]) == 0
+    assert not list((out / "failures").glob("*.json"))  # the retry succeeded
+
+
+def test_not_a_store_is_refused_by_plot(tmp_path):
+    assert main(["plot", str(tmp_path)]) == 2
+
+
+def test_plot_redraws_from_the_store(clean_run):
+    for path in (clean_run / "figures").glob("*"):
+        path.unlink()
+    assert main(["plot", str(clean_run)]) == 0
+    names = {p.name for p in (clean_run / "figures").iterdir()}
+    assert {"effects_homicides.png", "effects_homicides.svg", "bands_homicides.png", "map_homicides.svg"} <= names
