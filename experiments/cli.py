@@ -148,6 +148,32 @@ def cmd_compare(args: argparse.Namespace) -> int:
     return _report_failures(report.failed, report.total)
 
 
+def cmd_sweep(args: argparse.Namespace) -> int:
+    """``mandosim sweep``: a sweep file → design points × replicates → responses and sensitivity."""
+    from experiments.sweep import Sweep, run_sweep, write_sweep_outputs
+
+    if args.jobs < 1:
+        raise InputError("<command line>", "--jobs", f"must be >= 1, got {args.jobs}")
+    sweep = Sweep(args.sweep, samples=args.samples, replicates=args.reps, days=args.days)
+    out = Path(args.out) if args.out else DEFAULT_OUT / sweep.spec.name
+    command = ["mandosim", "sweep", *sys.argv[2:]] if len(sys.argv) > 1 and sys.argv[1] == "sweep" else ["mandosim", "sweep", args.sweep]
+    _, report = run_sweep(sweep, out, args.jobs, command, force=args.force, quiet=args.quiet)
+    if not report.failed:
+        table, indices = write_sweep_outputs(out)
+        spec = sweep.spec
+        print(f"{spec.name}: {spec.design} design, {len(sweep.points)} points × {spec.replicates} replicates (root seed {spec.seed})")
+        if report.skipped:
+            print(f"resumed: {report.skipped} runs were already done, {report.done} run now")
+        if not indices.empty:
+            print(indices.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+        else:
+            first = table[(table.unit == spec.units[0]) & (table.outcome == spec.outcomes[0])]
+            print(first.drop(columns=["scenario_hash"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+        extra = ", indices.csv" if not indices.empty else ""
+        print(f"wrote {out}/ (manifest.json, design.csv, runs/, series/, groups/, responses.csv{extra}, figures/)")
+    return _report_failures(report.failed, report.total)
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """``mandosim plot``: (re)draw every figure of a results directory from its stored results."""
     from experiments.store import read_manifest
@@ -224,20 +250,7 @@ def cmd_region(args: argparse.Namespace) -> int:
     return 0
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser (subcommands, each with its own --help)."""
-    parser = argparse.ArgumentParser(
-        prog="mandosim",
-        description=(
-            "Agent-based policy simulator of public security on the Baja California–Sonora border.\n"
-            "Municipal police, state forces and the military act against rival criminal groups;\n"
-            "scenario files switch the command regime (fragmented, coordinated, unified) and more."
-        ),
-        epilog="Scenarios are TOML files; a bare name looks in the shipped scenarios/ folder (e.g. 'baseline').",
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-
+def _add_run(sub: argparse._SubParsersAction) -> None:
     run_p = sub.add_parser(
         "run",
         help="run one scenario with one seed",
@@ -256,6 +269,8 @@ def build_parser() -> argparse.ArgumentParser:
     run_p.add_argument("--quiet", action="store_true", help="no progress bar")
     run_p.set_defaults(func=cmd_run)
 
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
     compare_p = sub.add_parser(
         "compare",
         help="compare scenarios over replicates (paired effects with 95 %% CIs)",
@@ -280,6 +295,31 @@ def build_parser() -> argparse.ArgumentParser:
     compare_p.add_argument("--quiet", action="store_true", help="no progress bar")
     compare_p.set_defaults(func=cmd_compare)
 
+
+def _add_sweep(sub: argparse._SubParsersAction) -> None:
+    sweep_p = sub.add_parser(
+        "sweep",
+        help="sweep parameters over a design (grid, lhs, sobol, morris)",
+        description=(
+            "Run a sweep file: its base scenario at every design point (grid, Latin hypercube, Sobol or Morris),\n"
+            "each with the same replicate seeds, into a resumable store; then responses.csv, sensitivity indices\n"
+            "(Sobol S1/ST with CIs, or Morris mu*/sigma, by SALib) and figures. Sweep files: experiments/sweeps/."
+        ),
+        epilog="example: mandosim sweep experiments/sweeps/trust_x_vetting.toml --out results/trust_x_vetting",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sweep_p.add_argument("sweep", help="sweep TOML file")
+    sweep_p.add_argument("--out", default=None, help="output folder (default results/SWEEP_NAME)")
+    sweep_p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    sweep_p.add_argument("--reps", type=int, default=None, help="replicates per point (overrides the file)")
+    sweep_p.add_argument("--samples", type=int, default=None, help="lhs points / sobol N / morris trajectories (overrides the file)")
+    sweep_p.add_argument("--days", type=int, default=None, help="horizon days of every run (overrides the file)")
+    sweep_p.add_argument("--force", action="store_true", help="start over if --out holds another experiment")
+    sweep_p.add_argument("--quiet", action="store_true", help="no progress bar")
+    sweep_p.set_defaults(func=cmd_sweep)
+
+
+def _add_plot(sub: argparse._SubParsersAction) -> None:
     plot_p = sub.add_parser(
         "plot",
         help="draw the figures of a results directory",
@@ -288,6 +328,8 @@ def build_parser() -> argparse.ArgumentParser:
     plot_p.add_argument("dir", help="results directory (made by compare or sweep)")
     plot_p.set_defaults(func=cmd_plot)
 
+
+def _add_scenarios(sub: argparse._SubParsersAction) -> None:
     scen_p = sub.add_parser(
         "scenarios", help="list the scenario library", description="List the scenario files, one line each: name and what it represents."
     )
@@ -295,6 +337,8 @@ def build_parser() -> argparse.ArgumentParser:
     scen_p.add_argument("--events", action="store_true", help="also list each scenario's timeline")
     scen_p.set_defaults(func=cmd_scenarios)
 
+
+def _add_show(sub: argparse._SubParsersAction) -> None:
     show_p = sub.add_parser(
         "show",
         help="show a scenario's resolved parameters and timeline",
@@ -309,6 +353,8 @@ def build_parser() -> argparse.ArgumentParser:
     show_p.add_argument("--changed", action="store_true", help="only parameters that differ from the built-in defaults")
     show_p.set_defaults(func=cmd_show)
 
+
+def _add_params(sub: argparse._SubParsersAction) -> None:
     params_p = sub.add_parser(
         "params",
         help="list every parameter with its default, unit and source",
@@ -317,6 +363,8 @@ def build_parser() -> argparse.ArgumentParser:
     params_p.add_argument("--update-odd", metavar="FILE", help="rewrite the table under '## 9. Parameters' in FILE (docs/ODD.md)")
     params_p.set_defaults(func=cmd_params)
 
+
+def _add_region(sub: argparse._SubParsersAction) -> None:
     region_p = sub.add_parser(
         "region",
         help="draw a scenario's rasterised region",
@@ -327,6 +375,30 @@ def build_parser() -> argparse.ArgumentParser:
     region_p.add_argument("--routes", action="store_true", help="overlay the initial trafficking routes")
     region_p.add_argument("--seed", type=int, default=1, help="seed for the initial placement (default 1)")
     region_p.set_defaults(func=cmd_region)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (subcommands, each with its own --help)."""
+    parser = argparse.ArgumentParser(
+        prog="mandosim",
+        description=(
+            "Agent-based policy simulator of public security on the Baja California–Sonora border.\n"
+            "Municipal police, state forces and the military act against rival criminal groups;\n"
+            "scenario files switch the command regime (fragmented, coordinated, unified) and more."
+        ),
+        epilog="Scenarios are TOML files; a bare name looks in the shipped scenarios/ folder (e.g. 'baseline').",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    _add_run(sub)
+    _add_compare(sub)
+    _add_sweep(sub)
+    _add_plot(sub)
+    _add_scenarios(sub)
+    _add_show(sub)
+    _add_params(sub)
+    _add_region(sub)
     return parser
 
 

@@ -241,3 +241,92 @@ def plot_comparison(out: Path, labels: dict[str, str]) -> list[Path]:
     region = build_region(where["path"], where["cell_km"])
     paths += plot_effect_map(region, effects, "homicides_annual", figures / "map_homicides")
     return paths
+
+
+def plot_sweep(out: Path, table: pd.DataFrame, indices: pd.DataFrame) -> list[Path]:
+    """Figures of a sweep store: responses (heatmap, lines or scatter) and sensitivity indices."""
+    from experiments.store import read_manifest
+
+    sweep = read_manifest(out)["sweep"]
+    names = [p["path"] for p in sweep["parameters"]]
+    figures = out / "figures"
+    paths: list[Path] = []
+    for (unit, outcome), block in table.groupby(["unit", "outcome"], sort=False):
+        label = f"{outcome.replace('_', ' ')} ({unit})"
+        stem = figures / f"response_{outcome}_{unit.replace(' ', '_')}"
+        if sweep["design"] == "grid" and len(names) == 2:
+            paths += _heatmap(block, names, label, stem)
+        elif sweep["design"] == "grid" and len(names) == 1:
+            paths += _line(block, names[0], label, stem)
+        else:
+            paths += _scatter(block, names, label, stem)
+    for (unit, outcome), block in indices.groupby(["unit", "outcome"], sort=False) if not indices.empty else []:
+        paths += _indices(block, f"{outcome.replace('_', ' ')} ({unit})", figures / f"sensitivity_{outcome}_{unit.replace(' ', '_')}")
+    return paths
+
+
+def _heatmap(block: pd.DataFrame, names: list[str], label: str, stem: Path) -> list[Path]:
+    wide = block.pivot_table(index=names[0], columns=names[1], values="mean")
+    half = block.pivot_table(index=names[0], columns=names[1], values="ci_half")
+    fig, ax = plt.subplots(figsize=(1.4 + 1.2 * wide.shape[1], 1.2 + 0.8 * wide.shape[0]))
+    image = ax.imshow(wide.to_numpy(), cmap="viridis", aspect="auto", origin="lower")
+    for i in range(wide.shape[0]):
+        for j in range(wide.shape[1]):
+            ax.text(j, i, f"{wide.iat[i, j]:,.0f}\n±{half.iat[i, j]:,.0f}", ha="center", va="center", fontsize=7, color="white")
+    ax.set_xticks(range(wide.shape[1]), [f"{v:g}" for v in wide.columns])
+    ax.set_yticks(range(wide.shape[0]), [f"{v:g}" for v in wide.index])
+    ax.set_xlabel(names[1])
+    ax.set_ylabel(names[0])
+    fig.colorbar(image, ax=ax, label=label + " per year")
+    ax.set_title(f"{label}: mean over replicates (± 95 % CI)", fontsize=10)
+    return _save_both(fig, stem)
+
+
+def _line(block: pd.DataFrame, name: str, label: str, stem: Path) -> list[Path]:
+    block = block.sort_values(name)
+    fig, ax = plt.subplots(figsize=(7, 4))
+    ax.fill_between(block[name], block["mean"] - block["ci_half"], block["mean"] + block["ci_half"], alpha=0.25, lw=0)
+    ax.plot(block[name], block["mean"], marker="o")
+    ax.set_xlabel(name)
+    ax.set_ylabel(label + " per year")
+    ax.grid(alpha=0.3)
+    ax.set_title(f"{label}: mean and 95 % CI over replicates", fontsize=10)
+    return _save_both(fig, stem)
+
+
+def _scatter(block: pd.DataFrame, names: list[str], label: str, stem: Path) -> list[Path]:
+    cols = min(3, len(names))
+    rows = int(np.ceil(len(names) / cols))
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.3 * rows), squeeze=False, sharey=True)
+    for ax, name in zip(axes.ravel(), names, strict=False):
+        ax.scatter(block[name], block["mean"], s=10, alpha=0.6)
+        ax.set_xlabel(name, fontsize=8)
+        ax.grid(alpha=0.3)
+    for ax in axes.ravel()[len(names) :]:
+        ax.axis("off")
+    for ax in axes[:, 0]:
+        ax.set_ylabel(label + " per year", fontsize=8)
+    fig.suptitle(f"{label} at each design point (mean over replicates)", fontsize=10)
+    fig.tight_layout()
+    return _save_both(fig, stem)
+
+
+def _indices(block: pd.DataFrame, label: str, stem: Path) -> list[Path]:
+    fig, ax = plt.subplots(figsize=(8, 0.8 + 0.45 * len(block)))
+    y = np.arange(len(block))
+    if "S1" in block:
+        ax.barh(y - 0.2, block["S1"], height=0.38, xerr=block["S1_conf"], capsize=2, label="first order S1")
+        ax.barh(y + 0.2, block["ST"], height=0.38, xerr=block["ST_conf"], capsize=2, label="total ST")
+        ax.set_xlabel("Sobol index (95 % CI)")
+    else:
+        ax.barh(y - 0.2, block["mu_star"], height=0.38, xerr=block["mu_star_conf"], capsize=2, label="mu* (mean |elementary effect|)")
+        ax.barh(y + 0.2, block["sigma"], height=0.38, label="sigma (interactions, non-linearity)")
+        ax.set_xlabel(f"Morris index ({label.partition(' (')[0]} per year)")
+    ax.set_yticks(y, block["parameter"])
+    ax.invert_yaxis()
+    ax.axvline(0, color="black", lw=0.8)
+    ax.legend(fontsize=8)
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(f"Sensitivity of {label}", fontsize=10)
+    fig.tight_layout()
+    return _save_both(fig, stem)

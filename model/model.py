@@ -134,7 +134,8 @@ class BorderSecurityModel(mesa.Model):
             if not overrides:
                 return scenario
             data = scenario.scenario.model_dump(mode="python")
-            return resolve(data, scenario.path, scenario.region_path.parent.parent, overrides)
+            data["region"] = str(scenario.region_path)
+            return resolve(data, scenario.path, scenario.region_path.parent, overrides)
         if isinstance(scenario, Scenario):
             from model.scenario import default_scenarios_dir
 
