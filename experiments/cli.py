@@ -174,6 +174,21 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return _report_failures(report.failed, report.total)
 
 
+def cmd_bench(args: argparse.Namespace) -> int:
+    """``mandosim bench``: benchmarks measured side by side in one run (table and JSON)."""
+    from experiments.bench import format_memory, memory_benchmark
+
+    results: dict = {}
+    if "memory" in args.only:
+        results["memory"] = memory_benchmark(args.small, args.large, args.jobs)
+        print("memory: peak resident memory of a sweep, each size in a fresh process")
+        print(format_memory(results["memory"]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(results, indent=1))
+        print(f"wrote {args.json}")
+    return 0
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """``mandosim plot``: (re)draw every figure of a results directory from its stored results."""
     from experiments.store import read_manifest
@@ -319,6 +334,20 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     sweep_p.set_defaults(func=cmd_sweep)
 
 
+def _add_bench(sub: argparse._SubParsersAction) -> None:
+    bench_p = sub.add_parser(
+        "bench",
+        help="measure memory (and speed) in one run",
+        description="Benchmarks, measured side by side in one invocation and printed as a table (and JSON with --json).",
+    )
+    bench_p.add_argument("--only", nargs="+", default=["memory"], choices=["memory"], help="which benchmarks (default: all)")
+    bench_p.add_argument("--small", type=int, default=100, help="runs of the small memory sweep (default 100)")
+    bench_p.add_argument("--large", type=int, default=1000, help="runs of the large memory sweep (default 1000)")
+    bench_p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    bench_p.add_argument("--json", default=None, help="also write the results to this JSON file")
+    bench_p.set_defaults(func=cmd_bench)
+
+
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     plot_p = sub.add_parser(
         "plot",
@@ -395,6 +424,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     _add_sweep(sub)
     _add_plot(sub)
+    _add_bench(sub)
     _add_scenarios(sub)
     _add_show(sub)
     _add_params(sub)

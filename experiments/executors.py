@@ -6,6 +6,7 @@ stream into the store as they finish.
 
 from __future__ import annotations
 
+import multiprocessing
 import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
@@ -19,6 +20,9 @@ from experiments.store import RunKey
 from model.scenario import LoadedScenario
 
 IN_FLIGHT_PER_WORKER = 2
+#: Workers start fresh interpreters: safe with threads, the same on Linux and macOS, and independent
+#: of what imported modules set as the global default (Mesa's batch runner forces "spawn").
+START_METHOD = "spawn"
 
 
 @dataclass(frozen=True)
@@ -71,7 +75,7 @@ def run_local(
                 yield execute_task(task, tables_of)
                 bar.update()
             return
-        with ProcessPoolExecutor(max_workers=jobs) as pool:
+        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(START_METHOD)) as pool:
             for outcome in _bounded(pool, iter(tasks), tables_of, IN_FLIGHT_PER_WORKER * jobs):
                 yield outcome
                 bar.update()

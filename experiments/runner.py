@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import hashlib
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -16,12 +18,24 @@ from model.model import BorderSecurityModel
 from model.scenario import LoadedScenario, find_scenario, load_scenario
 
 
+@functools.cache
 def code_version() -> str:
-    """The installed mandosim version."""
+    """The mandosim version plus a fingerprint of the code that makes results (``0.1.0+1a2b3c4d5e6f``).
+
+    The fingerprint covers ``model/`` and the runner, so results of different model code never share
+    a store; editing plots or the command line does not invalidate stored runs.
+    """
     try:
-        return version("mandosim")
+        base = version("mandosim")
     except PackageNotFoundError:  # pragma: no cover - running from a source tree
-        return "0+unknown"
+        base = "0"
+    digest = hashlib.sha256()
+    package_root = Path(__file__).resolve().parent.parent
+    producers = [package_root / "experiments" / name for name in ("runner.py", "batch.py")]
+    for path in sorted([*(package_root / "model").glob("*.py"), *producers]):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    return f"{base}+{digest.hexdigest()[:12]}"
 
 
 @dataclass
@@ -78,10 +92,12 @@ def run(
         "code_version": code_version(),
         "wall_seconds": time.perf_counter() - started,
     }
-    return RunResult(
+    result = RunResult(
         zones=zones,
         groups=model.recorder.group_frame(model.group_names),
         territory=model.recorder.territory_frame(model.group_names),
         summary=summary,
         metadata=metadata,
     )
+    model.release()
+    return result

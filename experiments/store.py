@@ -27,6 +27,8 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from model.errors import InputError
 
@@ -144,12 +146,17 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
     return json.loads(path.read_text())
 
 
-def read_table(root: str | Path, table: str) -> pd.DataFrame:
-    """Read ``table`` ("runs", "series" or "groups") of a store, sorted into a stable order."""
+def read_table(root: str | Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:
+    """Read ``table`` ("runs", "series" or "groups") of a store, sorted into a stable order.
+
+    Parts are read one at a time (only ``columns`` if given) and joined as Arrow tables: reading a
+    folder of thousands of small parts as one dataset costs far more memory.
+    """
     folder = Path(root) / table
-    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+    parts = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not parts:
         return pd.DataFrame()
-    frame = pd.read_parquet(folder)
+    frame = pa.concat_tables([pq.read_table(part, columns=columns) for part in parts]).to_pandas()
     keys = [c for c in ("scenario", "point", "replicate", "unit_order", "day", "zone", "group") if c in frame.columns]
     return frame.sort_values(keys, kind="stable").reset_index(drop=True)
 

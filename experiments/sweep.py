@@ -283,7 +283,7 @@ def responses(out: Path) -> pd.DataFrame:
 
     manifest = read_manifest(out)
     spec = SweepFile.model_validate(manifest["sweep"])
-    runs = read_table(out, "runs")
+    runs = read_table(out, "runs", columns=["point", "replicate", "unit", *spec.outcomes])
     runs = runs[runs["unit"].isin(spec.units)]
     points = pd.read_csv(out / "design.csv")
     rows = []

@@ -839,6 +839,17 @@ class BorderSecurityModel(mesa.Model):
             if progress is not None:
                 progress(1)
 
+    def release(self) -> None:
+        """Let the model be garbage-collected once its results are taken.
+
+        Mesa 3.3 keeps every model in ``mesa.Agent._ids`` (a class-level dict, mesa#3179, fixed
+        upstream in mesa#3180), so without this each finished run stays in memory. Do not add agents
+        to a released model.
+        """
+        ids = getattr(mesa.Agent, "_ids", None)
+        if isinstance(ids, dict):
+            ids.pop(self, None)
+
     @property
     def group_names(self) -> list[str]:
         return list(self.groups.names)

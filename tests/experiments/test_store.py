@@ -116,3 +116,16 @@ def test_plot_redraws_from_the_store(clean_run):
     assert main(["plot", str(clean_run)]) == 0
     names = {p.name for p in (clean_run / "figures").iterdir()}
     assert {"effects_homicides.png", "effects_homicides.svg", "bands_homicides.png", "map_homicides.svg"} <= names
+
+
+def test_bench_memory_reports_both_sweeps(tmp_path, capsys):
+    """The benchmark machinery works (its figures are judged by running `mandosim bench`, not here)."""
+    out = tmp_path / "bench.json"
+    assert main(["bench", "--small", "10", "--large", "20", "--json", str(out)]) == 0
+    import json
+
+    result = json.loads(out.read_text())["memory"]
+    assert result["small"]["runs"] == 10
+    assert result["large"]["runs"] == 20
+    assert result["small"]["exit"] == result["large"]["exit"] == 0
+    assert "large / small" in capsys.readouterr().out

@@ -153,3 +153,28 @@ def test_agents_are_views_of_the_tables():
     assert unit.branch in ("police", "national_guard", "army", "navy")
     assert sum(g.members for g in model.group_agents) == int(model.cells.members[model.cells.alive].sum())
     assert len(model.agents_by_type[type(cell)]) == len(model.cells.live())
+
+
+def test_finished_runs_leave_no_model_in_memory():
+    import gc
+    import weakref
+
+    from experiments import runner
+
+    created = []
+    original = runner.BorderSecurityModel
+
+    class Tracked(original):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            created.append(weakref.ref(self))
+
+    runner.BorderSecurityModel = Tracked
+    try:
+        for seed in range(3):
+            run(short("baseline", time={"burn_in_days": 2, "horizon_days": 3}), seed)
+    finally:
+        runner.BorderSecurityModel = original
+    gc.collect()
+    assert len(created) == 3
+    assert all(ref() is None for ref in created)
