@@ -17,6 +17,9 @@ from model.params import IntelParams
 class Intelligence:
     """Belief maps ``belief[agency, cell]`` (believed members) and the unified pooled map.
 
+    Only *active* entries are processed each day: cells in an agency's area holding criminals or a
+    belief above ``belief_floor``. Elsewhere an observation would find nothing and change nothing.
+
     Args:
         n_agencies: Number of agencies.
         n_cells: Number of domain cells.
@@ -26,34 +29,43 @@ class Intelligence:
 
     def __init__(self, n_agencies: int, n_cells: int, params: IntelParams, observe_mask: np.ndarray) -> None:
         self.params = params
+        self.n_cells = n_cells
         self.observe_mask = observe_mask
+        self.observable = np.flatnonzero(observe_mask.ravel())
         self.belief = np.zeros((n_agencies, n_cells))
         self.pooled = np.zeros(n_cells)
-        self.detected = np.zeros((n_agencies, n_cells), dtype=bool)
+        self._detected = np.zeros(0, dtype=np.int64)  # flat (agency, cell) indices seen today
+        self._observed = np.zeros(0)
+
+    def active(self, true_members: np.ndarray) -> np.ndarray:
+        """Flat indices (agency × cells + cell) worth observing today."""
+        flat = self.observable
+        cells = flat % self.n_cells
+        return flat[(true_members[cells] > 0) | (self.belief.ravel()[flat] > 0)]
 
     def observe(
-        self,
-        rng: np.random.Generator,
-        true_members: np.ndarray,
-        hidden: np.ndarray,
-        hazard: np.ndarray,
+        self, rng: np.random.Generator, active: np.ndarray, true_members: np.ndarray, hidden: np.ndarray, hazard: np.ndarray
     ) -> None:
-        """One day of observation by every agency.
+        """One day of observation by every agency, on the active entries.
 
         Args:
             rng: The ``intel`` stream.
+            active: Flat indices from ``active``.
             true_members: (cells,) criminal members per cell.
-            hidden: (agencies, cells) members each agency's colluding reports hide.
-            hazard: (agencies, cells) detection hazard per day.
+            hidden: (active,) members each entry's colluding reports hide.
+            hazard: (active,) detection hazard per day.
         """
         p = self.params
-        shape = self.belief.shape
-        detected = (rng.random(shape) < -np.expm1(-hazard)) & self.observe_mask
-        noise = np.exp(p.noise_sd * rng.standard_normal(shape) - 0.5 * p.noise_sd**2)
-        observed = np.maximum(true_members[None, :] - hidden, 0.0) * noise
-        self.belief = np.where(detected, p.memory * self.belief + (1 - p.memory) * observed, p.decay * self.belief)
-        self.detected = detected
-        self._observed = observed
+        seen = rng.random(active.size) < -np.expm1(-hazard)
+        detected = active[seen]
+        noise = np.exp(p.noise_sd * rng.standard_normal(detected.size) - 0.5 * p.noise_sd**2)
+        observed = np.maximum(true_members[detected % self.n_cells] - hidden[seen], 0.0) * noise
+        flat = self.belief.reshape(-1)
+        before = flat[detected]
+        flat *= p.decay
+        flat[detected] = p.memory * before + (1 - p.memory) * observed
+        flat[flat < p.belief_floor] = 0.0
+        self._detected, self._observed = detected, observed
 
     def share_coordinated(self, weights: np.ndarray) -> None:
         """Adopt a share of partners' beliefs: ``weights[a, b]`` = share per day (trust × fidelity).
@@ -75,10 +87,12 @@ class Intelligence:
             ramp: 0–1, how far the command has ramped up (1: every member sees the pooled map).
         """
         p = self.params
-        det = self.detected[members] & area[None, :]
-        count = det.sum(axis=0)
+        agency, cell = np.divmod(self._detected, self.n_cells)
+        keep = np.isin(agency, members) & area[cell]
+        count = np.bincount(cell[keep], minlength=self.n_cells)
+        total = np.bincount(cell[keep], weights=self._observed[keep], minlength=self.n_cells)
         seen = count > 0
-        mean_obs = np.where(seen, (self._observed[members] * det).sum(axis=0) / np.maximum(count, 1), 0.0)
+        mean_obs = np.where(seen, total / np.maximum(count, 1), 0.0)
         self.pooled = np.where(seen, p.memory * self.pooled + (1 - p.memory) * mean_obs, p.decay * self.pooled)
         self.pooled = np.where(area, self.pooled, 0.0)
         blend = (1 - ramp) * self.belief[members] + ramp * self.pooled[None, :]

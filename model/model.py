@@ -155,6 +155,7 @@ class BorderSecurityModel(mesa.Model):
         self._initial_community_trust = trust
         self.adjacency = r.adjacency
         self.patrol = p.command.patrol_weight * r.population / 1e4
+        self._market_value = np.log1p(r.population / 1000.0)  # log-attractiveness of a market
 
     def _build_agencies_and_units(self) -> None:
         p, r = self.params, self.region
@@ -278,10 +279,22 @@ class BorderSecurityModel(mesa.Model):
         flat = np.bincount(t.group[live] * n + t.pos[live], weights=t.members[live], minlength=self.groups.size * n)
         return flat.reshape(self.groups.size, n)
 
+    def members_by_zone(self, presence: np.ndarray) -> np.ndarray:
+        """(groups, zones) members of each group in each zone."""
+        g, z = presence.shape[0], len(self.region.zone_names)
+        index = np.arange(g)[:, None] * z + self.region.zone[None, :]
+        return np.bincount(index.ravel(), weights=presence.ravel(), minlength=g * z).reshape(g, z)
+
+    def nearby(self, presence: np.ndarray) -> np.ndarray:
+        """(groups, cells) members of each group in each cell's 3×3 neighbourhood (live group rows only)."""
+        out = np.zeros_like(presence)
+        count = self.groups.count
+        out[:count] = (self.adjacency @ presence[:count].T).T
+        return out
+
     def dominant_group_by_zone(self, presence: np.ndarray) -> np.ndarray:
         """Group with most members in each zone (-1 where none)."""
-        z = len(self.region.zone_names)
-        by_zone = np.stack([np.bincount(self.region.zone, weights=row, minlength=z) for row in presence])
+        by_zone = self.members_by_zone(presence)
         return np.where(by_zone.sum(axis=0) > 0, by_zone.argmax(axis=0), -1)
 
     # ------------------------------------------------------------------------------------------
@@ -371,7 +384,7 @@ class BorderSecurityModel(mesa.Model):
         live = t.live()
         members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
         presence = self.presence()
-        nearby = (self.adjacency @ presence.T).T
+        nearby = self.nearby(presence)
         fighting = self.groups.fighting_matrix(p.leadership)
         fights = rival_fights(self.streams["fights"], p.crime, members, pos, group, nearby, fighting, self.density)
         after_fights = members - fights.deaths
@@ -409,24 +422,24 @@ class BorderSecurityModel(mesa.Model):
     # --- 2. intelligence ----------------------------------------------------------------------
     def _intelligence(self, presence: np.ndarray, true_members: np.ndarray, dominant_zone: np.ndarray, day: int) -> None:
         p, r, units = self.params, self.region, self.units
-        n_agencies = len(self.agency_names)
-        on_duty = self._on_duty()
-        by_agency = np.bincount(units.agency * r.n_cells + units.pos, weights=on_duty, minlength=n_agencies * r.n_cells)
-        officers_near = (self.adjacency @ by_agency.reshape(n_agencies, r.n_cells).T).T
-        tips = p.intel.tip_rate * self.community_trust[r.zone] * self.density / (self.density + p.intel.tip_half_density)
-        knowledge = np.repeat(self.agency_knowledge[:, None], r.n_cells, axis=1)
+        n_agencies, n = len(self.agency_names), r.n_cells
         members = self.command.update_pool(day)
+        active = self.intel.active(true_members)
+        agency, cell = np.divmod(active, n)
+        by_agency = np.bincount(units.agency * n + units.pos, weights=self._on_duty(), minlength=n_agencies * n).reshape(n_agencies, n)
+        officers_near = (self.adjacency @ by_agency.T).T.ravel()[active]
+        tips = p.intel.tip_rate * self.community_trust[r.zone[cell]] * self.density[cell] / (self.density[cell] + p.intel.tip_half_density)
+        knowledge = self.agency_knowledge[agency]
         if members.size:
-            municipal = members[self.agency_kind[members] == KINDS.index("municipal")]
-            knowledge[np.ix_(municipal, np.flatnonzero(self.command.area_mask))] *= p.command.municipal_knowledge_retained
-        hazard = (p.intel.base_detection + p.intel.detection_per_officer * officers_near + tips[None, :]) * knowledge
-        collusion_share = np.bincount(units.agency, weights=units.colluding.astype(float), minlength=n_agencies) / np.maximum(
-            np.bincount(units.agency, minlength=n_agencies), 1
-        )
-        protected = dominant_zone[r.zone]
-        protected_members = np.where(protected >= 0, presence[np.maximum(protected, 0), np.arange(r.n_cells)], 0.0)
-        hidden = p.intel.collusion_suppression * collusion_share[:, None] * protected_members[None, :]
-        self.intel.observe(self.streams["intel"], true_members, hidden, hazard)
+            sidelined = np.isin(agency, members) & (self.agency_kind[agency] == KINDS.index("municipal")) & self.command.area_mask[cell]
+            knowledge = np.where(sidelined, knowledge * p.command.municipal_knowledge_retained, knowledge)
+        hazard = (p.intel.base_detection + p.intel.detection_per_officer * officers_near + tips) * knowledge
+        counts = np.bincount(units.agency, minlength=n_agencies)
+        collusion_share = np.bincount(units.agency, weights=units.colluding.astype(float), minlength=n_agencies) / np.maximum(counts, 1)
+        protected = dominant_zone[r.zone[cell]]
+        protected_members = np.where(protected >= 0, presence[np.maximum(protected, 0), cell], 0.0)
+        hidden = p.intel.collusion_suppression * collusion_share[agency] * protected_members
+        self.intel.observe(self.streams["intel"], active, true_members, hidden, hazard)
         if self.command.regime == "coordinated" or (self.command.regime == "unified" and p.command.base_regime == "coordinated"):
             weights = p.command.coordinated_sharing * self.trust.copy()
             np.fill_diagonal(weights, 0.0)
@@ -438,19 +451,23 @@ class BorderSecurityModel(mesa.Model):
             self.intel.pool(members, self.command.area_mask, self.command.ramp(day))
 
     # --- 4. movement --------------------------------------------------------------------------
-    def _attractiveness(self, officers_near: np.ndarray, nearby: np.ndarray) -> np.ndarray:
-        """(groups, cells) log-attractiveness of each cell to each group.
+    def _attractiveness(self, officers_near: np.ndarray, nearby: np.ndarray, group: np.ndarray, candidates: np.ndarray) -> np.ndarray:
+        """Log-attractiveness of candidate cells (moving cells × candidates) to each moving cell's group.
 
         Value (trafficking flow, market size), the group's home zones, rival presence nearby (groups
         push into rivals' plazas) and, against it, officers nearby.
         """
         p, r = self.params, self.region
-        base = p.routes.traffic_value * self.flow + np.log1p(r.population / 1000.0) - p.crime.heat_aversion * officers_near
+        base = (
+            p.routes.traffic_value * self.flow[candidates]
+            + self._market_value[candidates]
+            - p.crime.heat_aversion * officers_near[candidates]
+        )
         pressure = self.groups.fighting_matrix(p.leadership)  # rivals press harder on a group in crisis
         np.fill_diagonal(pressure, 0.0)
-        rivals_near = pressure @ nearby
+        rivals_near = np.einsum("mg,gmk->mk", pressure[group], nearby[:, candidates])
         pull = p.crime.rival_pull * np.log1p(rivals_near / p.crime.cell_size)
-        return base[None, :] + p.crime.home_bonus * self._home[:, r.zone] + pull
+        return base + p.crime.home_bonus * self._home[group[:, None], r.zone[candidates]] + pull
 
     def _move_cells(self, officers_near: np.ndarray) -> None:
         p, r, t = self.params, self.region, self.cells
@@ -461,8 +478,7 @@ class BorderSecurityModel(mesa.Model):
             return
         candidates = np.column_stack([t.pos[moving], r.neighbours[t.pos[moving]]])
         valid = candidates >= 0
-        nearby = (self.adjacency @ self.presence().T).T
-        score = self._attractiveness(officers_near, nearby)[t.group[moving][:, None], np.maximum(candidates, 0)]
+        score = self._attractiveness(officers_near, self.nearby(self.presence()), t.group[moving], np.maximum(candidates, 0))
         score = np.where(valid, score + rng.gumbel(size=candidates.shape), -np.inf)
         t.pos[moving] = candidates[np.arange(moving.size), score.argmax(axis=1)]
 
@@ -544,11 +560,10 @@ class BorderSecurityModel(mesa.Model):
         rng = self.streams["leadership"]
         if not engaged.any():
             return
+        order = np.lexsort((np.arange(members.size), -members, group))  # by group, largest first, then slot
+        first = np.r_[True, group[order][1:] != group[order][:-1]]
         largest = np.full(g.size, -1)
-        best = np.full(g.size, -1)
-        for i in np.argsort(-members, kind="stable"):
-            if largest[group[i]] < 0:
-                largest[group[i]], best[group[i]] = i, members[i]
+        largest[group[order][first]] = order[first]
         for i in np.flatnonzero(engaged):
             gi = int(group[i])
             if largest[gi] != i or not g.leader_present[gi]:
@@ -645,7 +660,7 @@ class BorderSecurityModel(mesa.Model):
         rec.group[row] = group_out
         control = np.where(presence.sum(axis=0) > 0, presence.argmax(axis=0), -1)
         held = control >= 0
-        members_zg = np.stack([np.bincount(r.zone, weights=row_, minlength=z) for row_ in presence], axis=1)
+        members_zg = self.members_by_zone(presence).T
         cells_zg = np.bincount(r.zone[held] * self.groups.size + control[held], minlength=z * self.groups.size).reshape(z, self.groups.size)
         rec.territory[row, :, :, 0] = np.rint(members_zg).astype(np.int64)
         rec.territory[row, :, :, 1] = cells_zg
@@ -791,7 +806,7 @@ class BorderSecurityModel(mesa.Model):
         inst.update_trust(joint, incidents)
 
         z = len(r.zone_names)
-        by_zone = np.stack([np.bincount(r.zone, weights=row, minlength=z) for row in presence])
+        by_zone = self.members_by_zone(presence)
         totals = by_zone.sum(axis=0)
         control = np.where(totals > 0, by_zone.max(axis=0) / np.maximum(totals, 1.0), 0.0)
         factor = getattr(self, "_revenue_factor", np.ones(self.groups.size))

@@ -86,6 +86,7 @@ class IntelParams(Section):
     tip_half_density: float = P(2000.0, "people per km²", "assumption", "density at which tips reach half their rate", gt=0)
     memory: float = P(0.7, "fraction", "assumption", "weight of the old belief when a cell is observed", ge=0, lt=1)
     decay: float = P(0.99, "per day", "assumption", "belief kept per day for unobserved cells", gt=0, le=1)
+    belief_floor: float = P(0.05, "members", "assumption", "beliefs below this are forgotten (set to zero)", ge=0)
     collusion_suppression: float = P(
         0.8,
         "fraction",
