@@ -43,13 +43,13 @@ def greedy_counts(values: np.ndarray, k: int, factor: float) -> tuple[np.ndarray
     Returns:
         (cells, counts): candidate positions (indices into ``values``) and units on each.
     """
-    m = min(k, values.size)
+    n = values.size
+    m = min(k, n)
     if m == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    top = np.argpartition(-values, m - 1)[:m] if m < values.size else np.arange(values.size)
-    top = top[np.argsort(-values[top], kind="stable")]
-    levels = values[top][:, None] * factor ** np.arange(k)[None, :]
-    chosen = np.argpartition(-levels.ravel(), k - 1)[:k] if k < levels.size else np.arange(levels.size)
+    top = np.argpartition(values, n - m)[n - m :] if m < n else np.arange(n)
+    levels = np.multiply.outer(values[top], factor ** np.arange(k)).ravel()
+    chosen = np.argpartition(levels, levels.size - k)[levels.size - k :] if k < levels.size else np.arange(levels.size)
     return top, np.bincount(chosen // k, minlength=top.size)
 
 
@@ -153,29 +153,34 @@ class Command:
             patrol: (cells,) value of presence without intelligence (population pull).
         """
         units = self.units
+        n = self.region.n_cells
         factor = self.params.diminishing_returns
-        covered = np.zeros(self.region.n_cells)
-        if self.regime == "unified" and units.pooled.any():
+        unified = self.regime == "unified"
+        any_pooled = unified and bool(units.pooled.any())
+        covered = np.zeros(n)
+        if any_pooled:
             self._allocate_pooled(rng, pooled_belief + patrol, factor)
-            np.add.at(covered, units.pos[units.pooled], 1.0)
-        coordinated = self.regime == "coordinated" or (self.regime == "unified" and self.params.base_regime == "coordinated")
+            covered += np.bincount(units.pos[units.pooled], minlength=n)
+        coordinated = self.regime == "coordinated" or (unified and self.params.base_regime == "coordinated")
+        values_all = belief + patrol[None, :]
         for deployment in self.deployments:
-            free = deployment[~units.pooled[deployment]]
+            free = deployment[~units.pooled[deployment]] if any_pooled else deployment
             if free.size == 0:
                 continue
             agency = int(units.agency[free[0]])
             cells = self.jurisdiction_cells[int(units.home_jurisdiction[free[0]])]
-            if self.regime == "unified":
+            if unified:
                 outside = cells[~self.area_mask[cells]]  # the area belongs to the command
                 cells = outside if outside.size else cells
-            values = belief[agency, cells] + patrol[cells]
+            values = values_all[agency, cells]
             if coordinated:
-                others = np.delete(self.trust[agency], agency)
-                values = values * factor ** (float(others.mean()) * covered[cells])
+                others = (self.trust[agency].sum() - self.trust[agency, agency]) / max(self.trust.shape[0] - 1, 1)
+                values = values * factor ** (others * covered[cells])
             top, counts = greedy_counts(values, free.size, factor)
             targets = np.repeat(cells[top], counts)
             units.pos[rng.permutation(free)] = targets
-            np.add.at(covered, targets, 1.0)
+            if coordinated:
+                covered += np.bincount(targets, minlength=n)
 
     def _allocate_pooled(self, rng: np.random.Generator, values_all: np.ndarray, factor: float) -> None:
         """Joint allocation of pooled units; one agency per target cell."""

@@ -32,6 +32,7 @@ class Intelligence:
         self.n_cells = n_cells
         self.observe_mask = observe_mask
         self.observable = np.flatnonzero(observe_mask.ravel())
+        self._observable_cells = self.observable % n_cells
         self.belief = np.zeros((n_agencies, n_cells))
         self.pooled = np.zeros(n_cells)
         self._detected = np.zeros(0, dtype=np.int64)  # flat (agency, cell) indices seen today
@@ -40,8 +41,7 @@ class Intelligence:
     def active(self, true_members: np.ndarray) -> np.ndarray:
         """Flat indices (agency × cells + cell) worth observing today."""
         flat = self.observable
-        cells = flat % self.n_cells
-        return flat[(true_members[cells] > 0) | (self.belief.ravel()[flat] > 0)]
+        return flat[(true_members[self._observable_cells] > 0) | (self.belief.ravel()[flat] > 0)]
 
     def observe(
         self, rng: np.random.Generator, active: np.ndarray, true_members: np.ndarray, hidden: np.ndarray, hazard: np.ndarray

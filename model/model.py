@@ -281,9 +281,10 @@ class BorderSecurityModel(mesa.Model):
 
     def members_by_zone(self, presence: np.ndarray) -> np.ndarray:
         """(groups, zones) members of each group in each zone."""
-        g, z = presence.shape[0], len(self.region.zone_names)
-        index = np.arange(g)[:, None] * z + self.region.zone[None, :]
-        return np.bincount(index.ravel(), weights=presence.ravel(), minlength=g * z).reshape(g, z)
+        g, z, count = presence.shape[0], len(self.region.zone_names), self.groups.count
+        index = np.arange(count)[:, None] * z + self.region.zone[None, :]
+        live = np.bincount(index.ravel(), weights=presence[:count].ravel(), minlength=count * z).reshape(count, z)
+        return np.vstack([live, np.zeros((g - count, z))])
 
     def nearby(self, presence: np.ndarray) -> np.ndarray:
         """(groups, cells) members of each group in each cell's 3×3 neighbourhood (live group rows only)."""
@@ -361,8 +362,10 @@ class BorderSecurityModel(mesa.Model):
         # 10. record
         zone_of = r.zone[pos]
         z = len(r.zone_names)
-        for name in ZONE_METRICS[: ZONE_METRICS.index("cross_line_pursuits")]:
-            zone_out[:, ZONE_METRICS.index(name)] = np.bincount(zone_of, weights=today[name], minlength=z)
+        counted = ZONE_METRICS[: ZONE_METRICS.index("cross_line_pursuits")]
+        stacked = np.vstack([today[name] for name in counted])
+        index = (np.arange(len(counted))[:, None] * z + zone_of[None, :]).ravel()
+        zone_out[:, : len(counted)] = np.bincount(index, weights=stacked.ravel(), minlength=len(counted) * z).reshape(len(counted), z).T
         zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
         zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
         self._record_institutions(zone_out, day)
@@ -399,7 +402,7 @@ class BorderSecurityModel(mesa.Model):
         remaining = remaining - pursuit_arrests
         prey = predation(self.streams["predation"], p.crime, remaining, pos, fights.rival_share, self.market, perceived, self.flow)
         group_killings = fights.deaths + fights.bystanders + prey.civilian_killings
-        hidden = self.streams["visibility"].binomial(group_killings, conceal_share(p.visibility, officers_near)[pos])
+        hidden = self.streams["visibility"].binomial(group_killings, conceal_share(p.visibility, officers_near[pos]))
         today = {
             "remaining": remaining,
             "engaged": ops.engaged,
@@ -651,16 +654,18 @@ class BorderSecurityModel(mesa.Model):
         r, rec, t = self.region, self.recorder, self.cells
         z = len(r.zone_names)
         presence = self.presence()
-        zone_out[:, ZONE_METRICS.index("members")] = np.bincount(r.zone, weights=presence.sum(axis=0), minlength=z)
+        live = presence[: self.groups.count]
+        total = live.sum(axis=0)
+        members_zg = self.members_by_zone(presence).T
+        zone_out[:, ZONE_METRICS.index("members")] = members_zg.sum(axis=1)
         zone_out[:, ZONE_METRICS.index("officers_on_duty")] = np.bincount(r.zone[self.units.pos], weights=on_duty, minlength=z)
         group_out[:, GROUP_METRICS.index("members")] = np.bincount(t.group[t.alive], weights=t.members[t.alive], minlength=self.groups.size)
         row = rec.days_recorded
         group_out[:, GROUP_METRICS.index("transferred")] = transfers
         rec.zone[row] = zone_out
         rec.group[row] = group_out
-        control = np.where(presence.sum(axis=0) > 0, presence.argmax(axis=0), -1)
+        control = np.where(total > 0, live.argmax(axis=0), -1)
         held = control >= 0
-        members_zg = self.members_by_zone(presence).T
         cells_zg = np.bincount(r.zone[held] * self.groups.size + control[held], minlength=z * self.groups.size).reshape(z, self.groups.size)
         rec.territory[row, :, :, 0] = np.rint(members_zg).astype(np.int64)
         rec.territory[row, :, :, 1] = cells_zg
@@ -832,17 +837,27 @@ class BorderSecurityModel(mesa.Model):
         counts = np.bincount(units.home_zone, minlength=len(r.zone_names))
         colluding = np.bincount(units.home_zone, weights=units.colluding.astype(float), minlength=len(r.zone_names))
         zone_out[:, ZONE_METRICS.index("colluding_share")] = colluding / np.maximum(counts, 1)
-        for zc in range(len(r.zone_names)):
-            agencies = np.unique(units.agency[units.home_zone == zc])
-            if agencies.size < 2:
-                continue
-            pairs = ~np.eye(agencies.size, dtype=bool)
-            zone_out[zc, ZONE_METRICS.index("interagency_trust")] = inst.trust[np.ix_(agencies, agencies)][pairs].mean()
-            shared = sharing[np.ix_(agencies, agencies)].copy()
+        members = self.command.members
+        for zc, (a, b) in self._zone_agency_pairs().items():
+            zone_out[zc, ZONE_METRICS.index("interagency_trust")] = inst.trust[a, b].mean()
+            shared = sharing[a, b]
             if zc in area_zones:
-                pooled = np.isin(agencies, self.command.members)
-                shared[np.ix_(pooled, pooled)] = np.maximum(shared[np.ix_(pooled, pooled)], ramp)
-            zone_out[zc, ZONE_METRICS.index("intel_shared")] = shared[pairs].mean()
+                shared = np.where(np.isin(a, members) & np.isin(b, members), np.maximum(shared, ramp), shared)
+            zone_out[zc, ZONE_METRICS.index("intel_shared")] = shared.mean()
+
+    def _zone_agency_pairs(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
+        """Per zone, the ordered pairs (a, b), a ≠ b, of agencies with units based there (cached per unit table)."""
+        key = (self.units.n, int(self.units.uid.sum()))
+        if getattr(self, "_pairs_key", None) != key:
+            pairs = {}
+            for zc in range(len(self.region.zone_names)):
+                agencies = np.unique(self.units.agency[self.units.home_zone == zc])
+                if agencies.size >= 2:
+                    a, b = np.meshgrid(agencies, agencies, indexing="ij")
+                    off = a != b
+                    pairs[zc] = (a[off], b[off])
+            self._pairs_key, self._pairs = key, pairs
+        return self._pairs
 
     # ------------------------------------------------------------------------------------------
     # results
