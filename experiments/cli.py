@@ -176,9 +176,24 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``mandosim bench``: benchmarks measured side by side in one run (table and JSON)."""
-    from experiments.bench import format_memory, memory_benchmark
+    from experiments import bench
 
     results: dict = {}
+    measures = {"speed": bench.speed_benchmark, "scaling": bench.scaling_benchmark, "throughput": bench.throughput_benchmark}
+    for name in ("speed", "mesa", "scaling", "throughput"):
+        if name not in args.only:
+            continue
+        try:
+            if name == "mesa":
+                agents = results.get("speed", {}).get("agents") or bench.speed_benchmark(repeats=1)["agents"]
+                results[name] = bench.mesa_benchmark(agents)
+            else:
+                results[name] = measures[name]()
+        except RuntimeError as error:
+            print(f"mandosim: {name}: {error}", file=sys.stderr)
+            return EXIT_INPUT_ERROR
+        print(bench.format_speed({name: results[name]}))
+    format_memory, memory_benchmark = bench.format_memory, bench.memory_benchmark
     if "memory" in args.only:
         results["memory"] = memory_benchmark(args.small, args.large, args.jobs)
         print("memory: peak resident memory of a sweep, each size in a fresh process")
@@ -337,10 +352,18 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench_p = sub.add_parser(
         "bench",
-        help="measure memory (and speed) in one run",
-        description="Benchmarks, measured side by side in one invocation and printed as a table (and JSON with --json).",
+        help="measure speed, scaling, throughput and memory in one run",
+        description=(
+            "Benchmarks, measured side by side in one invocation (table, and JSON with --json): seconds per\n"
+            "scenario-year; agent-steps/s against Mesa's Epstein example at a similar agent count; growth with\n"
+            "size (1×, 4×, 16× cells); compare throughput with 1 and 2 jobs; peak memory of 100- vs 1,000-run sweeps."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    bench_p.add_argument("--only", nargs="+", default=["memory"], choices=["memory"], help="which benchmarks (default: all)")
+    bench_p.add_argument(
+        "--only", nargs="+", default=["speed", "mesa", "scaling", "throughput", "memory"],
+        choices=["speed", "mesa", "scaling", "throughput", "memory"], help="which benchmarks (default: all)",
+    )  # fmt: skip
     bench_p.add_argument("--small", type=int, default=100, help="runs of the small memory sweep (default 100)")
     bench_p.add_argument("--large", type=int, default=1000, help="runs of the large memory sweep (default 1000)")
     bench_p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")

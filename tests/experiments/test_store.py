@@ -129,3 +129,15 @@ def test_bench_memory_reports_both_sweeps(tmp_path, capsys):
     assert result["large"]["runs"] == 20
     assert result["small"]["exit"] == result["large"]["exit"] == 0
     assert "large / small" in capsys.readouterr().out
+
+
+def test_bench_speed_measures_run_and_format():
+    """The speed benchmarks' machinery on tiny settings (their figures come from `mandosim bench`)."""
+    from experiments import bench
+
+    scaling = bench.scaling_benchmark(factors=(1, 4), repeats=1)
+    assert [r["factor"] for r in scaling["sizes"]] == [1, 4]
+    assert scaling["sizes"][1]["cells"] > 3 * scaling["sizes"][0]["cells"]
+    assert scaling["sizes"][1]["agents"] > 3 * scaling["sizes"][0]["agents"]
+    text = bench.format_speed({"scaling": scaling})
+    assert "log-log slope" in text
