@@ -21,6 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from model.kernels import allocate_deployments
 from model.params import CommandParams
 from model.region import Region
 from model.tables import UnitTable
@@ -89,6 +90,7 @@ class Command:
         for u in order:
             seen.setdefault(int(keys[u]), []).append(int(u))
         self.deployments = [np.array(v, dtype=np.int64) for v in seen.values()]
+        self._version = getattr(self, "_version", 0) + 1
 
     # --- regime ------------------------------------------------------------------------------
     @property
@@ -162,25 +164,56 @@ class Command:
             self._allocate_pooled(rng, pooled_belief + patrol, factor)
             covered += np.bincount(units.pos[units.pooled], minlength=n)
         coordinated = self.regime == "coordinated" or (unified and self.params.base_regime == "coordinated")
-        values_all = belief + patrol[None, :]
+        agencies, dep_units, unit_ptr, dep_cells, cell_ptr = self._deployment_arrays(any_pooled, unified)
+        if coordinated:
+            trust = self.trust[agencies]
+            discounts = (trust.sum(axis=1) - trust[np.arange(agencies.size), agencies]) / max(self.trust.shape[0] - 1, 1)
+        else:
+            discounts = np.zeros(agencies.size)
+        allocate_deployments(
+            belief + patrol[None, :],
+            agencies,
+            dep_units,
+            unit_ptr,
+            dep_cells,
+            cell_ptr,
+            discounts,
+            rng.random(units.n),
+            factor,
+            coordinated,
+            covered,
+            units.pos,
+        )
+
+    def _deployment_arrays(self, any_pooled: bool, unified: bool) -> tuple[np.ndarray, ...]:
+        """Deployments as flat arrays for the kernel (cached unless a unified command pools units)."""
+        key = (self._version, unified, self.state.area)
+        if not any_pooled and getattr(self, "_dep_key", None) == key:
+            return self._dep_arrays
+        units = self.units
+        units_list, unit_ptr, cells_list, cell_ptr, agencies = [], [0], [], [0], []
         for deployment in self.deployments:
             free = deployment[~units.pooled[deployment]] if any_pooled else deployment
-            if free.size == 0:
-                continue
-            agency = int(units.agency[free[0]])
-            cells = self.jurisdiction_cells[int(units.home_jurisdiction[free[0]])]
+            agency = int(units.agency[deployment[0]])
+            cells = self.jurisdiction_cells[int(units.home_jurisdiction[deployment[0]])]
             if unified:
                 outside = cells[~self.area_mask[cells]]  # the area belongs to the command
                 cells = outside if outside.size else cells
-            values = values_all[agency, cells]
-            if coordinated:
-                others = (self.trust[agency].sum() - self.trust[agency, agency]) / max(self.trust.shape[0] - 1, 1)
-                values = values * factor ** (others * covered[cells])
-            top, counts = greedy_counts(values, free.size, factor)
-            targets = np.repeat(cells[top], counts)
-            units.pos[rng.permutation(free)] = targets
-            if coordinated:
-                covered += np.bincount(targets, minlength=n)
+            units_list.append(free)
+            unit_ptr.append(unit_ptr[-1] + free.size)
+            cells_list.append(cells)
+            cell_ptr.append(cell_ptr[-1] + cells.size)
+            agencies.append(agency)
+        arrays = (
+            np.array(agencies, dtype=np.int64),
+            np.concatenate(units_list).astype(np.int64),
+            np.array(unit_ptr, dtype=np.int64),
+            np.concatenate(cells_list).astype(np.int64),
+            np.array(cell_ptr, dtype=np.int64),
+        )
+        if not any_pooled:
+            self._dep_key, self._dep_arrays = key, arrays
+        return arrays
 
     def _allocate_pooled(self, rng: np.random.Generator, values_all: np.ndarray, factor: float) -> None:
         """Joint allocation of pooled units; one agency per target cell."""
