@@ -54,13 +54,17 @@ def allocate_deployments(
         cells = dep_cells[dep_cell_ptr[d] : dep_cell_ptr[d + 1]]
         if k == 0 or cells.size == 0:
             continue
+        agency = dep_agency[d]
+        values = np.empty(cells.size)
+        for i in range(cells.size):
+            values[i] = values_all[agency, cells[i]] * factor ** (dep_discount[d] * covered[cells[i]])
+        # Only the k most valuable cells can receive any of the k units.
+        threshold = np.partition(values, cells.size - k)[cells.size - k] if k < cells.size else -np.inf
         heap = [(0.0, 0, 0)]
         heap.pop()
-        agency = dep_agency[d]
         for i in range(cells.size):
-            c = cells[i]
-            v = values_all[agency, c] * factor ** (dep_discount[d] * covered[c])
-            heap.append((-v, i, c))
+            if values[i] >= threshold:
+                heap.append((-values[i], i, cells[i]))
         heapq.heapify(heap)
         targets = np.empty(k, dtype=np.int64)
         for slot in range(k):
