@@ -7,7 +7,7 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.executors import Task, run_local
+from experiments.executors import ExecutorSpec, Task, run_tasks
 from experiments.runner import run
 from experiments.store import Store
 
@@ -36,8 +36,9 @@ def run_tables(task: Task) -> dict[str, pd.DataFrame]:
 
     runs = keyed(pd.DataFrame(summary_rows(result.summary)))
     runs["scenario_hash"] = task.scenario.content_hash
-    runs["wall_seconds"] = result.metadata["wall_seconds"]
-    return {"series": keyed(result.zones), "groups": keyed(result.groups), "runs": runs}
+    # Stored parts hold results only, so they are bit-identical on every executor; the run's wall
+    # time travels beside them and is summed into the manifest.
+    return {"series": keyed(result.zones), "groups": keyed(result.groups), "runs": runs, "wall_seconds": result.metadata["wall_seconds"]}
 
 
 @dataclass
@@ -45,18 +46,32 @@ class BatchReport:
     total: int
     skipped: int
     done: int = 0
+    compute_seconds: float = 0.0
     failed: list[dict[str, Any]] = field(default_factory=list)
 
 
-def run_batch(store: Store, tasks: list[Task], jobs: int, quiet: bool = False, desc: str = "runs") -> BatchReport:
-    """Run the tasks whose results are not in ``store`` yet, writing each as it finishes."""
+def run_batch(store: Store, tasks: list[Task], executor: ExecutorSpec | int, quiet: bool = False, desc: str = "runs") -> BatchReport:
+    """Run the tasks whose results are not in ``store`` yet on ``executor``, writing each as it finishes.
+
+    Args:
+        store: The results store.
+        tasks: Every run of the experiment (finished ones are skipped).
+        executor: Where to run; an integer means the local pool with that many processes.
+        quiet: No progress bar.
+        desc: Progress-bar label.
+    """
+    spec = executor if isinstance(executor, ExecutorSpec) else ExecutorSpec("local", jobs=int(executor))
     todo = [t for t in tasks if not store.done(t.key)]
     report = BatchReport(total=len(tasks), skipped=len(tasks) - len(todo))
-    for outcome in run_local(todo, run_tables, jobs, quiet=quiet, desc=desc):
+    if not todo:
+        return report
+    for outcome in run_tasks(spec, todo, run_tables, quiet=quiet, desc=desc):
         if outcome.error is not None:
             store.write_failure(outcome.key, outcome.error, outcome.detail)
             report.failed.append({"run": outcome.key.stem, "error": outcome.error})
         else:
-            store.write_run(outcome.key, outcome.tables or {})
+            tables = dict(outcome.tables or {})
+            report.compute_seconds += float(tables.pop("wall_seconds", 0.0))
+            store.write_run(outcome.key, tables)
             report.done += 1
     return report

@@ -10,6 +10,7 @@ import sys
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from model.errors import InputError
 
@@ -99,6 +100,36 @@ def _labels(region_path: Path, cell_km: float) -> dict[str, str]:
     return dict(zip(region.zone_names, region.zone_labels, strict=True))
 
 
+def _executor(args: argparse.Namespace) -> Any:
+    """The executor the options name (``InputError`` when they do not fit together)."""
+    from experiments.executors import DASK_MISSING, ExecutorSpec
+
+    if args.executor == "dask" and not args.scheduler:
+        raise InputError("<command line>", "--scheduler", "--executor dask needs --scheduler tcp://HOST:PORT")
+    if args.scheduler and args.executor != "dask":
+        raise InputError("<command line>", "--scheduler", "goes with --executor dask")
+    if args.workers < 1:
+        raise InputError("<command line>", "--workers", f"must be >= 1, got {args.workers}")
+    if args.executor != "local":
+        try:
+            import distributed  # noqa: F401
+        except ImportError:
+            raise InputError("<command line>", "--executor", DASK_MISSING) from None
+    return ExecutorSpec(args.executor, jobs=args.jobs, scheduler=args.scheduler, workers=args.workers)
+
+
+def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="local worker processes (default: all cores)")
+    parser.add_argument(
+        "--executor",
+        choices=["local", "dask", "dask-local"],
+        default="local",
+        help="local process pool (default); 'dask' on a running cluster (--scheduler); 'dask-local' starts a local Dask cluster",
+    )
+    parser.add_argument("--scheduler", default=None, help="Dask scheduler address, tcp://HOST:PORT (with --executor dask)")
+    parser.add_argument("--workers", type=int, default=2, help="workers of --executor dask-local (default 2)")
+
+
 def _report_failures(failed: list[dict], total: int) -> int:
     if not failed:
         return 0
@@ -134,7 +165,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     out = Path(args.out)
     command = ["mandosim", *sys.argv[1:]] if sys.argv and "mandosim" in sys.argv[0] else ["mandosim", "compare", *args.scenarios]
     _, report = run_comparison(
-        scenarios, args.reps, args.seed, args.jobs, out, reference, command, days=args.days, force=args.force, quiet=args.quiet
+        scenarios, args.reps, args.seed, _executor(args), out, reference, command, days=args.days, force=args.force, quiet=args.quiet
     )
     labels = _labels(scenarios[0].region_path, scenarios[0].scenario.space.cell_km)
     done = report.total - len(report.failed)
@@ -154,10 +185,11 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
     if args.jobs < 1:
         raise InputError("<command line>", "--jobs", f"must be >= 1, got {args.jobs}")
+    executor = _executor(args)
     sweep = Sweep(args.sweep, samples=args.samples, replicates=args.reps, days=args.days)
     out = Path(args.out) if args.out else DEFAULT_OUT / sweep.spec.name
     command = ["mandosim", "sweep", *sys.argv[2:]] if len(sys.argv) > 1 and sys.argv[1] == "sweep" else ["mandosim", "sweep", args.sweep]
-    _, report = run_sweep(sweep, out, args.jobs, command, force=args.force, quiet=args.quiet)
+    _, report = run_sweep(sweep, out, executor, command, force=args.force, quiet=args.quiet)
     if not report.failed:
         table, indices = write_sweep_outputs(out)
         spec = sweep.spec
@@ -318,7 +350,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     compare_p.add_argument("--reps", type=int, default=10, help="replicates per scenario (default 10)")
     compare_p.add_argument("--reference", default=None, help="scenario the others are compared with (default: the first)")
     compare_p.add_argument("--seed", type=int, default=1, help="root seed the replicate seeds are spawned from (default 1)")
-    compare_p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    _add_executor_options(compare_p)
     compare_p.add_argument("--out", default=str(DEFAULT_OUT / "compare"), help="output folder (default results/compare)")
     compare_p.add_argument("--days", type=int, default=None, help="horizon days of every run (default: each scenario's)")
     compare_p.add_argument("--force", action="store_true", help="start over if --out holds another experiment")
@@ -340,7 +372,7 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     )
     sweep_p.add_argument("sweep", help="sweep TOML file")
     sweep_p.add_argument("--out", default=None, help="output folder (default results/SWEEP_NAME)")
-    sweep_p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="worker processes (default: all cores)")
+    _add_executor_options(sweep_p)
     sweep_p.add_argument("--reps", type=int, default=None, help="replicates per point (overrides the file)")
     sweep_p.add_argument("--samples", type=int, default=None, help="lhs points / sobol N / morris trajectories (overrides the file)")
     sweep_p.add_argument("--days", type=int, default=None, help="horizon days of every run (overrides the file)")

@@ -8,7 +8,7 @@ import pandas as pd
 
 from experiments.analysis import paired_effects
 from experiments.batch import BatchReport, run_batch
-from experiments.executors import Task
+from experiments.executors import ExecutorSpec, Task
 from experiments.runner import code_version
 from experiments.store import RunKey, Store, read_manifest, read_table
 from model.rng import replicate_seeds
@@ -39,7 +39,7 @@ def run_comparison(
     scenarios: list[LoadedScenario],
     reps: int,
     root_seed: int,
-    jobs: int,
+    jobs: int | ExecutorSpec,
     out: Path,
     reference: str,
     command: list[str],
@@ -60,7 +60,15 @@ def run_comparison(
     }
     store.write_manifest(manifest)
     report = run_batch(store, comparison_tasks(scenarios, reps, root_seed, days), jobs, quiet=quiet, desc="compare")
-    store.write_manifest({**manifest, "runs_done": report.total - len(store.failures()), "failed": store.failures()})
+    failures = store.failures()
+    store.write_manifest(
+        {
+            **manifest,
+            "runs_done": report.total - len(failures),
+            "failed": failures,
+            "compute_seconds_last_invocation": report.compute_seconds,
+        }
+    )
     return store, report
 
 

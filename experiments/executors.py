@@ -93,3 +93,89 @@ def _bounded(
     while pending:
         finished, pending = wait(pending, return_when=FIRST_COMPLETED)
         yield from (f.result() for f in finished)
+
+
+# --- Dask distributed -----------------------------------------------------------------------------
+DASK_MISSING = "the dask executors need Dask distributed: pip install 'mandosim[dask]'"
+
+
+@dataclass(frozen=True)
+class ExecutorSpec:
+    """Where runs execute: ``local`` (process pool), ``dask`` (a running scheduler) or ``dask-local``."""
+
+    kind: str = "local"
+    jobs: int = 1
+    scheduler: str | None = None
+    workers: int = 2
+
+
+def run_dask(
+    tasks: list[Task],
+    tables_of: Callable[[Task], dict[str, Any]],
+    client: Any,
+    quiet: bool = False,
+    desc: str = "runs",
+) -> Iterator[Outcome]:
+    """Run ``tasks`` as futures on a Dask cluster; at most 2 per worker thread are in flight.
+
+    A run on a worker that dies is rescheduled elsewhere by the scheduler; a run that keeps killing
+    workers ends, after the scheduler's ``allowed-failures``, as ``KilledWorker`` and is returned as
+    a failed ``Outcome``, never retried forever.
+    """
+    from distributed import as_completed
+
+    threads = sum(client.nthreads().values()) or 1
+    limit = IN_FLIGHT_PER_WORKER * threads
+    pending = iter(tasks)
+    keys: dict[Any, RunKey] = {}
+
+    def submit(task: Task) -> Any:
+        future = client.submit(execute_task, task, tables_of, key=f"mandosim-{task.key.stem}-{id(task)}", pure=False)
+        keys[future.key] = task.key
+        return future
+
+    first = [submit(t) for _, t in zip(range(limit), pending, strict=False)]
+    with tqdm(total=len(tasks), unit="run", desc=desc, disable=quiet or None, smoothing=0.1) as bar:
+        stream = as_completed(first)
+        for future in stream:
+            try:
+                outcome = future.result()
+            except Exception as error:  # KilledWorker and other scheduler-side failures
+                outcome = Outcome(keys[future.key], error=f"{type(error).__name__}: {error}", detail="")
+            future.release()
+            nxt = next(pending, None)
+            if nxt is not None:
+                stream.add(submit(nxt))
+            yield outcome
+            bar.update()
+
+
+def dask_client(spec: ExecutorSpec) -> Any:
+    """A Dask client for ``spec`` (a context manager): a running scheduler or a local cluster on 127.0.0.1."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise RuntimeError(DASK_MISSING) from None
+    if spec.kind == "dask":
+        return Client(spec.scheduler, timeout="30s")
+    cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0")
+    client = Client(cluster)
+    client._mandosim_cluster = cluster  # closed with the client
+    return client
+
+
+def run_tasks(
+    spec: ExecutorSpec, tasks: list[Task], tables_of: Callable[[Task], dict[str, Any]], quiet: bool, desc: str
+) -> Iterator[Outcome]:
+    """Run tasks on the executor ``spec`` names."""
+    if spec.kind == "local":
+        yield from run_local(tasks, tables_of, spec.jobs, quiet=quiet, desc=desc)
+        return
+    client = dask_client(spec)
+    try:
+        yield from run_dask(tasks, tables_of, client, quiet=quiet, desc=desc)
+    finally:
+        cluster = getattr(client, "_mandosim_cluster", None)
+        client.close()
+        if cluster is not None:
+            cluster.close()

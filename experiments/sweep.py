@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from experiments import design
 from experiments.batch import BatchReport, run_batch
-from experiments.executors import Task
+from experiments.executors import ExecutorSpec, Task
 from experiments.runner import code_version
 from experiments.store import RunKey, Store, read_manifest, read_table
 from model.errors import InputError
@@ -251,7 +251,7 @@ class Sweep:
 
 
 def run_sweep(
-    sweep: Sweep, out: Path, jobs: int, command: list[str], force: bool = False, quiet: bool = False
+    sweep: Sweep, out: Path, jobs: int | ExecutorSpec, command: list[str], force: bool = False, quiet: bool = False
 ) -> tuple[Store, BatchReport]:
     """Run (or resume) a sweep into ``out``."""
     store = Store(out, sweep.identity(), force=force)
@@ -272,7 +272,15 @@ def run_sweep(
     out.mkdir(parents=True, exist_ok=True)
     sweep.design_frame().to_csv(out / "design.csv", index=False)
     report = run_batch(store, sweep.tasks(), jobs, quiet=quiet, desc=sweep.spec.name)
-    store.write_manifest({**manifest, "runs_done": report.total - len(store.failures()), "failed": store.failures()})
+    failures = store.failures()
+    store.write_manifest(
+        {
+            **manifest,
+            "runs_done": report.total - len(failures),
+            "failed": failures,
+            "compute_seconds_last_invocation": report.compute_seconds,
+        }
+    )
     return store, report
 
 

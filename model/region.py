@@ -206,6 +206,18 @@ def _build_cached(path: str, mtime: float, cell_km: float) -> Region:
     return rasterise(load_region_file(path), cell_km)
 
 
+@lru_cache(maxsize=16)
+def region_from_text(text: str, cell_km: float, label: str = "<region>") -> Region:
+    """Rasterise a region file's text (cached per text and resolution); ``label`` names it in errors."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(label, "", f"TOML syntax error: {error}") from None
+    return rasterise(validate(RegionFile, data, label), cell_km)
+
+
 def build_region(path: str | Path, cell_km: float) -> Region:
     """Load and rasterise a region file at ``cell_km`` (cached per file version and resolution)."""
     path = Path(path).resolve()

@@ -12,7 +12,7 @@ from typing import Any
 
 from model.errors import InputError
 from model.params import Scenario
-from model.region import Region, build_region
+from model.region import Region, build_region, region_from_text
 from model.validation import read_toml, validate
 
 MAX_EXTENDS_DEPTH = 10
@@ -37,8 +37,12 @@ class LoadedScenario:
     path: Path | None
     region_path: Path
     content_hash: str
+    region_text: str = ""
 
     def region(self) -> Region:
+        """The rasterised region: from the file's text carried along (so a remote worker needs no files)."""
+        if self.region_text:
+            return region_from_text(self.region_text, self.scenario.space.cell_km, str(self.region_path))
         return build_region(self.region_path, self.scenario.space.cell_km)
 
 
@@ -133,7 +137,7 @@ def resolve(data: dict[str, Any], path: Path | None, region_base: Path, override
     region = build_region(region_path, scenario.space.cell_km)
     check_zones(scenario, region, label)
     check_event_references(scenario, label)
-    return LoadedScenario(scenario, path, region_path, content_hash(scenario, region_path))
+    return LoadedScenario(scenario, path, region_path, content_hash(scenario, region_path), region_path.read_text())
 
 
 def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> LoadedScenario:
