@@ -121,7 +121,7 @@ def test_plot_redraws_from_the_store(clean_run):
 def test_bench_memory_reports_both_sweeps(tmp_path, capsys):
     """The benchmark machinery works (its figures are judged by running `mandosim bench`, not here)."""
     out = tmp_path / "bench.json"
-    assert main(["bench", "--small", "10", "--large", "20", "--json", str(out)]) == 0
+    assert main(["bench", "--only", "memory", "--small", "10", "--large", "20", "--json", str(out)]) == 0
     import json
 
     result = json.loads(out.read_text())["memory"]
