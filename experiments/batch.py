@@ -75,3 +75,21 @@ def run_batch(store: Store, tasks: list[Task], executor: ExecutorSpec | int, qui
             store.write_run(outcome.key, tables)
             report.done += 1
     return report
+
+
+def run_experiment(
+    store: Store, tasks: list[Task], executor: ExecutorSpec | int, manifest: dict[str, Any], quiet: bool = False, desc: str = "runs"
+) -> BatchReport:
+    """Write the manifest, run what is not done yet into ``store``, and record the outcome in the manifest."""
+    store.write_manifest(manifest)
+    report = run_batch(store, tasks, executor, quiet=quiet, desc=desc)
+    failures = store.failures()
+    store.write_manifest(
+        {
+            **manifest,
+            "runs_done": report.total - len(failures),
+            "failed": failures,
+            "compute_seconds_last_invocation": report.compute_seconds,
+        }
+    )
+    return report

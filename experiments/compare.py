@@ -7,7 +7,7 @@ from pathlib import Path
 import pandas as pd
 
 from experiments.analysis import paired_effects
-from experiments.batch import BatchReport, run_batch
+from experiments.batch import BatchReport, run_experiment
 from experiments.executors import ExecutorSpec, Task
 from experiments.runner import code_version
 from experiments.store import RunKey, Store, read_manifest, read_table
@@ -58,17 +58,7 @@ def run_comparison(
         "region": {"path": str(scenarios[0].region_path), "cell_km": scenarios[0].scenario.space.cell_km},
         "runs_total": reps * len(scenarios),
     }
-    store.write_manifest(manifest)
-    report = run_batch(store, comparison_tasks(scenarios, reps, root_seed, days), jobs, quiet=quiet, desc="compare")
-    failures = store.failures()
-    store.write_manifest(
-        {
-            **manifest,
-            "runs_done": report.total - len(failures),
-            "failed": failures,
-            "compute_seconds_last_invocation": report.compute_seconds,
-        }
-    )
+    report = run_experiment(store, comparison_tasks(scenarios, reps, root_seed, days), jobs, manifest, quiet=quiet, desc="compare")
     return store, report
 
 

@@ -21,7 +21,7 @@ import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from experiments import design
-from experiments.batch import BatchReport, run_batch
+from experiments.batch import BatchReport, run_experiment
 from experiments.executors import ExecutorSpec, Task
 from experiments.runner import code_version
 from experiments.store import RunKey, Store, read_manifest, read_table
@@ -268,19 +268,9 @@ def run_sweep(
         "region": {"path": str(sweep.base.region_path), "cell_km": sweep.base.scenario.space.cell_km},
         "runs_total": len(sweep.points) * sweep.spec.replicates,
     }
-    store.write_manifest(manifest)
-    out.mkdir(parents=True, exist_ok=True)
+    store.write_manifest(manifest)  # first, so the directory is a store before anything else lands in it
     sweep.design_frame().to_csv(out / "design.csv", index=False)
-    report = run_batch(store, sweep.tasks(), jobs, quiet=quiet, desc=sweep.spec.name)
-    failures = store.failures()
-    store.write_manifest(
-        {
-            **manifest,
-            "runs_done": report.total - len(failures),
-            "failed": failures,
-            "compute_seconds_last_invocation": report.compute_seconds,
-        }
-    )
+    report = run_experiment(store, sweep.tasks(), jobs, manifest, quiet=quiet, desc=sweep.spec.name)
     return store, report
 
 
