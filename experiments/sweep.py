@@ -90,6 +90,8 @@ class SweepFile(BaseModel):
                 raise ValueError(f"parameters[{i}]: a grid needs levels, or range with steps")
             if self.design != "grid" and p.range is None:
                 raise ValueError(f"parameters[{i}]: design {self.design!r} needs a range [low, high]")
+        if self.design in ("sobol", "morris") and self.samples < 2:
+            raise ValueError(f"samples: {self.design} needs at least 2 (indices and their spread need several samples)")
         if len({p.path for p in self.parameters}) != len(self.parameters):
             raise ValueError("parameters: each path may appear once")
         return self

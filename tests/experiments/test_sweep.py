@@ -145,3 +145,10 @@ def test_morris_sweep_gives_indices(write, tmp_path):
     assert main(["sweep", str(path), "--out", str(out), "--quiet", "--jobs", "1"]) == 0
     indices = pd.read_csv(out / "indices.csv")
     assert {"mu_star", "sigma"} <= set(indices.columns)
+
+
+@pytest.mark.parametrize("design", ["sobol", "morris"])
+def test_indices_need_at_least_two_samples(write, design):
+    path = sweep_file(write, f'design = "{design}"\nsamples = 1\n[[parameters]]\npath = "crime.rival_pull"\nrange = [0.0, 1.0]\n')
+    with pytest.raises(InputError, match=rf"samples: {design} needs at least 2"):
+        Sweep(path)
