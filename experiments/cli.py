@@ -108,8 +108,9 @@ def _executor(args: argparse.Namespace) -> Any:
         raise InputError("<command line>", "--scheduler", "--executor dask needs --scheduler tcp://HOST:PORT")
     if args.scheduler and args.executor != "dask":
         raise InputError("<command line>", "--scheduler", "goes with --executor dask")
-    if args.workers < 1:
-        raise InputError("<command line>", "--workers", f"must be >= 1, got {args.workers}")
+    for option in ("jobs", "workers"):
+        if getattr(args, option) < 1:
+            raise InputError("<command line>", f"--{option}", f"must be >= 1, got {getattr(args, option)}")
     if args.executor != "local":
         try:
             import distributed  # noqa: F401
@@ -118,7 +119,10 @@ def _executor(args: argparse.Namespace) -> Any:
     return ExecutorSpec(args.executor, jobs=args.jobs, scheduler=args.scheduler, workers=args.workers)
 
 
-def _add_executor_options(parser: argparse.ArgumentParser) -> None:
+def _add_run_options(parser: argparse.ArgumentParser) -> None:
+    """Options every batch command shares: where runs execute, starting over, quiet."""
+    parser.add_argument("--force", action="store_true", help="start over if --out holds another experiment")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="local worker processes (default: all cores)")
     parser.add_argument(
         "--executor",
@@ -146,8 +150,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.reps < 2:
         raise InputError("<command line>", "--reps", f"must be >= 2 to give a confidence interval, got {args.reps}")
-    if args.jobs < 1:
-        raise InputError("<command line>", "--jobs", f"must be >= 1, got {args.jobs}")
     if args.days is not None and args.days < 1:
         raise InputError("<command line>", "--days", f"must be >= 1, got {args.days}")
     scenarios = [load_scenario(find_scenario(name)) for name in args.scenarios]
@@ -183,8 +185,6 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     """``mandosim sweep``: a sweep file → design points × replicates → responses and sensitivity."""
     from experiments.sweep import Sweep, run_sweep, write_sweep_outputs
 
-    if args.jobs < 1:
-        raise InputError("<command line>", "--jobs", f"must be >= 1, got {args.jobs}")
     executor = _executor(args)
     sweep = Sweep(args.sweep, samples=args.samples, replicates=args.reps, days=args.days)
     out = Path(args.out) if args.out else DEFAULT_OUT / sweep.spec.name
@@ -350,11 +350,9 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     compare_p.add_argument("--reps", type=int, default=10, help="replicates per scenario (default 10)")
     compare_p.add_argument("--reference", default=None, help="scenario the others are compared with (default: the first)")
     compare_p.add_argument("--seed", type=int, default=1, help="root seed the replicate seeds are spawned from (default 1)")
-    _add_executor_options(compare_p)
+    _add_run_options(compare_p)
     compare_p.add_argument("--out", default=str(DEFAULT_OUT / "compare"), help="output folder (default results/compare)")
     compare_p.add_argument("--days", type=int, default=None, help="horizon days of every run (default: each scenario's)")
-    compare_p.add_argument("--force", action="store_true", help="start over if --out holds another experiment")
-    compare_p.add_argument("--quiet", action="store_true", help="no progress bar")
     compare_p.set_defaults(func=cmd_compare)
 
 
@@ -372,12 +370,10 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     )
     sweep_p.add_argument("sweep", help="sweep TOML file")
     sweep_p.add_argument("--out", default=None, help="output folder (default results/SWEEP_NAME)")
-    _add_executor_options(sweep_p)
+    _add_run_options(sweep_p)
     sweep_p.add_argument("--reps", type=int, default=None, help="replicates per point (overrides the file)")
     sweep_p.add_argument("--samples", type=int, default=None, help="lhs points / sobol N / morris trajectories (overrides the file)")
     sweep_p.add_argument("--days", type=int, default=None, help="horizon days of every run (overrides the file)")
-    sweep_p.add_argument("--force", action="store_true", help="start over if --out holds another experiment")
-    sweep_p.add_argument("--quiet", action="store_true", help="no progress bar")
     sweep_p.set_defaults(func=cmd_sweep)
 
 

@@ -7,7 +7,6 @@ stream into the store as they finish.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -51,11 +50,6 @@ def execute_task(task: Task, tables_of: Callable[[Task], dict[str, Any]]) -> Out
         return Outcome(task.key, tables=tables_of(task))
     except Exception as error:  # one failing run must not kill the batch
         return Outcome(task.key, error=f"{type(error).__name__}: {error}", detail=traceback.format_exc())
-
-
-def default_jobs() -> int:
-    """All cores."""
-    return os.cpu_count() or 1
 
 
 def run_local(

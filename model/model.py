@@ -10,7 +10,7 @@ import numpy as np
 
 from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
 from model.command import KINDS, Command
-from model.conflict import BRANCHES, DENSITY_REFERENCE, conceal_share, operations, predation, rival_fights
+from model.conflict import BRANCHES, conceal_share, operations, predation, rival_fights
 from model.groups import GroupState, recruitment, saturation_exits
 from model.institutions import Institutions
 from model.intel import Intelligence
@@ -910,4 +910,4 @@ def _unit_table(rows: list[tuple[int, int, float]], region: Region, agency_kind:
     return units
 
 
-__all__ = ["DENSITY_REFERENCE", "BorderSecurityModel"]
+__all__ = ["BorderSecurityModel"]

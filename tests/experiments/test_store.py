@@ -14,11 +14,10 @@ from experiments.cli import main
 from experiments.store import read_table
 
 ARGS = ["compare", "baseline", "unified_command", "--reps", "4", "--days", "15", "--quiet"]
-VOLATILE = ["wall_seconds"]
 
 
 def stable(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.drop(columns=[c for c in VOLATILE if c in frame.columns]).reset_index(drop=True)
+    return frame.reset_index(drop=True)
 
 
 @pytest.fixture(scope="module")
