@@ -171,7 +171,8 @@ class Command:
         else:
             discounts = np.zeros(agencies.size)
         allocate_deployments(
-            belief + patrol[None, :],
+            belief,
+            patrol,
             agencies,
             dep_units,
             unit_ptr,

@@ -4,6 +4,9 @@ Rival fights, operations, predation, and the split of killings into homicides an
 
 All functions take per-criminal-cell arrays (``members``, ``pos``, ``group``) plus per-grid-cell
 fields, draw from the named stream they are given, and return counts; none mutates model state.
+Each runs as one compiled loop over criminal cells (Numba; a Generator passed to a compiled function
+draws from, and advances, that same named stream), because the day's cost is otherwise Python call
+overhead on arrays of a few hundred cells.
 """
 
 from __future__ import annotations
@@ -11,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from model.params import CrimeParams, OperationParams, VisibilityParams
 
@@ -48,17 +52,32 @@ def rival_fights(
             is fighting inside a group (succession crises), against its *other* members.
         density: (cells,) people per km².
     """
-    exposure_all = rivalry @ nearby  # (groups, cells): weighted enemies near each cell
-    own_nearby = nearby[group, pos]
-    self_weight = rivalry[group, group]
-    exposure = exposure_all[group, pos] - self_weight * members  # not against itself
-    exposure = np.maximum(exposure, 0.0)
-    deaths = rng.binomial(members, -np.expm1(-params.fight_rate * exposure))
-    bystanders = rng.poisson(params.bystanders_per_fight_death * deaths * density[pos] / DENSITY_REFERENCE)
-    # Contest over the plazas: weighted enemies against the cell's own side. In a succession crisis
-    # the group's factions contest each other and rivals press harder, so the share rises (P1).
-    contest = exposure / np.maximum(exposure + own_nearby, 1.0)
+    deaths, bystanders, contest = _fights(
+        rng, members, pos, group, nearby, rivalry, density, params.fight_rate, params.bystanders_per_fight_death
+    )
     return FightResult(deaths=deaths, bystanders=bystanders, rival_share=contest)
+
+
+@njit(cache=True)
+def _fights(rng, members, pos, group, nearby, rivalry, density, fight_rate, bystanders_per_death):
+    n, n_groups = members.size, rivalry.shape[0]
+    deaths = np.zeros(n, dtype=np.int64)
+    bystanders = np.zeros(n, dtype=np.int64)
+    contest = np.zeros(n)
+    for i in range(n):
+        c, g = pos[i], group[i]
+        exposure = -rivalry[g, g] * members[i]  # weighted enemies nearby, not against itself
+        for h in range(n_groups):
+            exposure += rivalry[g, h] * nearby[h, c]
+        exposure = max(exposure, 0.0)
+        if exposure > 0.0 and members[i] > 0:
+            deaths[i] = rng.binomial(members[i], -np.expm1(-fight_rate * exposure))
+        if deaths[i] > 0 and density[c] > 0.0:
+            bystanders[i] = rng.poisson(bystanders_per_death * deaths[i] * density[c] / DENSITY_REFERENCE)
+        # Contest over the plazas: weighted enemies against the cell's own side. In a succession
+        # crisis the group's factions contest each other and rivals press harder, so it rises (P1).
+        contest[i] = exposure / max(exposure + nearby[g, c], 1.0)
+    return deaths, bystanders, contest
 
 
 @dataclass
@@ -101,23 +120,60 @@ def operations(
         leakers: (cells, groups) True where a unit colluding with that group is on the cell.
         density: (cells,) people per km².
     """
-    s = strength[pos]
-    hazard = params.encounter_rate * s / (s + params.encounter_half_officers)
-    present = (s > 0) & (members > 0)
-    planned = present & (rng.random(members.size) < -np.expm1(-hazard))
-    warned = planned & leakers[pos, group] & (leak_rng.random(members.size) < params.leak_prob)
-    engaged = planned & ~warned
-    branch = lead_branch[pos]
-    lethality, kill_ratio, p_fire, _, abuse_rate = (branch_table[branch, k] for k in range(5))
-    firefight = engaged & (rng.random(members.size) < p_fire)
-    arrests = rng.binomial(np.where(engaged, members, 0), params.arrest_fraction)
-    hit = rng.binomial(np.where(firefight, members - arrests, 0), params.casualty_fraction)
-    killed = rng.binomial(hit, lethality / (1.0 + lethality))
-    arrests = arrests + (hit - killed)  # the wounded are detained
-    officer_deaths = rng.poisson(killed / kill_ratio)
-    bystanders = rng.poisson(np.where(firefight, params.bystanders_per_firefight * density[pos] / DENSITY_REFERENCE, 0.0))
-    abuses = rng.poisson(np.where(engaged, abuse_rate, 0.0))
+    engaged, warned, arrests, killed, officer_deaths, bystanders, abuses, firefight = _operations(
+        rng, leak_rng, branch_table, members, pos, group, strength, lead_branch, leakers, density,
+        params.encounter_rate, params.encounter_half_officers, params.leak_prob, params.arrest_fraction,
+        params.casualty_fraction, params.bystanders_per_firefight,
+    )  # fmt: skip
     return OperationResult(engaged, warned, arrests, killed, officer_deaths, bystanders, abuses, firefight)
+
+
+@njit(cache=True)
+def _operations(
+    rng, leak_rng, branch_table, members, pos, group, strength, lead_branch, leakers, density,
+    encounter_rate, half_officers, leak_prob, arrest_fraction, casualty_fraction, bystanders_per_firefight,
+):  # fmt: skip
+    n = members.size
+    engaged = np.zeros(n, dtype=np.bool_)
+    warned = np.zeros(n, dtype=np.bool_)
+    firefight = np.zeros(n, dtype=np.bool_)
+    arrests = np.zeros(n, dtype=np.int64)
+    killed = np.zeros(n, dtype=np.int64)
+    officer_deaths = np.zeros(n, dtype=np.int64)
+    bystanders = np.zeros(n, dtype=np.int64)
+    abuses = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        c = pos[i]
+        s = strength[c]
+        if s <= 0.0 or members[i] <= 0:
+            continue
+        hazard = encounter_rate * s / (s + half_officers)
+        if rng.random() >= -np.expm1(-hazard):
+            continue
+        if leakers[c, group[i]] and leak_rng.random() < leak_prob:
+            warned[i] = True
+            continue
+        engaged[i] = True
+        branch = lead_branch[c]
+        lethality, kill_ratio, p_fire, abuse_rate = (
+            branch_table[branch, 0],
+            branch_table[branch, 1],
+            branch_table[branch, 2],
+            branch_table[branch, 4],
+        )
+        firefight[i] = rng.random() < p_fire
+        arrests[i] = rng.binomial(members[i], arrest_fraction)
+        if firefight[i]:
+            hit = rng.binomial(members[i] - arrests[i], casualty_fraction)
+            killed[i] = rng.binomial(hit, lethality / (1.0 + lethality))
+            arrests[i] += hit - killed[i]  # the wounded are detained
+            if killed[i] > 0:
+                officer_deaths[i] = rng.poisson(killed[i] / kill_ratio)
+            if density[c] > 0.0:
+                bystanders[i] = rng.poisson(bystanders_per_firefight * density[c] / DENSITY_REFERENCE)
+        if abuse_rate > 0.0:
+            abuses[i] = rng.poisson(abuse_rate)
+    return engaged, warned, arrests, killed, officer_deaths, bystanders, abuses, firefight
 
 
 @dataclass
@@ -143,21 +199,254 @@ def predation(
     with officers nearby (deterrence; spread-out units deter more than piled-up ones, P7); extortion
     and kidnapping scale with the local market and fall with officers nearby.
     """
-    deterrence = np.exp(-params.deterrence_per_officer * officers_nearby[pos])
-    m = members * market[pos]
-    extortions = rng.poisson(params.extortion_rate * m * deterrence)
-    kidnappings = rng.poisson(params.kidnapping_rate * m * deterrence)
-    near = officers_nearby[pos]
-    killing_rate = (
-        params.civilian_kill_rate
-        * members
-        * (1.0 - params.killing_deterrence_max * near / (near + params.killing_deterrence_half_officers))
-        * (1.0 + params.contest_multiplier * rival_share)
-        * (1.0 + params.traffic_violence * flow[pos])
-    )
-    return PredationResult(extortions, kidnappings, rng.poisson(killing_rate))
+    extortions, kidnappings, killings = _predation(
+        rng, members, pos, rival_share, market, officers_nearby, flow,
+        params.extortion_rate, params.kidnapping_rate, params.deterrence_per_officer, params.civilian_kill_rate,
+        params.killing_deterrence_max, params.killing_deterrence_half_officers, params.contest_multiplier,
+        params.traffic_violence,
+    )  # fmt: skip
+    return PredationResult(extortions, kidnappings, killings)
+
+
+@njit(cache=True)
+def _predation(
+    rng, members, pos, rival_share, market, officers_nearby, flow,
+    extortion_rate, kidnapping_rate, deterrence_per_officer, kill_rate, deterrence_max, deterrence_half,
+    contest_multiplier, traffic_violence,
+):  # fmt: skip
+    n = members.size
+    extortions = np.zeros(n, dtype=np.int64)
+    kidnappings = np.zeros(n, dtype=np.int64)
+    killings = np.zeros(n, dtype=np.int64)
+    for i in range(n):
+        if members[i] <= 0:
+            continue
+        c = pos[i]
+        near = officers_nearby[c]
+        exposed = members[i] * market[c] * np.exp(-deterrence_per_officer * near)
+        if exposed > 0.0:
+            extortions[i] = rng.poisson(extortion_rate * exposed)
+            kidnappings[i] = rng.poisson(kidnapping_rate * exposed)
+        rate = (
+            kill_rate
+            * members[i]
+            * (1.0 - deterrence_max * near / (near + deterrence_half))
+            * (1.0 + contest_multiplier * rival_share[i])
+            * (1.0 + traffic_violence * flow[c])
+        )
+        if rate > 0.0:
+            killings[i] = rng.poisson(rate)
+    return extortions, kidnappings, killings
 
 
 def conceal_share(params: VisibilityParams, officers_nearby: np.ndarray) -> np.ndarray:
     """Share of group killings hidden as disappearances per cell: rises with security presence (P8)."""
     return params.conceal_base + params.conceal_extra * officers_nearby / (officers_nearby + params.conceal_half_officers)
+
+
+def hidden_killings(rng: np.random.Generator, params: VisibilityParams, killings: np.ndarray, officers_nearby: np.ndarray) -> np.ndarray:
+    """Killings hidden as disappearances per criminal cell (binomial with ``conceal_share``).
+
+    Args:
+        rng: The ``visibility`` stream.
+        params: Visibility parameters.
+        killings: Group killings per criminal cell.
+        officers_nearby: On-duty officers in each criminal cell's neighbourhood.
+    """
+    return _hidden(rng, killings, officers_nearby, params.conceal_base, params.conceal_extra, params.conceal_half_officers)
+
+
+@njit(cache=True)
+def _hidden(rng, killings, officers_nearby, base, extra, half):
+    out = np.zeros(killings.size, dtype=np.int64)
+    for i in range(killings.size):
+        if killings[i] > 0:
+            near = officers_nearby[i]
+            out[i] = rng.binomial(killings[i], base + extra * near / (near + half))
+    return out
+
+
+@njit(cache=True)
+def forces_on_cells(
+    unit_pos: np.ndarray,
+    on_duty: np.ndarray,
+    effectiveness: np.ndarray,
+    command: np.ndarray,
+    branch: np.ndarray,
+    n_branches: int,
+    diminishing_returns: float,
+    n_cells: int,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Effective officers per cell, with the pile-on of separate commands discounted, and lead branch.
+
+    ``k`` separate commands on one cell (agencies, or the unified command counted once) act with
+    ``(1 − d^k) / ((1 − d) k)`` of their strength; the lead branch has most on-duty officers there.
+
+    Args:
+        unit_pos: (units,) cell of each unit.
+        on_duty: (units,) on-duty officers.
+        effectiveness: (units,) encounter strength per officer of the unit's branch.
+        command: (units,) command of each unit (its agency; one shared code for pooled units).
+        branch: (units,) branch code.
+        n_branches: Number of branches.
+        diminishing_returns: ``d``, value of each further command on a cell.
+        n_cells: Number of domain cells.
+
+    Returns:
+        (cells,) effective officers; (cells,) lead branch (0 where no unit).
+    """
+    order = np.argsort(unit_pos, kind="mergesort")
+    strength = np.zeros(n_cells)
+    lead = np.zeros(n_cells, dtype=np.int64)
+    by_branch = np.zeros(n_branches)
+    d = diminishing_returns
+    i = 0
+    while i < order.size:
+        c = unit_pos[order[i]]
+        j = i
+        total = 0.0
+        by_branch[:] = 0.0
+        commands = 0
+        while j < order.size and unit_pos[order[j]] == c:
+            u = order[j]
+            total += on_duty[u] * effectiveness[u]
+            by_branch[branch[u]] += on_duty[u]
+            new = True
+            for k in range(i, j):
+                if command[order[k]] == command[u]:
+                    new = False
+                    break
+            if new:
+                commands += 1
+            j += 1
+        strength[c] = total * (1.0 - d**commands) / ((1.0 - d) * commands) if d != 1.0 else total
+        lead[c] = np.argmax(by_branch)
+        i = j
+    return strength, lead
+
+
+@njit(cache=True)
+def leak_map(unit_pos: np.ndarray, colluding: np.ndarray, protected: np.ndarray, n_cells: int, n_groups: int) -> np.ndarray:
+    """(cells, groups) True where a colluding unit protecting that group stands.
+
+    Args:
+        unit_pos: (units,) cell of each unit.
+        colluding: (units,) unit colludes.
+        protected: (units,) group the unit protects (dominant in its home zone; -1 none).
+        n_cells: Number of domain cells.
+        n_groups: Group rows.
+    """
+    out = np.zeros((n_cells, n_groups), dtype=np.bool_)
+    for u in range(unit_pos.size):
+        if colluding[u] and protected[u] >= 0:
+            out[unit_pos[u], protected[u]] = True
+    return out
+
+
+@njit(cache=True)
+def flee(
+    rng: np.random.Generator,
+    pos: np.ndarray,
+    remaining: np.ndarray,
+    engaged: np.ndarray,
+    warned: np.ndarray,
+    flee_prob: float,
+    perceived: np.ndarray,
+    heat_aversion: float,
+    refuge_bonus: float,
+    capture_prob: float,
+    arrest_fraction: float,
+    unit_pos: np.ndarray,
+    unit_municipal: np.ndarray,
+    unit_jurisdiction: np.ndarray,
+    unit_state: np.ndarray,
+    unit_pooled: np.ndarray,
+    area_mask: np.ndarray,
+    neighbours: np.ndarray,
+    jurisdiction: np.ndarray,
+    state: np.ndarray,
+    zone: np.ndarray,
+    n_zones: int,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Warned and engaged cells may flee to a neighbour; the units on the cell follow where they may act.
+
+    A neighbour is pursuable when some unit on the origin cell may act there: a municipal unit in its
+    own jurisdiction, a state or federal unit in its own state, a pooled unit anywhere in the
+    unified command's area. Fleeing cells choose by logit: fewer officers perceived, and a refuge
+    bonus where no pursuer can follow. A pursued cell is caught with ``capture_prob``.
+
+    Args:
+        rng: The ``pursuit`` stream.
+        pos: (criminal cells,) cell of each criminal cell.
+        remaining: (criminal cells,) members left after operations.
+        engaged: (criminal cells,) engaged by an operation today.
+        warned: (criminal cells,) warned by a colluding unit.
+        flee_prob: Chance an engaged or warned cell flees.
+        perceived: (cells,) officers criminals perceive nearby.
+        heat_aversion: Log-attractiveness per officer perceived.
+        refuge_bonus: Log-attractiveness of a destination no pursuer may enter.
+        capture_prob: Chance a pursuit ends in arrests.
+        arrest_fraction: Share of a caught cell's members arrested.
+        unit_pos: (units,) cell of each unit.
+        unit_municipal: (units,) unit belongs to a municipal police.
+        unit_jurisdiction: (units,) home jurisdiction code.
+        unit_state: (units,) home state code.
+        unit_pooled: (units,) unit serves the unified command.
+        area_mask: (cells,) inside the unified command's area.
+        neighbours: (cells, 8) Moore neighbours, -1 where none.
+        jurisdiction: (cells,) jurisdiction code.
+        state: (cells,) state code.
+        zone: (cells,) zone code.
+        n_zones: Number of zones.
+
+    Returns:
+        New positions, extra arrests per criminal cell, and (zones, 2) per zone of origin: pursuits
+        that crossed the state line, escapes across it that nobody could follow.
+    """
+    new_pos = pos.copy()
+    extra = np.zeros(pos.size, dtype=np.int64)
+    cross = np.zeros((n_zones, 2))
+    for i in range(pos.size):
+        if not (engaged[i] or warned[i]) or remaining[i] <= 0:
+            continue
+        if rng.random() >= flee_prob:
+            continue
+        origin = pos[i]
+        here = np.flatnonzero(unit_pos == origin)
+        best, dest, followed = -1, -1, False
+        best_score = -np.inf
+        for k in range(neighbours.shape[1]):
+            option = neighbours[origin, k]
+            if option < 0:
+                continue
+            ok = may_pursue(here, option, unit_municipal, unit_jurisdiction, unit_state, unit_pooled, area_mask, jurisdiction, state)
+            score = -heat_aversion * perceived[option] - np.log(rng.standard_exponential())  # Gumbel(0, 1)
+            if not ok:
+                score += refuge_bonus
+            if score > best_score:
+                best, best_score, dest, followed = k, score, option, ok
+        if best < 0:
+            continue
+        new_pos[i] = dest
+        crossing = state[dest] != state[origin]
+        if engaged[i] and followed:
+            if crossing:
+                cross[zone[origin], 0] += 1
+            if rng.random() < capture_prob:
+                extra[i] = rng.binomial(remaining[i], arrest_fraction)
+        elif crossing:
+            cross[zone[origin], 1] += 1
+    return new_pos, extra, cross
+
+
+@njit(cache=True)
+def may_pursue(units, dest, municipal, unit_jurisdiction, unit_state, pooled, area_mask, jurisdiction, state):
+    """Some unit of ``units`` may act on ``dest`` (own jurisdiction, own state, or the command's area)."""
+    for u in units:
+        if municipal[u] and unit_jurisdiction[u] == jurisdiction[dest]:
+            return True
+        if not municipal[u] and unit_state[u] == state[dest]:
+            return True
+        if pooled[u] and area_mask[dest]:
+            return True
+    return False

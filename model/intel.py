@@ -10,6 +10,7 @@ none (fragmented), partial with trust (coordinated), pooled within the area (uni
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from model.params import IntelParams
 
@@ -31,41 +32,52 @@ class Intelligence:
         self.params = params
         self.n_cells = n_cells
         self.observe_mask = observe_mask
-        self.observable = np.flatnonzero(observe_mask.ravel())
-        self._observable_cells = self.observable % n_cells
         self.belief = np.zeros((n_agencies, n_cells))
         self.pooled = np.zeros(n_cells)
         self._detected = np.zeros(0, dtype=np.int64)  # flat (agency, cell) indices seen today
         self._observed = np.zeros(0)
 
-    def active(self, true_members: np.ndarray) -> np.ndarray:
-        """Flat indices (agency × cells + cell) worth observing today."""
-        flat = self.observable
-        return flat[(true_members[self._observable_cells] > 0) | (self.belief.ravel()[flat] > 0)]
-
     def observe(
-        self, rng: np.random.Generator, active: np.ndarray, true_members: np.ndarray, hidden: np.ndarray, hazard: np.ndarray
+        self,
+        rng: np.random.Generator,
+        true_members: np.ndarray,
+        officers: np.ndarray,
+        neighbours: np.ndarray,
+        knowledge: np.ndarray,
+        sidelined: np.ndarray,
+        knowledge_retained: float,
+        area_mask: np.ndarray,
+        tips: np.ndarray,
+        collusion_share: np.ndarray,
+        protected_members: np.ndarray,
     ) -> None:
         """One day of observation by every agency, on the active entries.
 
+        An active entry (agency a, cell c) is detected with probability ``1 − exp(−h)``, where
+        ``h = (base_detection + detection_per_officer · officers of a in c's 3×3 + tips_c) · knowledge``;
+        it then reports ``max(true − hidden, 0)`` members with lognormal error, ``hidden`` being
+        ``collusion_suppression × a's colluding share × members of the group protected in c's zone``.
+
         Args:
             rng: The ``intel`` stream.
-            active: Flat indices from ``active``.
             true_members: (cells,) criminal members per cell.
-            hidden: (active,) members each entry's colluding reports hide.
-            hazard: (active,) detection hazard per day.
+            officers: (agencies, cells) on-duty officers of each agency on each cell.
+            neighbours: (cells, 8) Moore neighbours, -1 where none.
+            knowledge: (agencies,) local knowledge.
+            sidelined: (agencies,) municipal members of a unified command (their knowledge in the
+                area falls to ``knowledge_retained``).
+            knowledge_retained: Share of local knowledge a sidelined agency keeps in the area.
+            area_mask: (cells,) inside the unified command's area.
+            tips: (cells,) community tips hazard.
+            collusion_share: (agencies,) share of each agency's units colluding.
+            protected_members: (cells,) members of the group dominant in each cell's zone, there.
         """
         p = self.params
-        seen = rng.random(active.size) < -np.expm1(-hazard)
-        detected = active[seen]
-        noise = np.exp(p.noise_sd * rng.standard_normal(detected.size) - 0.5 * p.noise_sd**2)
-        observed = np.maximum(true_members[detected % self.n_cells] - hidden[seen], 0.0) * noise
-        flat = self.belief.reshape(-1)
-        before = flat[detected]
-        flat *= p.decay
-        flat[detected] = p.memory * before + (1 - p.memory) * observed
-        flat[flat < p.belief_floor] = 0.0
-        self._detected, self._observed = detected, observed
+        self._detected, self._observed = _observe(
+            rng, self.belief, self.observe_mask, self.n_cells, true_members, officers, neighbours, knowledge, sidelined,
+            knowledge_retained, area_mask, tips, collusion_share, protected_members, p.base_detection,
+            p.detection_per_officer, p.collusion_suppression, p.noise_sd, p.decay, p.memory, p.belief_floor,
+        )  # fmt: skip
 
     def share_coordinated(self, weights: np.ndarray) -> None:
         """Adopt a share of partners' beliefs: ``weights[a, b]`` = share per day (trust × fidelity).
@@ -101,3 +113,40 @@ class Intelligence:
     def seed_pool(self, members: np.ndarray, area: np.ndarray) -> None:
         """Start a pooled map from the members' mean belief (when a command forms)."""
         self.pooled = np.where(area, self.belief[members].mean(axis=0), 0.0)
+
+
+@njit(cache=True)
+def _observe(
+    rng, belief, observable, n_cells, true_members, officers, neighbours, knowledge, sidelined, retained, area_mask,
+    tips, collusion_share, protected_members, base_detection, per_officer, suppression, noise_sd, decay, memory, floor,
+):  # fmt: skip
+    n_agencies = belief.shape[0]
+    detected = np.empty(belief.size, dtype=np.int64)
+    observed = np.empty(belief.size)
+    found = 0
+    for a in range(n_agencies):
+        for c in range(n_cells):
+            old = belief[a, c]
+            if old <= 0.0 and true_members[c] <= 0.0:
+                continue  # nothing believed and nothing there: stays 0
+            new = old * decay
+            # Active: in the agency's area, and criminals there or something believed; elsewhere an
+            # observation would change nothing.
+            if observable[a, c]:
+                near = officers[a, c]
+                for k in range(neighbours.shape[1]):
+                    d = neighbours[c, k]
+                    if d >= 0:
+                        near += officers[a, d]
+                skill = knowledge[a] * retained if sidelined[a] and area_mask[c] else knowledge[a]
+                hazard = (base_detection + per_officer * near + tips[c]) * skill
+                if rng.random() < -np.expm1(-hazard):
+                    hidden = suppression * collusion_share[a] * protected_members[c]
+                    noise = np.exp(noise_sd * rng.standard_normal() - 0.5 * noise_sd**2)
+                    seen = max(true_members[c] - hidden, 0.0) * noise
+                    detected[found] = a * n_cells + c
+                    observed[found] = seen
+                    found += 1
+                    new = memory * old + (1.0 - memory) * seen
+            belief[a, c] = new if new >= floor else 0.0
+    return detected[:found].copy(), observed[:found].copy()

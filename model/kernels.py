@@ -14,7 +14,8 @@ from numba import njit
 
 @njit(cache=True)
 def allocate_deployments(
-    values_all: np.ndarray,
+    belief: np.ndarray,
+    patrol: np.ndarray,
     dep_agency: np.ndarray,
     dep_units: np.ndarray,
     dep_unit_ptr: np.ndarray,
@@ -35,7 +36,8 @@ def allocate_deployments(
     Within a deployment, units take the targets in the order of their random ``unit_keys``.
 
     Args:
-        values_all: (agencies, cells) value of a cell to each agency.
+        belief: (agencies, cells) believed members in a cell, per agency.
+        patrol: (cells,) value of presence without intelligence.
         dep_agency: (deployments,) agency of each deployment.
         dep_units: units of all deployments, concatenated.
         dep_unit_ptr: (deployments + 1,) deployment d's units are ``dep_units[ptr[d]:ptr[d+1]]``.
@@ -56,8 +58,12 @@ def allocate_deployments(
             continue
         agency = dep_agency[d]
         values = np.empty(cells.size)
+        discount = dep_discount[d]
         for i in range(cells.size):
-            values[i] = values_all[agency, cells[i]] * factor ** (dep_discount[d] * covered[cells[i]])
+            c = cells[i]
+            values[i] = belief[agency, c] + patrol[c]
+            if discount > 0.0 and covered[c] > 0.0:
+                values[i] *= factor ** (discount * covered[c])
         # Only the k most valuable cells can receive any of the k units.
         threshold = np.partition(values, cells.size - k)[cells.size - k] if k < cells.size else -np.inf
         heap = [(0.0, 0, 0)]
@@ -77,3 +83,112 @@ def allocate_deployments(
         if track_coverage:
             for j in range(k):
                 covered[targets[j]] += 1.0
+
+
+@njit(cache=True)
+def neighbourhood_sum(pos: np.ndarray, weights: np.ndarray, neighbours: np.ndarray, n_cells: int) -> np.ndarray:
+    """(cells,) total ``weights`` of the items standing in each cell's 3×3 neighbourhood.
+
+    The Moore neighbourhood is symmetric, so scattering each item to its own cell and its neighbours
+    gives every cell the sum over its neighbourhood; the cost follows the items, not the grid.
+
+    Args:
+        pos: (items,) domain cell of each item.
+        weights: (items,) weight of each item (officers, members).
+        neighbours: (cells, 8) Moore neighbours, -1 where none.
+        n_cells: Number of domain cells.
+    """
+    out = np.zeros(n_cells)
+    for i in range(pos.size):
+        c = pos[i]
+        w = weights[i]
+        out[c] += w
+        for k in range(neighbours.shape[1]):
+            d = neighbours[c, k]
+            if d >= 0:
+                out[d] += w
+    return out
+
+
+@njit(cache=True)
+def keyed_neighbourhood_sum(
+    key: np.ndarray, pos: np.ndarray, weights: np.ndarray, n_keys: int, neighbours: np.ndarray, n_cells: int
+) -> np.ndarray:
+    """(keys, cells) like ``neighbourhood_sum``, separately for each key (group, agency)."""
+    out = np.zeros((n_keys, n_cells))
+    for i in range(pos.size):
+        c = pos[i]
+        g = key[i]
+        w = weights[i]
+        out[g, c] += w
+        for k in range(neighbours.shape[1]):
+            d = neighbours[c, k]
+            if d >= 0:
+                out[g, d] += w
+    return out
+
+
+@njit(cache=True)
+def largest_per_key(key: np.ndarray, size: np.ndarray, n_keys: int) -> np.ndarray:
+    """(keys,) index of the item with the largest ``size`` for each key (first on ties; -1 if none)."""
+    best = np.full(n_keys, -1, dtype=np.int64)
+    for i in range(key.size):
+        k = key[i]
+        if best[k] < 0 or size[i] > size[best[k]]:
+            best[k] = i
+    return best
+
+
+@njit(cache=True)
+def territory(pos: np.ndarray, group: np.ndarray, members: np.ndarray, zone: np.ndarray, n_groups: int, n_zones: int) -> tuple:
+    """Members and controlled cells per zone and group.
+
+    A cell is controlled by the group with most members on it (the lowest group code on ties).
+
+    Args:
+        pos: (criminal cells,) domain cell of each live criminal cell.
+        group: (criminal cells,) its group.
+        members: (criminal cells,) its members.
+        zone: (cells,) zone code of each domain cell.
+        n_groups: Group rows.
+        n_zones: Number of zones.
+
+    Returns:
+        (zones, groups) members; (zones, groups) cells controlled.
+    """
+    members_zg = np.zeros((n_zones, n_groups))
+    cells_zg = np.zeros((n_zones, n_groups), dtype=np.int64)
+    order = np.argsort(pos, kind="mergesort")
+    here = np.zeros(n_groups)
+    i = 0
+    while i < order.size:
+        c = pos[order[i]]
+        here[:] = 0.0
+        j = i
+        while j < order.size and pos[order[j]] == c:
+            here[group[order[j]]] += members[order[j]]
+            j += 1
+        for g in range(n_groups):
+            members_zg[zone[c], g] += here[g]
+        if here.sum() > 0:
+            cells_zg[zone[c], np.argmax(here)] += 1
+        i = j
+    return members_zg, cells_zg
+
+
+@njit(cache=True)
+def joint_engagements(engaged_cells: np.ndarray, unit_pos: np.ndarray, unit_agency: np.ndarray, n_agencies: int) -> np.ndarray:
+    """(agencies, agencies) engagements on which each pair of agencies had units on the cell (diagonal 0)."""
+    joint = np.zeros((n_agencies, n_agencies))
+    present = np.zeros(n_agencies, dtype=np.bool_)
+    for c in engaged_cells:
+        present[:] = False
+        for u in range(unit_pos.size):
+            if unit_pos[u] == c:
+                present[unit_agency[u]] = True
+        for a in range(n_agencies):
+            if present[a]:
+                for b in range(n_agencies):
+                    if present[b] and b != a:
+                        joint[a, b] += 1.0
+    return joint

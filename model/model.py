@@ -10,11 +10,13 @@ import numpy as np
 
 from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
 from model.command import KINDS, Command
-from model.conflict import BRANCHES, conceal_share, operations, predation, rival_fights
+from model.conflict import BRANCHES, flee, forces_on_cells, hidden_killings, leak_map, may_pursue, operations, predation, rival_fights
 from model.groups import GroupState, recruitment, saturation_exits
 from model.institutions import Institutions
 from model.intel import Intelligence
+from model.kernels import joint_engagements, keyed_neighbourhood_sum, largest_per_key, neighbourhood_sum, territory
 from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
+from model.movement import move_cells
 from model.params import Scenario, Section
 from model.region import Region
 from model.rng import Streams
@@ -153,8 +155,8 @@ class BorderSecurityModel(mesa.Model):
         for zone, value in p.community.zone_trust.items():
             trust[r.zone_code(zone)] = value
         self._initial_community_trust = trust
-        self.adjacency = r.adjacency
         self.patrol = p.command.patrol_weight * r.population / 1e4
+        self._tip_base = p.intel.tip_rate * self.density / (self.density + p.intel.tip_half_density)  # × community trust
         self._market_value = np.log1p(r.population / 1000.0)  # log-attractiveness of a market
 
     def _build_agencies_and_units(self) -> None:
@@ -269,8 +271,7 @@ class BorderSecurityModel(mesa.Model):
 
     def _officers_nearby(self) -> np.ndarray:
         """On-duty officers in each cell's 3×3 neighbourhood."""
-        per_cell = np.bincount(self.units.pos, weights=self._on_duty(), minlength=self.region.n_cells)
-        return self.adjacency @ per_cell
+        return neighbourhood_sum(self.units.pos, self._on_duty(), self.region.neighbours, self.region.n_cells)
 
     def presence(self) -> np.ndarray:
         """(groups, cells) criminal members per group per cell."""
@@ -279,23 +280,22 @@ class BorderSecurityModel(mesa.Model):
         flat = np.bincount(t.group[live] * n + t.pos[live], weights=t.members[live], minlength=self.groups.size * n)
         return flat.reshape(self.groups.size, n)
 
-    def members_by_zone(self, presence: np.ndarray) -> np.ndarray:
-        """(groups, zones) members of each group in each zone."""
-        g, z, count = presence.shape[0], len(self.region.zone_names), self.groups.count
-        index = np.arange(count)[:, None] * z + self.region.zone[None, :]
-        live = np.bincount(index.ravel(), weights=presence[:count].ravel(), minlength=count * z).reshape(count, z)
-        return np.vstack([live, np.zeros((g - count, z))])
+    def members_by_zone(self) -> np.ndarray:
+        """(groups, zones) members of each group in each zone, now."""
+        t, z = self.cells, len(self.region.zone_names)
+        live = t.alive
+        index = t.group[live] * z + self.region.zone[t.pos[live]]
+        return np.bincount(index, weights=t.members[live], minlength=self.groups.size * z).reshape(self.groups.size, z)
 
-    def nearby(self, presence: np.ndarray) -> np.ndarray:
-        """(groups, cells) members of each group in each cell's 3×3 neighbourhood (live group rows only)."""
-        out = np.zeros_like(presence)
-        count = self.groups.count
-        out[:count] = (self.adjacency @ presence[:count].T).T
-        return out
+    def nearby(self) -> np.ndarray:
+        """(groups, cells) members of each group in each cell's 3×3 neighbourhood, now."""
+        t, r = self.cells, self.region
+        live = t.live()
+        return keyed_neighbourhood_sum(t.group[live], t.pos[live], t.members[live].astype(float), self.groups.size, r.neighbours, r.n_cells)
 
-    def dominant_group_by_zone(self, presence: np.ndarray) -> np.ndarray:
-        """Group with most members in each zone (-1 where none)."""
-        by_zone = self.members_by_zone(presence)
+    @staticmethod
+    def dominant_group_by_zone(by_zone: np.ndarray) -> np.ndarray:
+        """Group with most members in each zone (-1 where none), from ``members_by_zone``."""
         return np.where(by_zone.sum(axis=0) > 0, by_zone.argmax(axis=0), -1)
 
     # ------------------------------------------------------------------------------------------
@@ -323,24 +323,25 @@ class BorderSecurityModel(mesa.Model):
 
         # 2. intelligence
         presence = self.presence()
-        true_members = presence.sum(axis=0)
-        dominant_zone = self.dominant_group_by_zone(presence)
+        true_members = np.bincount(self.cells.pos[self.cells.alive], weights=self.cells.members[self.cells.alive], minlength=r.n_cells)
+        by_zone = self.members_by_zone()
+        dominant_zone = self.dominant_group_by_zone(by_zone)
         self._intelligence(presence, true_members, dominant_zone, day)
 
         # 3. command
         self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.pooled, self.patrol)
         on_duty = self._on_duty()
-        officers_cell = np.bincount(self.units.pos, weights=on_duty, minlength=r.n_cells)
-        officers_near = self.adjacency @ officers_cell
+        officers_near = neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells)
         perceived = officers_near + self.announced  # what criminals believe is around them
 
-        # 4. criminal decisions
+        # 4. criminal decisions (crises change only after today's encounters)
+        fighting = self.groups.fighting_matrix(p.leadership)
         if (day + self.burn_in) % p.routes.update_days == 0:
             self.flow = self.routes.recompute(officers_near)
-        self._move_cells(perceived)
+        self._move_cells(perceived, fighting)
 
         # 5–6. encounters and visibility
-        live, pos, group, members, today = self._encounters(on_duty, officers_near, perceived, dominant_zone)
+        live, pos, group, members, today = self._encounters(on_duty, officers_near, perceived, dominant_zone, fighting)
         remaining = today["remaining"]
 
         # 7. leadership
@@ -357,17 +358,10 @@ class BorderSecurityModel(mesa.Model):
         split_transfers = self._end_crises()
 
         # 9. institutions
-        self._institutions(pos, group, today, dominant_zone, presence, day)
+        self._institutions(pos, group, today, dominant_zone, by_zone, day)
 
         # 10. record
-        zone_of = r.zone[pos]
-        z = len(r.zone_names)
-        counted = ZONE_METRICS[: ZONE_METRICS.index("cross_line_pursuits")]
-        stacked = np.vstack([today[name] for name in counted])
-        index = (np.arange(len(counted))[:, None] * z + zone_of[None, :]).ravel()
-        zone_out[:, : len(counted)] = np.bincount(index, weights=stacked.ravel(), minlength=len(counted) * z).reshape(len(counted), z).T
-        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
-        zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
+        self._zone_counts(zone_out, pos, today)
         self._record_institutions(zone_out, day)
         self._record(zone_out, group_out, split_transfers, on_duty)
 
@@ -376,7 +370,9 @@ class BorderSecurityModel(mesa.Model):
         self.datacollector.collect(self)
 
     # --- 5–6. encounters and visibility ---------------------------------------------------------
-    def _encounters(self, on_duty: np.ndarray, officers_near: np.ndarray, perceived: np.ndarray, dominant_zone: np.ndarray) -> tuple:
+    def _encounters(
+        self, on_duty: np.ndarray, officers_near: np.ndarray, perceived: np.ndarray, dominant_zone: np.ndarray, fighting: np.ndarray
+    ) -> tuple:
         """Rival fights, operations, flight and pursuit, predation; killings made visible or hidden.
 
         Returns:
@@ -386,9 +382,7 @@ class BorderSecurityModel(mesa.Model):
         t = self.cells
         live = t.live()
         members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
-        presence = self.presence()
-        nearby = self.nearby(presence)
-        fighting = self.groups.fighting_matrix(p.leadership)
+        nearby = self.nearby()
         fights = rival_fights(self.streams["fights"], p.crime, members, pos, group, nearby, fighting, self.density)
         after_fights = members - fights.deaths
         strength, lead_branch = self._strength(on_duty)
@@ -402,7 +396,7 @@ class BorderSecurityModel(mesa.Model):
         remaining = remaining - pursuit_arrests
         prey = predation(self.streams["predation"], p.crime, remaining, pos, fights.rival_share, self.market, perceived, self.flow)
         group_killings = fights.deaths + fights.bystanders + prey.civilian_killings
-        hidden = self.streams["visibility"].binomial(group_killings, conceal_share(p.visibility, officers_near[pos]))
+        hidden = hidden_killings(self.streams["visibility"], p.visibility, group_killings, officers_near[pos])
         today = {
             "remaining": remaining,
             "engaged": ops.engaged,
@@ -427,22 +421,19 @@ class BorderSecurityModel(mesa.Model):
         p, r, units = self.params, self.region, self.units
         n_agencies, n = len(self.agency_names), r.n_cells
         members = self.command.update_pool(day)
-        active = self.intel.active(true_members)
-        agency, cell = np.divmod(active, n)
         by_agency = np.bincount(units.agency * n + units.pos, weights=self._on_duty(), minlength=n_agencies * n).reshape(n_agencies, n)
-        officers_near = (self.adjacency @ by_agency.T).T.ravel()[active]
-        tips = p.intel.tip_rate * self.community_trust[r.zone[cell]] * self.density[cell] / (self.density[cell] + p.intel.tip_half_density)
-        knowledge = self.agency_knowledge[agency]
+        sidelined = np.zeros(n_agencies, dtype=bool)
         if members.size:
-            sidelined = np.isin(agency, members) & (self.agency_kind[agency] == KINDS.index("municipal")) & self.command.area_mask[cell]
-            knowledge = np.where(sidelined, knowledge * p.command.municipal_knowledge_retained, knowledge)
-        hazard = (p.intel.base_detection + p.intel.detection_per_officer * officers_near + tips) * knowledge
+            sidelined[members] = self.agency_kind[members] == KINDS.index("municipal")
+        tips = self._tip_base * self.community_trust[r.zone]
         counts = np.bincount(units.agency, minlength=n_agencies)
         collusion_share = np.bincount(units.agency, weights=units.colluding.astype(float), minlength=n_agencies) / np.maximum(counts, 1)
-        protected = dominant_zone[r.zone[cell]]
-        protected_members = np.where(protected >= 0, presence[np.maximum(protected, 0), cell], 0.0)
-        hidden = p.intel.collusion_suppression * collusion_share[agency] * protected_members
-        self.intel.observe(self.streams["intel"], active, true_members, hidden, hazard)
+        protected = dominant_zone[r.zone]
+        protected_members = np.where(protected >= 0, presence[np.maximum(protected, 0), np.arange(n)], 0.0)
+        self.intel.observe(
+            self.streams["intel"], true_members, by_agency, r.neighbours, self.agency_knowledge, sidelined,
+            p.command.municipal_knowledge_retained, self.command.area_mask, tips, collusion_share, protected_members,
+        )  # fmt: skip
         if self.command.regime == "coordinated" or (self.command.regime == "unified" and p.command.base_regime == "coordinated"):
             weights = p.command.coordinated_sharing * self.trust.copy()
             np.fill_diagonal(weights, 0.0)
@@ -454,71 +445,52 @@ class BorderSecurityModel(mesa.Model):
             self.intel.pool(members, self.command.area_mask, self.command.ramp(day))
 
     # --- 4. movement --------------------------------------------------------------------------
-    def _attractiveness(self, officers_near: np.ndarray, nearby: np.ndarray, group: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        """Log-attractiveness of candidate cells (moving cells × candidates) to each moving cell's group.
-
-        Value (trafficking flow, market size), the group's home zones, rival presence nearby (groups
-        push into rivals' plazas) and, against it, officers nearby.
-        """
-        p, r = self.params, self.region
-        base = (
-            p.routes.traffic_value * self.flow[candidates]
-            + self._market_value[candidates]
-            - p.crime.heat_aversion * officers_near[candidates]
-        )
-        pressure = self.groups.fighting_matrix(p.leadership)  # rivals press harder on a group in crisis
-        np.fill_diagonal(pressure, 0.0)
-        rivals_near = np.einsum("mg,gmk->mk", pressure[group], nearby[:, candidates])
-        pull = p.crime.rival_pull * np.log1p(rivals_near / p.crime.cell_size)
-        return base + p.crime.home_bonus * self._home[group[:, None], r.zone[candidates]] + pull
-
-    def _move_cells(self, officers_near: np.ndarray) -> None:
+    def _move_cells(self, officers_near: np.ndarray, fighting: np.ndarray) -> None:
+        """Criminal cells reconsider their location (``model.movement``)."""
         p, r, t = self.params, self.region, self.cells
-        rng = self.streams["movement"]
         live = t.live()
-        moving = live[rng.random(live.size) < p.crime.move_prob]
-        if moving.size == 0:
+        if live.size == 0:
             return
-        candidates = np.column_stack([t.pos[moving], r.neighbours[t.pos[moving]]])
-        valid = candidates >= 0
-        score = self._attractiveness(officers_near, self.nearby(self.presence()), t.group[moving], np.maximum(candidates, 0))
-        score = np.where(valid, score + rng.gumbel(size=candidates.shape), -np.inf)
-        t.pos[moving] = candidates[np.arange(moving.size), score.argmax(axis=1)]
+        base = p.routes.traffic_value * self.flow + self._market_value - p.crime.heat_aversion * officers_near
+        pressure = fighting.copy()  # rivals press harder on a group in crisis
+        np.fill_diagonal(pressure, 0.0)
+        t.pos[live] = move_cells(
+            self.streams["movement"], t.pos[live], t.group[live], p.crime.move_prob, r.neighbours, base,
+            p.crime.home_bonus * self._home, r.zone, self.nearby(), pressure, p.crime.rival_pull, float(p.crime.cell_size),
+        )  # fmt: skip
 
     # --- 5. operations helpers ------------------------------------------------------------------
     def _strength(self, on_duty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """Effective officers per cell (pile-on of separate commands discounted) and lead branch."""
-        r, units = self.region, self.units
-        n, n_agencies = r.n_cells, len(self.agency_names)
-        effective = on_duty * self.branch_table[units.branch, 3]
-        total = np.bincount(units.pos, weights=effective, minlength=n)
-        entity = np.where(units.pooled, n_agencies, units.agency)
-        pairs = np.unique(units.pos * (n_agencies + 1) + entity)
-        commands = np.bincount(pairs // (n_agencies + 1), minlength=n)
-        d = self.params.command.diminishing_returns
-        discount = np.where(commands > 0, (1 - d ** np.maximum(commands, 1)) / ((1 - d) * np.maximum(commands, 1)), 1.0)
-        by_branch = np.bincount(units.branch * n + units.pos, weights=on_duty, minlength=len(BRANCHES) * n).reshape(len(BRANCHES), n)
-        return total * discount, by_branch.argmax(axis=0)
+        units = self.units
+        command = np.where(units.pooled, len(self.agency_names), units.agency)
+        effectiveness = self.branch_table[units.branch, 3]
+        return forces_on_cells(
+            units.pos,
+            on_duty,
+            effectiveness,
+            command,
+            units.branch,
+            len(BRANCHES),
+            self.params.command.diminishing_returns,
+            self.region.n_cells,
+        )
 
     def _leakers(self, dominant_zone: np.ndarray) -> np.ndarray:
         """(cells, groups) True where a colluding unit protecting that group stands."""
         units = self.units
-        out = np.zeros((self.region.n_cells, self.groups.size), dtype=bool)
-        colluding = np.flatnonzero(units.colluding)
-        protected = dominant_zone[units.home_zone[colluding]]
-        ok = protected >= 0
-        out[units.pos[colluding[ok]], protected[ok]] = True
-        return out
+        return leak_map(units.pos, units.colluding, dominant_zone[units.home_zone], self.region.n_cells, self.groups.size)
 
     def _can_pursue(self, unit_idx: np.ndarray, dest: int) -> bool:
+        """Some of these units may act on ``dest`` (the rule ``conflict.flee`` applies to pursuers)."""
         r, units = self.region, self.units
-        municipal = units.kind[unit_idx] == KINDS.index("municipal")
-        reach = np.where(municipal, units.home_jurisdiction[unit_idx] == r.jurisdiction[dest], units.home_state[unit_idx] == r.state[dest])
-        reach |= units.pooled[unit_idx] & self.command.area_mask[dest]
-        return bool(reach.any())
+        return may_pursue(
+            np.asarray(unit_idx, dtype=np.int64), dest, units.kind == KINDS.index("municipal"), units.home_jurisdiction,
+            units.home_state, units.pooled, self.command.area_mask, r.jurisdiction, r.state,
+        )  # fmt: skip
 
     def _flee(
-        self, live: np.ndarray, remaining: np.ndarray, engaged: np.ndarray, warned: np.ndarray, officers_near: np.ndarray
+        self, live: np.ndarray, remaining: np.ndarray, engaged: np.ndarray, warned: np.ndarray, perceived: np.ndarray
     ) -> tuple[np.ndarray, np.ndarray]:
         """Warned and engaged cells may flee to a neighbour; pursuers follow where they may act.
 
@@ -526,35 +498,14 @@ class BorderSecurityModel(mesa.Model):
             Extra arrests per criminal cell, and per zone of origin (pursuits that crossed the state
             line, escapes across it that nobody could follow).
         """
-        p, r, t = self.params, self.region, self.cells
-        rng = self.streams["pursuit"]
-        extra = np.zeros(live.size, dtype=np.int64)
-        cross = np.zeros((len(r.zone_names), 2))
-        candidates = np.flatnonzero((engaged | warned) & (remaining > 0))
-        fleeing = candidates[rng.random(candidates.size) < p.operations.flee_prob]
-        if fleeing.size == 0:
-            return extra, cross
-        order = np.argsort(self.units.pos, kind="stable")
-        sorted_pos = self.units.pos[order]
-        for i in fleeing:
-            origin = int(t.pos[live[i]])
-            here = order[np.searchsorted(sorted_pos, origin, "left") : np.searchsorted(sorted_pos, origin, "right")]
-            options = r.neighbours[origin][r.neighbours[origin] >= 0]
-            if options.size == 0:
-                continue
-            pursuable = np.array([self._can_pursue(here, int(d)) for d in options]) if here.size else np.zeros(options.size, dtype=bool)
-            score = -p.crime.heat_aversion * officers_near[options] + REFUGE_BONUS * ~pursuable + rng.gumbel(size=options.size)
-            k = int(score.argmax())
-            dest = int(options[k])
-            t.pos[live[i]] = dest
-            crossing = r.state[dest] != r.state[origin]
-            if engaged[i] and pursuable[k]:
-                if crossing:
-                    cross[r.zone[origin], 0] += 1
-                if rng.random() < p.command.pursuit_capture_prob:
-                    extra[i] = rng.binomial(remaining[i], p.operations.arrest_fraction)
-            elif crossing:
-                cross[r.zone[origin], 1] += 1
+        p, r, t, units = self.params, self.region, self.cells, self.units
+        new_pos, extra, cross = flee(
+            self.streams["pursuit"], t.pos[live], remaining, engaged, warned, p.operations.flee_prob, perceived,
+            p.crime.heat_aversion, REFUGE_BONUS, p.command.pursuit_capture_prob, p.operations.arrest_fraction,
+            units.pos, units.kind == KINDS.index("municipal"), units.home_jurisdiction, units.home_state, units.pooled,
+            self.command.area_mask, r.neighbours, r.jurisdiction, r.state, r.zone, len(r.zone_names),
+        )  # fmt: skip
+        t.pos[live] = new_pos
         return extra, cross
 
     # --- 7. leadership ------------------------------------------------------------------------
@@ -563,10 +514,7 @@ class BorderSecurityModel(mesa.Model):
         rng = self.streams["leadership"]
         if not engaged.any():
             return
-        order = np.lexsort((np.arange(members.size), -members, group))  # by group, largest first, then slot
-        first = np.r_[True, group[order][1:] != group[order][:-1]]
-        largest = np.full(g.size, -1)
-        largest[group[order][first]] = order[first]
+        largest = largest_per_key(group, members, g.size)  # each group's largest cell (lowest slot on ties)
         for i in np.flatnonzero(engaged):
             gi = int(group[i])
             if largest[gi] != i or not g.leader_present[gi]:
@@ -650,23 +598,29 @@ class BorderSecurityModel(mesa.Model):
             self._add_cell(target, int(t.group[slot]), half)
 
     # --- 10. record ---------------------------------------------------------------------------
+    def _zone_counts(self, zone_out: np.ndarray, pos: np.ndarray, today: dict) -> None:
+        """Today's event counts per zone (where each criminal cell stood at the start of encounters)."""
+        r = self.region
+        z = len(r.zone_names)
+        counted = ZONE_METRICS[: ZONE_METRICS.index("cross_line_pursuits")]
+        stacked = np.vstack([today[name] for name in counted])
+        index = (np.arange(len(counted))[:, None] * z + r.zone[pos][None, :]).ravel()
+        zone_out[:, : len(counted)] = np.bincount(index, weights=stacked.ravel(), minlength=len(counted) * z).reshape(len(counted), z).T
+        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
+        zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
+
     def _record(self, zone_out: np.ndarray, group_out: np.ndarray, transfers: np.ndarray, on_duty: np.ndarray) -> None:
         r, rec, t = self.region, self.recorder, self.cells
         z = len(r.zone_names)
-        presence = self.presence()
-        live = presence[: self.groups.count]
-        total = live.sum(axis=0)
-        members_zg = self.members_by_zone(presence).T
+        live = t.live()
+        members_zg, cells_zg = territory(t.pos[live], t.group[live], t.members[live].astype(float), r.zone, self.groups.size, z)
         zone_out[:, ZONE_METRICS.index("members")] = members_zg.sum(axis=1)
         zone_out[:, ZONE_METRICS.index("officers_on_duty")] = np.bincount(r.zone[self.units.pos], weights=on_duty, minlength=z)
-        group_out[:, GROUP_METRICS.index("members")] = np.bincount(t.group[t.alive], weights=t.members[t.alive], minlength=self.groups.size)
-        row = rec.days_recorded
+        group_out[:, GROUP_METRICS.index("members")] = members_zg.sum(axis=0)
         group_out[:, GROUP_METRICS.index("transferred")] = transfers
+        row = rec.days_recorded
         rec.zone[row] = zone_out
         rec.group[row] = group_out
-        control = np.where(total > 0, live.argmax(axis=0), -1)
-        held = control >= 0
-        cells_zg = np.bincount(r.zone[held] * self.groups.size + control[held], minlength=z * self.groups.size).reshape(z, self.groups.size)
         rec.territory[row, :, :, 0] = np.rint(members_zg).astype(np.int64)
         rec.territory[row, :, :, 1] = cells_zg
         rec.days_recorded += 1
@@ -782,15 +736,13 @@ class BorderSecurityModel(mesa.Model):
     # 9. institutions
     # ------------------------------------------------------------------------------------------
     def _institutions(
-        self, pos: np.ndarray, group: np.ndarray, today: dict, dominant_zone: np.ndarray, presence: np.ndarray, day: int
+        self, pos: np.ndarray, group: np.ndarray, today: dict, dominant_zone: np.ndarray, by_zone: np.ndarray, day: int
     ) -> None:
         r, units, inst = self.region, self.units, self.institutions
         rng = self.streams["institutions"]
         n_agencies = len(self.agency_names)
-        present = np.zeros((r.n_cells, n_agencies))
-        present[units.pos, units.agency] = 1.0
         engaged = pos[today["engaged"]]
-        joint = present[engaged].T @ present[engaged]
+        joint = joint_engagements(engaged, units.pos, units.agency, n_agencies)
         members = self.command.members
         if members.size and units.pooled.any():
             pooled_cells = np.zeros(r.n_cells, dtype=bool)
@@ -811,7 +763,6 @@ class BorderSecurityModel(mesa.Model):
         inst.update_trust(joint, incidents)
 
         z = len(r.zone_names)
-        by_zone = self.members_by_zone(presence)
         totals = by_zone.sum(axis=0)
         control = np.where(totals > 0, by_zone.max(axis=0) / np.maximum(totals, 1.0), 0.0)
         factor = getattr(self, "_revenue_factor", np.ones(self.groups.size))

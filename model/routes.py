@@ -34,6 +34,7 @@ class Routes:
         dist = np.tile(step, n)
         keep = dst >= 0
         self._src, self._dst, self._dist = src[keep], dst[keep], dist[keep]
+        self._indptr = np.concatenate([[0], np.cumsum(np.bincount(self._src, minlength=n))])  # edges sorted by source
         base = np.ones(n)
         base[region.land == LAND_CLASSES.index("mountain")] = params.mountain_cost
         base[region.land == LAND_CLASSES.index("desert")] = params.desert_cost
@@ -51,7 +52,7 @@ class Routes:
         cost = self.cost(officers_nearby)
         weights = 0.5 * (cost[self._src] + cost[self._dst]) * self._dist
         n = self.region.n_cells
-        graph = sparse.csr_matrix((weights, (self._src, self._dst)), shape=(n, n))
+        graph = sparse.csr_matrix((weights, self._dst, self._indptr), shape=(n, n))
         _, predecessors, _sources = dijkstra(graph, directed=True, indices=self.region.entry_cells, return_predecessors=True, min_only=True)
         flow = np.zeros(n)
         self.paths = []

@@ -1,0 +1,68 @@
+"""Criminal cells' daily choice of location (discrete choice over the cell and its 8 neighbours).
+
+A cell that reconsiders (``crime.move_prob``) takes the candidate with the highest log-attractiveness
+plus a Gumbel draw (a multinomial logit): value (trafficking flow, market size), its group's home
+zones, rival presence nearby (groups push into rivals' plazas), and, against it, officers nearby.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+
+def move_cells(
+    rng: np.random.Generator,
+    pos: np.ndarray,
+    group: np.ndarray,
+    move_prob: float,
+    neighbours: np.ndarray,
+    base_value: np.ndarray,
+    home_value: np.ndarray,
+    zone: np.ndarray,
+    nearby: np.ndarray,
+    pressure: np.ndarray,
+    rival_pull: float,
+    cell_size: float,
+) -> np.ndarray:
+    """New domain cell of each criminal cell (all choose against the same start-of-move fields).
+
+    Args:
+        rng: The ``movement`` stream.
+        pos: (criminal cells,) current domain cell.
+        group: (criminal cells,) group.
+        move_prob: Chance a criminal cell reconsiders today.
+        neighbours: (cells, 8) Moore neighbours, -1 where none.
+        base_value: (cells,) log-attractiveness shared by all groups (flow, market, officers).
+        home_value: (groups, zones) pull of each zone to each group (home bonus × initial share).
+        zone: (cells,) zone code.
+        nearby: (groups, cells) members of each group in each 3×3 neighbourhood.
+        pressure: (groups, groups) how hard each row group presses on each column group (0 diagonal).
+        rival_pull: Log-units per log1p(rival members nearby / cell size).
+        cell_size: Members of a criminal cell at start.
+    """
+    return _move(rng, pos, group, move_prob, neighbours, base_value, home_value, zone, nearby, pressure, rival_pull, cell_size)
+
+
+@njit(cache=True)
+def _move(rng, pos, group, move_prob, neighbours, base_value, home_value, zone, nearby, pressure, rival_pull, cell_size):
+    out = pos.copy()
+    n_groups = pressure.shape[0]
+    for i in range(pos.size):
+        if rng.random() >= move_prob:
+            continue
+        g = group[i]
+        best, best_score = pos[i], -np.inf
+        for k in range(neighbours.shape[1] + 1):
+            c = pos[i] if k == 0 else neighbours[pos[i], k - 1]
+            if c < 0:
+                continue
+            rivals = 0.0
+            for h in range(n_groups):
+                rivals += pressure[g, h] * nearby[h, c]
+            score = base_value[c] + home_value[g, zone[c]] + rival_pull * np.log1p(rivals / cell_size)
+            score -= np.log(rng.standard_exponential())  # a Gumbel(0, 1) draw
+            if score > best_score:
+                best, best_score = c, score
+        out[i] = best
+    return out
