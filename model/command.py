@@ -145,12 +145,20 @@ class Command:
         return self._zone_first_cell[self.units.home_zone]
 
     # --- allocation --------------------------------------------------------------------------
-    def allocate(self, rng: np.random.Generator, belief: np.ndarray, pooled_belief: np.ndarray, patrol: np.ndarray) -> None:
+    def allocate(
+        self,
+        rng: np.random.Generator,
+        belief: np.ndarray,
+        positive: tuple[np.ndarray, np.ndarray],
+        pooled_belief: np.ndarray,
+        patrol: np.ndarray,
+    ) -> None:
         """Place every unit on a target cell for today (writes ``units.pos``).
 
         Args:
             rng: The ``allocation`` stream.
             belief: (agencies, cells) believed members.
+            positive: (ptr, cells) the cells each agency believes hold criminals (``Intelligence.positive_cells``).
             pooled_belief: (cells,) the unified command's map.
             patrol: (cells,) value of presence without intelligence (population pull).
         """
@@ -164,57 +172,55 @@ class Command:
             self._allocate_pooled(rng, pooled_belief + patrol, factor)
             covered += np.bincount(units.pos[units.pooled], minlength=n)
         coordinated = self.regime == "coordinated" or (unified and self.params.base_regime == "coordinated")
-        agencies, dep_units, unit_ptr, dep_cells, cell_ptr = self._deployment_arrays(any_pooled, unified)
+        agencies, jurisdictions, outside_area, dep_cells, cell_ptr, patrol_order, dep_units, unit_ptr = self._deployment_arrays(
+            any_pooled, unified, patrol
+        )
         if coordinated:
             trust = self.trust[agencies]
             discounts = (trust.sum(axis=1) - trust[np.arange(agencies.size), agencies]) / max(self.trust.shape[0] - 1, 1)
         else:
             discounts = np.zeros(agencies.size)
+        positive_ptr, positive_cells = positive
         allocate_deployments(
-            belief,
-            patrol,
-            agencies,
-            dep_units,
-            unit_ptr,
-            dep_cells,
-            cell_ptr,
-            discounts,
-            rng.random(units.n),
-            factor,
-            coordinated,
-            covered,
-            units.pos,
-        )
+            belief, patrol, positive_ptr, positive_cells, self.region.jurisdiction, self.area_mask, agencies, jurisdictions,
+            outside_area, dep_units, unit_ptr, dep_cells, cell_ptr, patrol_order, discounts, rng.random(units.n), factor,
+            coordinated, covered, units.pos,
+        )  # fmt: skip
 
-    def _deployment_arrays(self, any_pooled: bool, unified: bool) -> tuple[np.ndarray, ...]:
-        """Deployments as flat arrays for the kernel (cached unless a unified command pools units)."""
-        key = (self._version, unified, self.state.area)
-        if not any_pooled and getattr(self, "_dep_key", None) == key:
-            return self._dep_arrays
-        units = self.units
-        units_list, unit_ptr, cells_list, cell_ptr, agencies = [], [0], [], [0], []
-        for deployment in self.deployments:
-            free = deployment[~units.pooled[deployment]] if any_pooled else deployment
-            agency = int(units.agency[deployment[0]])
-            cells = self.jurisdiction_cells[int(units.home_jurisdiction[deployment[0]])]
-            if unified:
-                outside = cells[~self.area_mask[cells]]  # the area belongs to the command
+    def _deployment_arrays(self, any_pooled: bool, unified: bool, patrol: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Deployments as flat arrays for the kernel (cached; units re-read daily while a command pools)."""
+        key = (self._version, unified, self.state.area, id(patrol))
+        if getattr(self, "_dep_key", None) != key:
+            units = self.units
+            cells_list, cell_ptr, agencies, jurisdictions, outside_area, orders = [], [0], [], [], [], []
+            for deployment in self.deployments:
+                jurisdiction = int(units.home_jurisdiction[deployment[0]])
+                cells = self.jurisdiction_cells[jurisdiction]
+                outside = cells[~self.area_mask[cells]] if unified else cells  # the area belongs to the command
+                excluded = unified and outside.size > 0 and outside.size < cells.size
                 cells = outside if outside.size else cells
-            units_list.append(free)
-            unit_ptr.append(unit_ptr[-1] + free.size)
-            cells_list.append(cells)
-            cell_ptr.append(cell_ptr[-1] + cells.size)
-            agencies.append(agency)
-        arrays = (
-            np.array(agencies, dtype=np.int64),
-            np.concatenate(units_list).astype(np.int64),
-            np.array(unit_ptr, dtype=np.int64),
-            np.concatenate(cells_list).astype(np.int64),
-            np.array(cell_ptr, dtype=np.int64),
-        )
-        if not any_pooled:
-            self._dep_key, self._dep_arrays = key, arrays
-        return arrays
+                cells_list.append(cells)
+                orders.append(cells[np.lexsort((cells, -patrol[cells]))])
+                cell_ptr.append(cell_ptr[-1] + cells.size)
+                agencies.append(int(units.agency[deployment[0]]))
+                jurisdictions.append(jurisdiction)
+                outside_area.append(excluded)
+            self._dep_key = key
+            self._dep_cells = (
+                np.array(agencies, dtype=np.int64),
+                np.array(jurisdictions, dtype=np.int64),
+                np.array(outside_area, dtype=bool),
+                np.concatenate(cells_list).astype(np.int64),
+                np.array(cell_ptr, dtype=np.int64),
+                np.concatenate(orders).astype(np.int64),
+            )
+            self._dep_units = None
+        if any_pooled or self._dep_units is None or self._dep_units_pooled:
+            free = [d[~self.units.pooled[d]] for d in self.deployments] if any_pooled else list(self.deployments)
+            unit_ptr = np.concatenate([[0], np.cumsum([f.size for f in free])]).astype(np.int64)
+            self._dep_units = (np.concatenate(free).astype(np.int64), unit_ptr)
+            self._dep_units_pooled = any_pooled
+        return (*self._dep_cells, *self._dep_units)
 
     def _allocate_pooled(self, rng: np.random.Generator, values_all: np.ndarray, factor: float) -> None:
         """Joint allocation of pooled units; one agency per target cell."""

@@ -36,18 +36,24 @@ class Intelligence:
         self.pooled = np.zeros(n_cells)
         self._detected = np.zeros(0, dtype=np.int64)  # flat (agency, cell) indices seen today
         self._observed = np.zeros(0)
+        self._positive: tuple[np.ndarray, np.ndarray] | None = None  # sparse view of belief > 0
+        self._near_officers = np.zeros((n_agencies, n_cells))  # scratch, zero between days
 
     def observe(
         self,
         rng: np.random.Generator,
         true_members: np.ndarray,
-        officers: np.ndarray,
+        unit_agency: np.ndarray,
+        unit_pos: np.ndarray,
+        unit_on_duty: np.ndarray,
         neighbours: np.ndarray,
         knowledge: np.ndarray,
         sidelined: np.ndarray,
         knowledge_retained: float,
         area_mask: np.ndarray,
-        tips: np.ndarray,
+        tip_base: np.ndarray,
+        community_trust: np.ndarray,
+        zone: np.ndarray,
         collusion_share: np.ndarray,
         protected_members: np.ndarray,
     ) -> None:
@@ -61,23 +67,36 @@ class Intelligence:
         Args:
             rng: The ``intel`` stream.
             true_members: (cells,) criminal members per cell.
-            officers: (agencies, cells) on-duty officers of each agency on each cell.
+            unit_agency: (units,) agency of each unit.
+            unit_pos: (units,) cell of each unit.
+            unit_on_duty: (units,) on-duty officers of each unit.
             neighbours: (cells, 8) Moore neighbours, -1 where none.
             knowledge: (agencies,) local knowledge.
             sidelined: (agencies,) municipal members of a unified command (their knowledge in the
                 area falls to ``knowledge_retained``).
             knowledge_retained: Share of local knowledge a sidelined agency keeps in the area.
             area_mask: (cells,) inside the unified command's area.
-            tips: (cells,) community tips hazard.
+            tip_base: (cells,) community tips hazard at full community trust.
+            community_trust: (zones,) community trust today (tips scale with it).
+            zone: (cells,) zone code.
             collusion_share: (agencies,) share of each agency's units colluding.
             protected_members: (cells,) members of the group dominant in each cell's zone, there.
         """
         p = self.params
-        self._detected, self._observed = _observe(
-            rng, self.belief, self.observe_mask, self.n_cells, true_members, officers, neighbours, knowledge, sidelined,
-            knowledge_retained, area_mask, tips, collusion_share, protected_members, p.base_detection,
+        ptr, cells = self.positive_cells()
+        self._detected, self._observed, new_ptr, new_cells = _observe(
+            rng, self.belief, self._near_officers, self.observe_mask, true_members, np.flatnonzero(true_members > 0), ptr, cells,
+            unit_agency, unit_pos, unit_on_duty, neighbours, knowledge, sidelined, knowledge_retained, area_mask,
+            tip_base, community_trust, zone, collusion_share, protected_members, p.base_detection,
             p.detection_per_officer, p.collusion_suppression, p.noise_sd, p.decay, p.memory, p.belief_floor,
         )  # fmt: skip
+        self._positive = (new_ptr, new_cells)
+
+    def positive_cells(self) -> tuple[np.ndarray, np.ndarray]:
+        """Cells each agency believes hold criminals: ``cells[ptr[a]:ptr[a + 1]]``, ascending."""
+        if self._positive is None:
+            self._positive = _positive_entries(self.belief)
+        return self._positive
 
     def share_coordinated(self, weights: np.ndarray) -> None:
         """Adopt a share of partners' beliefs: ``weights[a, b]`` = share per day (trust × fidelity).
@@ -89,6 +108,7 @@ class Intelligence:
             return
         mixed = weights @ self.belief - total * self.belief
         self.belief = np.where(self.observe_mask, self.belief + mixed / np.maximum(1.0, total), self.belief)
+        self._positive = None
 
     def pool(self, members: np.ndarray, area: np.ndarray, ramp: float) -> None:
         """Unified command: merge members' observations in the area into one map and hand it back.
@@ -109,6 +129,7 @@ class Intelligence:
         self.pooled = np.where(area, self.pooled, 0.0)
         blend = (1 - ramp) * self.belief[members] + ramp * self.pooled[None, :]
         self.belief[members] = np.where(area[None, :], blend, self.belief[members])
+        self._positive = None
 
     def seed_pool(self, members: np.ndarray, area: np.ndarray) -> None:
         """Start a pooled map from the members' mean belief (when a command forms)."""
@@ -116,30 +137,62 @@ class Intelligence:
 
 
 @njit(cache=True)
-def _observe(
-    rng, belief, observable, n_cells, true_members, officers, neighbours, knowledge, sidelined, retained, area_mask,
-    tips, collusion_share, protected_members, base_detection, per_officer, suppression, noise_sd, decay, memory, floor,
+def _positive_entries(belief):
+    ptr = np.zeros(belief.shape[0] + 1, dtype=np.int64)
+    cells = np.empty(belief.size, dtype=np.int64)
+    n = 0
+    for a in range(belief.shape[0]):
+        for c in range(belief.shape[1]):
+            if belief[a, c] > 0.0:
+                cells[n] = c
+                n += 1
+        ptr[a + 1] = n
+    return ptr, cells[:n].copy()
+
+
+@njit(cache=True)
+def _observe(  # noqa: PLR0912
+    rng, belief, near_officers, observable, true_members, occupied, pos_ptr, pos_cells, unit_agency, unit_pos, unit_on_duty,
+    neighbours, knowledge, sidelined, retained, area_mask, tip_base, community_trust, zone, collusion_share, protected_members,
+    base_detection, per_officer, suppression, noise_sd, decay, memory, floor,
 ):  # fmt: skip
-    n_agencies = belief.shape[0]
-    detected = np.empty(belief.size, dtype=np.int64)
-    observed = np.empty(belief.size)
+    n_agencies, n_cells = belief.shape
+    # on-duty officers of each agency in each 3×3 neighbourhood, scattered from the units into a
+    # zeroed scratch array that is zeroed again on the way out
+    for u in range(unit_pos.size):
+        c = unit_pos[u]
+        near_officers[unit_agency[u], c] += unit_on_duty[u]
+        for k in range(neighbours.shape[1]):
+            if neighbours[c, k] >= 0:
+                near_officers[unit_agency[u], neighbours[c, k]] += unit_on_duty[u]
+    capacity = pos_cells.size + n_agencies * occupied.size
+    detected = np.empty(capacity, dtype=np.int64)
+    observed = np.empty(capacity)
+    new_ptr = np.zeros(n_agencies + 1, dtype=np.int64)
+    new_cells = np.empty(capacity, dtype=np.int64)
     found = 0
+    kept = 0
     for a in range(n_agencies):
-        for c in range(n_cells):
+        # Active entries: cells believed to hold criminals, and cells holding criminals (merged,
+        # ascending); elsewhere belief is 0 and an observation would change nothing.
+        i, end, j = pos_ptr[a], pos_ptr[a + 1], 0
+        while i < end or j < occupied.size:
+            if j >= occupied.size or (i < end and pos_cells[i] < occupied[j]):
+                c = pos_cells[i]
+                i += 1
+            elif i >= end or occupied[j] < pos_cells[i]:
+                c = occupied[j]
+                j += 1
+            else:
+                c = occupied[j]
+                i += 1
+                j += 1
             old = belief[a, c]
-            if old <= 0.0 and true_members[c] <= 0.0:
-                continue  # nothing believed and nothing there: stays 0
             new = old * decay
-            # Active: in the agency's area, and criminals there or something believed; elsewhere an
-            # observation would change nothing.
             if observable[a, c]:
-                near = officers[a, c]
-                for k in range(neighbours.shape[1]):
-                    d = neighbours[c, k]
-                    if d >= 0:
-                        near += officers[a, d]
+                near = near_officers[a, c]
                 skill = knowledge[a] * retained if sidelined[a] and area_mask[c] else knowledge[a]
-                hazard = (base_detection + per_officer * near + tips[c]) * skill
+                hazard = (base_detection + per_officer * near + tip_base[c] * community_trust[zone[c]]) * skill
                 if rng.random() < -np.expm1(-hazard):
                     hidden = suppression * collusion_share[a] * protected_members[c]
                     noise = np.exp(noise_sd * rng.standard_normal() - 0.5 * noise_sd**2)
@@ -148,5 +201,17 @@ def _observe(
                     observed[found] = seen
                     found += 1
                     new = memory * old + (1.0 - memory) * seen
-            belief[a, c] = new if new >= floor else 0.0
-    return detected[:found].copy(), observed[:found].copy()
+            if new >= floor and new > 0.0:
+                belief[a, c] = new
+                new_cells[kept] = c
+                kept += 1
+            else:
+                belief[a, c] = 0.0
+        new_ptr[a + 1] = kept
+    for u in range(unit_pos.size):
+        c = unit_pos[u]
+        near_officers[unit_agency[u], c] = 0.0
+        for k in range(neighbours.shape[1]):
+            if neighbours[c, k] >= 0:
+                near_officers[unit_agency[u], neighbours[c, k]] = 0.0
+    return detected[:found].copy(), observed[:found].copy(), new_ptr, new_cells[:kept].copy()

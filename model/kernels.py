@@ -6,8 +6,6 @@ loop over a few dozen deployments costs more in Python call overhead than in ari
 
 from __future__ import annotations
 
-import heapq
-
 import numpy as np
 from numba import njit
 
@@ -16,11 +14,18 @@ from numba import njit
 def allocate_deployments(
     belief: np.ndarray,
     patrol: np.ndarray,
+    positive_ptr: np.ndarray,
+    positive_cells: np.ndarray,
+    cell_jurisdiction: np.ndarray,
+    area_mask: np.ndarray,
     dep_agency: np.ndarray,
+    dep_jurisdiction: np.ndarray,
+    dep_outside_area: np.ndarray,
     dep_units: np.ndarray,
     dep_unit_ptr: np.ndarray,
     dep_cells: np.ndarray,
     dep_cell_ptr: np.ndarray,
+    dep_patrol_order: np.ndarray,
     dep_discount: np.ndarray,
     unit_keys: np.ndarray,
     factor: float,
@@ -31,18 +36,30 @@ def allocate_deployments(
     """Place every deployment's units by greedy marginal value with geometric diminishing returns.
 
     Deployment d's k units take the k best (cell, j) slots worth ``v_c · factor**j`` (exact for this
-    separable concave objective), where ``v_c = values_all[agency, c] · factor**(discount · covered_c)``
+    separable concave objective), where ``v_c = (belief[agency, c] + patrol_c) · factor**(discount · covered_c)``
     and ``covered`` counts units placed by earlier deployments (``discount`` 0 when not coordinated).
-    Within a deployment, units take the targets in the order of their random ``unit_keys``.
+    Ties go to the lower cell index. Within a deployment, units take the targets in the order of
+    their random ``unit_keys``.
+
+    Without a coverage discount only the cells the agency believes hold criminals and the k best
+    patrol cells among the rest can receive a unit, so only those enter the greedy (same result).
 
     Args:
         belief: (agencies, cells) believed members in a cell, per agency.
         patrol: (cells,) value of presence without intelligence.
+        positive_ptr: (agencies + 1,) agency a believes criminals hold ``positive_cells[ptr[a]:ptr[a+1]]``.
+        positive_cells: cells with positive belief, per agency, ascending.
+        cell_jurisdiction: (cells,) jurisdiction code.
+        area_mask: (cells,) inside the unified command's area.
         dep_agency: (deployments,) agency of each deployment.
+        dep_jurisdiction: (deployments,) jurisdiction each deployment works.
+        dep_outside_area: (deployments,) the deployment works only outside the command's area.
         dep_units: units of all deployments, concatenated.
         dep_unit_ptr: (deployments + 1,) deployment d's units are ``dep_units[ptr[d]:ptr[d+1]]``.
-        dep_cells: candidate cells of all deployments, concatenated.
+        dep_cells: candidate cells of all deployments (each ascending), concatenated.
         dep_cell_ptr: (deployments + 1,) deployment d's cells, likewise.
+        dep_patrol_order: each deployment's cells by decreasing patrol value (then cell), concatenated
+            like ``dep_cells``.
         dep_discount: (deployments,) weight of cells already covered by others.
         unit_keys: (units,) uniform random keys ordering units within their deployment.
         factor: diminishing returns per extra unit on a cell.
@@ -57,32 +74,86 @@ def allocate_deployments(
         if k == 0 or cells.size == 0:
             continue
         agency = dep_agency[d]
-        values = np.empty(cells.size)
         discount = dep_discount[d]
-        for i in range(cells.size):
-            c = cells[i]
-            values[i] = belief[agency, c] + patrol[c]
-            if discount > 0.0 and covered[c] > 0.0:
-                values[i] *= factor ** (discount * covered[c])
-        # Only the k most valuable cells can receive any of the k units.
-        threshold = np.partition(values, cells.size - k)[cells.size - k] if k < cells.size else -np.inf
-        heap = [(0.0, 0, 0)]
-        heap.pop()
-        for i in range(cells.size):
-            if values[i] >= threshold:
-                heap.append((-values[i], i, cells[i]))
-        heapq.heapify(heap)
-        targets = np.empty(k, dtype=np.int64)
-        for slot in range(k):
-            neg, i, c = heapq.heappop(heap)
-            targets[slot] = c
-            heapq.heappush(heap, (neg * factor, i, c))
-        order = np.argsort(unit_keys[units], kind="mergesort")
+        if discount > 0.0:
+            value, cell = _discounted_values(belief[agency], patrol, cells, covered, discount, factor)
+        else:
+            believed = positive_cells[positive_ptr[agency] : positive_ptr[agency + 1]]
+            order = dep_patrol_order[dep_cell_ptr[d] : dep_cell_ptr[d + 1]]
+            in_deployment = (cell_jurisdiction[believed] == dep_jurisdiction[d]) & ~(dep_outside_area[d] & area_mask[believed])
+            value, cell = _believed_and_patrol(belief[agency], patrol, believed[in_deployment], order, k)
+        targets = _greedy_slots(value, cell, k, factor)
+        by_key = np.argsort(unit_keys[units], kind="mergesort")
         for j in range(k):
-            pos[units[order[j]]] = targets[j]
+            pos[units[by_key[j]]] = targets[j]
         if track_coverage:
             for j in range(k):
                 covered[targets[j]] += 1.0
+
+
+@njit(cache=True)
+def _discounted_values(belief, patrol, cells, covered, discount, factor):
+    """Every cell of the deployment, its value discounted for units others already placed there."""
+    value = np.empty(cells.size)
+    for i in range(cells.size):
+        c = cells[i]
+        value[i] = belief[c] + patrol[c]
+        if covered[c] > 0.0:
+            value[i] *= factor ** (discount * covered[c])
+    return value, cells.copy()
+
+
+@njit(cache=True)
+def _believed_and_patrol(belief, patrol, believed, patrol_order, k):
+    """Cells believed to hold criminals, plus the k best patrol cells among the rest."""
+    value = np.empty(believed.size + k)
+    cell = np.empty(believed.size + k, dtype=np.int64)
+    n = 0
+    for c in believed:
+        value[n] = belief[c] + patrol[c]
+        cell[n] = c
+        n += 1
+    taken = 0
+    for c in patrol_order:
+        if taken == k:
+            break
+        if belief[c] <= 0.0:
+            value[n] = patrol[c]
+            cell[n] = c
+            n += 1
+            taken += 1
+    return value[:n].copy(), cell[:n].copy()
+
+
+@njit(cache=True, inline="always")
+def _sift_down(value: np.ndarray, cell: np.ndarray, i: int, n: int) -> None:
+    """Max-heap on (value, then lower cell) from position i."""
+    while True:
+        best, left, right = i, 2 * i + 1, 2 * i + 2
+        if left < n and (value[left] > value[best] or (value[left] == value[best] and cell[left] < cell[best])):
+            best = left
+        if right < n and (value[right] > value[best] or (value[right] == value[best] and cell[right] < cell[best])):
+            best = right
+        if best == i:
+            return
+        swap_value, swap_cell = value[i], cell[i]
+        value[i], cell[i] = value[best], cell[best]
+        value[best], cell[best] = swap_value, swap_cell
+        i = best
+
+
+@njit(cache=True)
+def _greedy_slots(value: np.ndarray, cell: np.ndarray, k: int, factor: float) -> np.ndarray:
+    """The k best slots: a cell worth v offers slots v, v·factor, v·factor², … (max-heap, in place)."""
+    n = value.size
+    for i in range(n // 2 - 1, -1, -1):
+        _sift_down(value, cell, i, n)
+    targets = np.empty(k, dtype=np.int64)
+    for slot in range(k):
+        targets[slot] = cell[0]
+        value[0] *= factor  # the cell's next slot
+        _sift_down(value, cell, 0, n)
+    return targets
 
 
 @njit(cache=True)
@@ -192,3 +263,24 @@ def joint_engagements(engaged_cells: np.ndarray, unit_pos: np.ndarray, unit_agen
                     if present[b] and b != a:
                         joint[a, b] += 1.0
     return joint
+
+
+@njit(cache=True)
+def protected_members(
+    pos: np.ndarray, group: np.ndarray, members: np.ndarray, dominant_zone: np.ndarray, zone: np.ndarray, n_cells: int
+) -> np.ndarray:
+    """(cells,) members, on each cell, of the group dominant in the cell's zone (the protected group).
+
+    Args:
+        pos: (criminal cells,) domain cell of each live criminal cell.
+        group: (criminal cells,) its group.
+        members: (criminal cells,) its members.
+        dominant_zone: (zones,) dominant group of each zone (-1 none).
+        zone: (cells,) zone code.
+        n_cells: Number of domain cells.
+    """
+    out = np.zeros(n_cells)
+    for i in range(pos.size):
+        if group[i] == dominant_zone[zone[pos[i]]]:
+            out[pos[i]] += members[i]
+    return out

@@ -14,7 +14,7 @@ from model.conflict import BRANCHES, flee, forces_on_cells, hidden_killings, lea
 from model.groups import GroupState, recruitment, saturation_exits
 from model.institutions import Institutions
 from model.intel import Intelligence
-from model.kernels import joint_engagements, keyed_neighbourhood_sum, largest_per_key, neighbourhood_sum, territory
+from model.kernels import joint_engagements, keyed_neighbourhood_sum, largest_per_key, neighbourhood_sum, protected_members, territory
 from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
 from model.movement import move_cells
 from model.params import Scenario, Section
@@ -322,14 +322,13 @@ class BorderSecurityModel(mesa.Model):
         self._advance_policies(day)
 
         # 2. intelligence
-        presence = self.presence()
         true_members = np.bincount(self.cells.pos[self.cells.alive], weights=self.cells.members[self.cells.alive], minlength=r.n_cells)
         by_zone = self.members_by_zone()
         dominant_zone = self.dominant_group_by_zone(by_zone)
-        self._intelligence(presence, true_members, dominant_zone, day)
+        self._intelligence(true_members, dominant_zone, day)
 
         # 3. command
-        self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.pooled, self.patrol)
+        self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.positive_cells(), self.intel.pooled, self.patrol)
         on_duty = self._on_duty()
         officers_near = neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells)
         perceived = officers_near + self.announced  # what criminals believe is around them
@@ -417,22 +416,21 @@ class BorderSecurityModel(mesa.Model):
         return live, pos, group, members, today
 
     # --- 2. intelligence ----------------------------------------------------------------------
-    def _intelligence(self, presence: np.ndarray, true_members: np.ndarray, dominant_zone: np.ndarray, day: int) -> None:
-        p, r, units = self.params, self.region, self.units
-        n_agencies, n = len(self.agency_names), r.n_cells
+    def _intelligence(self, true_members: np.ndarray, dominant_zone: np.ndarray, day: int) -> None:
+        p, r, units, t = self.params, self.region, self.units, self.cells
+        n_agencies = len(self.agency_names)
         members = self.command.update_pool(day)
-        by_agency = np.bincount(units.agency * n + units.pos, weights=self._on_duty(), minlength=n_agencies * n).reshape(n_agencies, n)
         sidelined = np.zeros(n_agencies, dtype=bool)
         if members.size:
             sidelined[members] = self.agency_kind[members] == KINDS.index("municipal")
-        tips = self._tip_base * self.community_trust[r.zone]
         counts = np.bincount(units.agency, minlength=n_agencies)
         collusion_share = np.bincount(units.agency, weights=units.colluding.astype(float), minlength=n_agencies) / np.maximum(counts, 1)
-        protected = dominant_zone[r.zone]
-        protected_members = np.where(protected >= 0, presence[np.maximum(protected, 0), np.arange(n)], 0.0)
+        live = t.live()
+        protected = protected_members(t.pos[live], t.group[live], t.members[live].astype(float), dominant_zone, r.zone, r.n_cells)
         self.intel.observe(
-            self.streams["intel"], true_members, by_agency, r.neighbours, self.agency_knowledge, sidelined,
-            p.command.municipal_knowledge_retained, self.command.area_mask, tips, collusion_share, protected_members,
+            self.streams["intel"], true_members, units.agency, units.pos, self._on_duty(), r.neighbours, self.agency_knowledge,
+            sidelined, p.command.municipal_knowledge_retained, self.command.area_mask, self._tip_base, self.community_trust,
+            r.zone, collusion_share, protected,
         )  # fmt: skip
         if self.command.regime == "coordinated" or (self.command.regime == "unified" and p.command.base_regime == "coordinated"):
             weights = p.command.coordinated_sharing * self.trust.copy()
@@ -788,26 +786,33 @@ class BorderSecurityModel(mesa.Model):
         counts = np.bincount(units.home_zone, minlength=len(r.zone_names))
         colluding = np.bincount(units.home_zone, weights=units.colluding.astype(float), minlength=len(r.zone_names))
         zone_out[:, ZONE_METRICS.index("colluding_share")] = colluding / np.maximum(counts, 1)
-        members = self.command.members
-        for zc, (a, b) in self._zone_agency_pairs().items():
-            zone_out[zc, ZONE_METRICS.index("interagency_trust")] = inst.trust[a, b].mean()
-            shared = sharing[a, b]
-            if zc in area_zones:
-                shared = np.where(np.isin(a, members) & np.isin(b, members), np.maximum(shared, ramp), shared)
-            zone_out[zc, ZONE_METRICS.index("intel_shared")] = shared.mean()
+        zone, a, b = self._zone_agency_pairs()
+        if zone.size == 0:
+            return
+        z = len(r.zone_names)
+        pairs = np.maximum(np.bincount(zone, minlength=z), 1)
+        zone_out[:, ZONE_METRICS.index("interagency_trust")] = np.bincount(zone, weights=inst.trust[a, b], minlength=z) / pairs
+        shared = sharing[a, b]
+        if area_zones:
+            members = self.command.members
+            inside = np.isin(zone, list(area_zones)) & np.isin(a, members) & np.isin(b, members)
+            shared = np.where(inside, np.maximum(shared, ramp), shared)
+        zone_out[:, ZONE_METRICS.index("intel_shared")] = np.bincount(zone, weights=shared, minlength=z) / pairs
 
-    def _zone_agency_pairs(self) -> dict[int, tuple[np.ndarray, np.ndarray]]:
-        """Per zone, the ordered pairs (a, b), a ≠ b, of agencies with units based there (cached per unit table)."""
+    def _zone_agency_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Zone, a, b of each ordered pair a ≠ b of agencies with units based in that zone (cached per unit table)."""
         key = (self.units.n, int(self.units.uid.sum()))
         if getattr(self, "_pairs_key", None) != key:
-            pairs = {}
+            zones, firsts, seconds = [], [], []
             for zc in range(len(self.region.zone_names)):
                 agencies = np.unique(self.units.agency[self.units.home_zone == zc])
-                if agencies.size >= 2:
-                    a, b = np.meshgrid(agencies, agencies, indexing="ij")
-                    off = a != b
-                    pairs[zc] = (a[off], b[off])
-            self._pairs_key, self._pairs = key, pairs
+                a, b = np.meshgrid(agencies, agencies, indexing="ij")
+                off = a != b
+                zones.append(np.full(int(off.sum()), zc))
+                firsts.append(a[off])
+                seconds.append(b[off])
+            self._pairs_key = key
+            self._pairs = tuple(np.concatenate(x).astype(np.int64) for x in (zones, firsts, seconds))
         return self._pairs
 
     # ------------------------------------------------------------------------------------------
