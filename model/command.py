@@ -21,7 +21,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.kernels import allocate_deployments
+from model.kernels import allocate_deployments, bucket_cells
 from model.params import CommandParams
 from model.region import Region
 from model.tables import UnitTable
@@ -180,9 +180,10 @@ class Command:
             discounts = (trust.sum(axis=1) - trust[np.arange(agencies.size), agencies]) / max(self.trust.shape[0] - 1, 1)
         else:
             discounts = np.zeros(agencies.size)
-        positive_ptr, positive_cells = positive
+        n_jurisdictions = len(self.region.jurisdiction_names)
+        positive_ptr, positive_cells = bucket_cells(*positive, self.region.jurisdiction, n_jurisdictions)
         allocate_deployments(
-            belief, patrol, positive_ptr, positive_cells, self.region.jurisdiction, self.area_mask, agencies, jurisdictions,
+            belief, patrol, positive_ptr, positive_cells, n_jurisdictions, self.area_mask, agencies, jurisdictions,
             outside_area, dep_units, unit_ptr, dep_cells, cell_ptr, patrol_order, discounts, rng.random(units.n), factor,
             coordinated, covered, units.pos,
         )  # fmt: skip

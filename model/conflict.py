@@ -1,12 +1,13 @@
-"""The day's encounters, vectorised over criminal cells.
+"""The day's encounters over criminal cells, compiled.
 
-Rival fights, operations, predation, and the split of killings into homicides and disappearances.
+Rival fights, operations, flight and pursuit, predation, and the split of killings into homicides
+and disappearances; ``encounter_day`` runs them in that order in one compiled pass.
 
-All functions take per-criminal-cell arrays (``members``, ``pos``, ``group``) plus per-grid-cell
-fields, draw from the named stream they are given, and return counts; none mutates model state.
-Each runs as one compiled loop over criminal cells (Numba; a Generator passed to a compiled function
-draws from, and advances, that same named stream), because the day's cost is otherwise Python call
-overhead on arrays of a few hundred cells.
+Every function takes per-criminal-cell arrays (``members``, ``pos``, ``group``) plus per-grid-cell
+fields, draws from the named stream it is given and returns counts; none mutates model state. They
+are Numba loops over criminal cells (a Generator passed to a compiled function draws from, and
+advances, that same named stream), because on arrays of a few hundred cells the day's cost would
+otherwise be Python call overhead.
 """
 
 from __future__ import annotations
@@ -16,34 +17,33 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from model.params import CrimeParams, OperationParams, VisibilityParams
+from model.kernels import keyed_neighbourhood_sum, poisson_counts
+from model.params import OperationParams, VisibilityParams
 
 BRANCHES: tuple[str, ...] = ("police", "national_guard", "army", "navy")
 DENSITY_REFERENCE = 10_000.0  # people per km² at which "per 10k people/km²" rates apply
 
 
-@dataclass
-class FightResult:
-    deaths: np.ndarray  # members killed, per criminal cell
-    bystanders: np.ndarray  # civilians killed, per criminal cell
-    rival_share: np.ndarray  # contest: weighted enemies / (enemies + own side) nearby (0–1)
-
-
+@njit(cache=True)
 def rival_fights(
     rng: np.random.Generator,
-    params: CrimeParams,
     members: np.ndarray,
     pos: np.ndarray,
     group: np.ndarray,
     nearby: np.ndarray,
     rivalry: np.ndarray,
     density: np.ndarray,
-) -> FightResult:
+    fight_rate: float,
+    bystanders_per_death: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rival cells fight where they share a neighbourhood.
+
+    A cell's members die with probability ``1 − exp(−fight_rate × exposure)``, exposure being the
+    rivalry-weighted enemies in its 3×3 neighbourhood; bystanders die in proportion to deaths and
+    density.
 
     Args:
         rng: The ``fights`` stream.
-        params: Crime parameters.
         members: Members per criminal cell.
         pos: Domain cell of each criminal cell.
         group: Group of each criminal cell.
@@ -51,15 +51,13 @@ def rival_fights(
         rivalry: (groups, groups) fighting weight of row group against column group; the diagonal
             is fighting inside a group (succession crises), against its *other* members.
         density: (cells,) people per km².
+        fight_rate: Deaths per member per enemy nearby per day (``crime.fight_rate``).
+        bystanders_per_death: Bystanders killed per fight death at 10,000 people/km².
+
+    Returns:
+        Members killed, bystanders killed, and the contest (weighted enemies / (enemies + own side)
+        nearby, 0–1), per criminal cell.
     """
-    deaths, bystanders, contest = _fights(
-        rng, members, pos, group, nearby, rivalry, density, params.fight_rate, params.bystanders_per_fight_death
-    )
-    return FightResult(deaths=deaths, bystanders=bystanders, rival_share=contest)
-
-
-@njit(cache=True)
-def _fights(rng, members, pos, group, nearby, rivalry, density, fight_rate, bystanders_per_death):
     n, n_groups = members.size, rivalry.shape[0]
     deaths = np.zeros(n, dtype=np.int64)
     bystanders = np.zeros(n, dtype=np.int64)
@@ -176,67 +174,43 @@ def _operations(
     return engaged, warned, arrests, killed, officer_deaths, bystanders, abuses, firefight
 
 
-@dataclass
-class PredationResult:
-    extortions: np.ndarray
-    kidnappings: np.ndarray
-    civilian_killings: np.ndarray
-
-
-def predation(
-    rng: np.random.Generator,
-    params: CrimeParams,
-    members: np.ndarray,
-    pos: np.ndarray,
-    rival_share: np.ndarray,
-    market: np.ndarray,
-    officers_nearby: np.ndarray,
-    flow: np.ndarray,
-) -> PredationResult:
-    """Extortion, kidnapping and killings of civilians by criminal cells.
-
-    Killings rise with contest (rivals nearby: P3, P9, P10) and with trafficking flow (P2) and fall
-    with officers nearby (deterrence; spread-out units deter more than piled-up ones, P7); extortion
-    and kidnapping scale with the local market and fall with officers nearby.
-    """
-    extortions, kidnappings, killings = _predation(
-        rng, members, pos, rival_share, market, officers_nearby, flow,
-        params.extortion_rate, params.kidnapping_rate, params.deterrence_per_officer, params.civilian_kill_rate,
-        params.killing_deterrence_max, params.killing_deterrence_half_officers, params.contest_multiplier,
-        params.traffic_violence,
-    )  # fmt: skip
-    return PredationResult(extortions, kidnappings, killings)
-
-
 @njit(cache=True)
-def _predation(
+def predation(
     rng, members, pos, rival_share, market, officers_nearby, flow,
     extortion_rate, kidnapping_rate, deterrence_per_officer, kill_rate, deterrence_max, deterrence_half,
     contest_multiplier, traffic_violence,
 ):  # fmt: skip
+    """Extortion, kidnapping and killings of civilians by criminal cells (Poisson counts per cell).
+
+    Killings rise with contest (rivals nearby: P3, P9, P10) and with trafficking flow (P2) and fall
+    with officers nearby (deterrence; spread-out units deter more than piled-up ones, P7); extortion
+    and kidnapping scale with the local market and fall with officers nearby. Rates are the
+    ``crime`` parameters of the same names; ``officers_nearby`` is what criminals perceive.
+
+    Returns:
+        Extortions, kidnappings and civilian killings per criminal cell.
+    """
     n = members.size
-    extortions = np.zeros(n, dtype=np.int64)
-    kidnappings = np.zeros(n, dtype=np.int64)
-    killings = np.zeros(n, dtype=np.int64)
+    exposed = np.zeros(n)
+    killing = np.zeros(n)
     for i in range(n):
         if members[i] <= 0:
             continue
         c = pos[i]
         near = officers_nearby[c]
-        exposed = members[i] * market[c] * np.exp(-deterrence_per_officer * near)
-        if exposed > 0.0:
-            extortions[i] = rng.poisson(extortion_rate * exposed)
-            kidnappings[i] = rng.poisson(kidnapping_rate * exposed)
-        rate = (
+        exposed[i] = members[i] * market[c] * np.exp(-deterrence_per_officer * near)
+        killing[i] = (
             kill_rate
             * members[i]
             * (1.0 - deterrence_max * near / (near + deterrence_half))
             * (1.0 + contest_multiplier * rival_share[i])
             * (1.0 + traffic_violence * flow[c])
         )
-        if rate > 0.0:
-            killings[i] = rng.poisson(rate)
-    return extortions, kidnappings, killings
+    return (
+        poisson_counts(rng, extortion_rate * exposed),
+        poisson_counts(rng, kidnapping_rate * exposed),
+        poisson_counts(rng, killing),
+    )
 
 
 def conceal_share(params: VisibilityParams, officers_nearby: np.ndarray) -> np.ndarray:
@@ -244,20 +218,18 @@ def conceal_share(params: VisibilityParams, officers_nearby: np.ndarray) -> np.n
     return params.conceal_base + params.conceal_extra * officers_nearby / (officers_nearby + params.conceal_half_officers)
 
 
-def hidden_killings(rng: np.random.Generator, params: VisibilityParams, killings: np.ndarray, officers_nearby: np.ndarray) -> np.ndarray:
-    """Killings hidden as disappearances per criminal cell (binomial with ``conceal_share``).
+@njit(cache=True)
+def hidden_killings(rng, killings, officers_nearby, base, extra, half):
+    """Killings hidden as disappearances per criminal cell: binomial with the ``conceal_share``.
 
     Args:
         rng: The ``visibility`` stream.
-        params: Visibility parameters.
         killings: Group killings per criminal cell.
-        officers_nearby: On-duty officers in each criminal cell's neighbourhood.
+        officers_nearby: On-duty officers around each criminal cell.
+        base: ``visibility.conceal_base``.
+        extra: ``visibility.conceal_extra``.
+        half: ``visibility.conceal_half_officers``.
     """
-    return _hidden(rng, killings, officers_nearby, params.conceal_base, params.conceal_extra, params.conceal_half_officers)
-
-
-@njit(cache=True)
-def _hidden(rng, killings, officers_nearby, base, extra, half):
     out = np.zeros(killings.size, dtype=np.int64)
     for i in range(killings.size):
         if killings[i] > 0:
@@ -450,3 +422,81 @@ def may_pursue(units, dest, municipal, unit_jurisdiction, unit_state, pooled, ar
         if pooled[u] and area_mask[dest]:
             return True
     return False
+
+
+#: Order of the scalar parameters ``encounter_day`` takes as one array: (section, name).
+ENCOUNTER_COEFFICIENTS: tuple[tuple[str, str], ...] = (
+    ("crime", "fight_rate"),
+    ("crime", "bystanders_per_fight_death"),
+    ("operations", "encounter_rate"),
+    ("operations", "encounter_half_officers"),
+    ("operations", "leak_prob"),
+    ("operations", "arrest_fraction"),
+    ("operations", "casualty_fraction"),
+    ("operations", "bystanders_per_firefight"),
+    ("operations", "flee_prob"),
+    ("crime", "heat_aversion"),
+    ("command", "pursuit_capture_prob"),
+    ("command", "diminishing_returns"),
+    ("crime", "extortion_rate"),
+    ("crime", "kidnapping_rate"),
+    ("crime", "deterrence_per_officer"),
+    ("crime", "civilian_kill_rate"),
+    ("crime", "killing_deterrence_max"),
+    ("crime", "killing_deterrence_half_officers"),
+    ("crime", "contest_multiplier"),
+    ("crime", "traffic_violence"),
+    ("visibility", "conceal_base"),
+    ("visibility", "conceal_extra"),
+    ("visibility", "conceal_half_officers"),
+)
+
+
+@njit(cache=True)
+def encounter_day(
+    streams, members, pos, group, fighting, density, market, flow, perceived, officers_near,
+    unit_pos, on_duty, effectiveness, command, branch, colluding, protected, municipal, unit_jurisdiction, unit_state,
+    pooled, branch_table, neighbours, area_mask, jurisdiction, state, zone, n_zones, refuge_bonus, coefficients,
+):  # fmt: skip
+    """The day's encounters in one compiled pass, in the documented order.
+
+    Rival fights → operations (forces and leaks per cell) → flight and pursuit → predation →
+    concealment (``rival_fights``, ``forces_on_cells``, ``leak_map``, ``operations``, ``flee``,
+    ``predation``, ``hidden_killings``), each drawing from its own stream. ``streams`` are the
+    (fights, operations, leaks, pursuit, predation, visibility) Generators, ``coefficients`` the
+    parameters in the order of ``ENCOUNTER_COEFFICIENTS``.
+
+    Returns:
+        Per criminal cell: fight deaths, fight bystanders, contest, engaged, warned, arrests (in
+        operations), killed, officer deaths, operation bystanders, abuses, new position, pursuit
+        arrests, extortions, kidnappings, civilian killings, hidden killings; and (zones, 2) pursuits
+        and escapes across the state line.
+    """
+    fights_rng, ops_rng, leak_rng, pursuit_rng, prey_rng, vis_rng = streams
+    c = coefficients
+    n_cells, n_groups = neighbours.shape[0], fighting.shape[0]
+    nearby = keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, neighbours, n_cells)
+    deaths, fight_bystanders, contest = rival_fights(fights_rng, members, pos, group, nearby, fighting, density, c[0], c[1])
+    after_fights = members - deaths
+    strength, lead = forces_on_cells(unit_pos, on_duty, effectiveness, command, branch, branch_table.shape[0], c[11], n_cells)
+    leakers = leak_map(unit_pos, colluding, protected, n_cells, n_groups)
+    engaged, warned, arrests, killed, officer_deaths, op_bystanders, abuses, _ = _operations(
+        ops_rng, leak_rng, branch_table, after_fights, pos, group, strength, lead, leakers, density, c[2], c[3], c[4], c[5], c[6], c[7]
+    )
+    remaining = after_fights - arrests - killed
+    new_pos, pursuit_arrests, cross = flee(
+        pursuit_rng, pos, remaining, engaged, warned, c[8], perceived, c[9], refuge_bonus, c[10], c[5], unit_pos, municipal,
+        unit_jurisdiction, unit_state, pooled, area_mask, neighbours, jurisdiction, state, zone, n_zones,
+    )  # fmt: skip
+    remaining = remaining - pursuit_arrests
+    extortions, kidnappings, killings = predation(
+        prey_rng, remaining, pos, contest, market, perceived, flow, c[12], c[13], c[14], c[15], c[16], c[17], c[18], c[19]
+    )
+    near = np.empty(pos.size)
+    for i in range(pos.size):
+        near[i] = officers_near[pos[i]]
+    hidden = hidden_killings(vis_rng, deaths + fight_bystanders + killings, near, c[20], c[21], c[22])
+    return (
+        deaths, fight_bystanders, contest, engaged, warned, arrests, killed, officer_deaths, op_bystanders, abuses,
+        new_pos, pursuit_arrests, extortions, kidnappings, killings, hidden, cross,
+    )  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from model.kernels import binomial_thinning, poisson_counts
 from model.params import DynamicsParams, LeadershipParams
 
 
@@ -76,16 +77,26 @@ def recruitment(
         prevention: share of recruitment prevented today (0–1; events ramp it).
     """
     rate = params.recruitment_rate * members * pool * revenue_factor * (1.0 - prevention)
-    return rng.poisson(rate)
+    return poisson_counts(rng, rate)
 
 
 def saturation_exits(
     rng: np.random.Generator,
     params: DynamicsParams,
     members: np.ndarray,
+    group: np.ndarray,
     group_size: np.ndarray,
     capacity: np.ndarray,
 ) -> np.ndarray:
-    """Members leaving each cell by saturation: hazard ``ρ · C_g / K_g`` (the ω term)."""
+    """Members leaving each cell by saturation: each member with probability ``ρ · C_g / K_g`` (the ω term).
+
+    Args:
+        rng: The ``exit`` stream.
+        params: Dynamics parameters.
+        members: per cell.
+        group: per cell, its group.
+        group_size: (groups,) members of each group today.
+        capacity: (groups,) each group's capacity ``K_g``.
+    """
     hazard = params.recruitment_rate * group_size / np.maximum(capacity, 1.0)
-    return rng.binomial(members, np.clip(hazard, 0.0, 1.0))
+    return binomial_thinning(rng, members, group, np.clip(hazard, 0.0, 1.0))

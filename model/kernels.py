@@ -16,7 +16,7 @@ def allocate_deployments(
     patrol: np.ndarray,
     positive_ptr: np.ndarray,
     positive_cells: np.ndarray,
-    cell_jurisdiction: np.ndarray,
+    n_jurisdictions: int,
     area_mask: np.ndarray,
     dep_agency: np.ndarray,
     dep_jurisdiction: np.ndarray,
@@ -47,9 +47,10 @@ def allocate_deployments(
     Args:
         belief: (agencies, cells) believed members in a cell, per agency.
         patrol: (cells,) value of presence without intelligence.
-        positive_ptr: (agencies + 1,) agency a believes criminals hold ``positive_cells[ptr[a]:ptr[a+1]]``.
-        positive_cells: cells with positive belief, per agency, ascending.
-        cell_jurisdiction: (cells,) jurisdiction code.
+        positive_ptr: (agencies × jurisdictions + 1,) agency a believes criminals hold the cells
+            ``positive_cells[ptr[b]:ptr[b+1]]`` of jurisdiction j, ``b = a × jurisdictions + j``.
+        positive_cells: cells with positive belief, by agency and jurisdiction, ascending.
+        n_jurisdictions: Number of jurisdictions.
         area_mask: (cells,) inside the unified command's area.
         dep_agency: (deployments,) agency of each deployment.
         dep_jurisdiction: (deployments,) jurisdiction each deployment works.
@@ -78,10 +79,12 @@ def allocate_deployments(
         if discount > 0.0:
             value, cell = _discounted_values(belief[agency], patrol, cells, covered, discount, factor)
         else:
-            believed = positive_cells[positive_ptr[agency] : positive_ptr[agency + 1]]
+            bucket = agency * n_jurisdictions + dep_jurisdiction[d]
+            believed = positive_cells[positive_ptr[bucket] : positive_ptr[bucket + 1]]
+            if dep_outside_area[d]:
+                believed = believed[~area_mask[believed]]
             order = dep_patrol_order[dep_cell_ptr[d] : dep_cell_ptr[d + 1]]
-            in_deployment = (cell_jurisdiction[believed] == dep_jurisdiction[d]) & ~(dep_outside_area[d] & area_mask[believed])
-            value, cell = _believed_and_patrol(belief[agency], patrol, believed[in_deployment], order, k)
+            value, cell = _believed_and_patrol(belief[agency], patrol, believed, order, k)
         targets = _greedy_slots(value, cell, k, factor)
         by_key = np.argsort(unit_keys[units], kind="mergesort")
         for j in range(k):
@@ -211,7 +214,9 @@ def largest_per_key(key: np.ndarray, size: np.ndarray, n_keys: int) -> np.ndarra
 
 
 @njit(cache=True)
-def territory(pos: np.ndarray, group: np.ndarray, members: np.ndarray, zone: np.ndarray, n_groups: int, n_zones: int) -> tuple:
+def territory(
+    pos: np.ndarray, group: np.ndarray, members: np.ndarray, zone: np.ndarray, n_zones: int, scratch: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Members and controlled cells per zone and group.
 
     A cell is controlled by the group with most members on it (the lowest group code on ties).
@@ -221,29 +226,28 @@ def territory(pos: np.ndarray, group: np.ndarray, members: np.ndarray, zone: np.
         group: (criminal cells,) its group.
         members: (criminal cells,) its members.
         zone: (cells,) zone code of each domain cell.
-        n_groups: Group rows.
         n_zones: Number of zones.
+        scratch: (cells, groups) zeros; used and left zeroed.
 
     Returns:
         (zones, groups) members; (zones, groups) cells controlled.
     """
+    n_groups = scratch.shape[1]
     members_zg = np.zeros((n_zones, n_groups))
     cells_zg = np.zeros((n_zones, n_groups), dtype=np.int64)
-    order = np.argsort(pos, kind="mergesort")
-    here = np.zeros(n_groups)
-    i = 0
-    while i < order.size:
-        c = pos[order[i]]
-        here[:] = 0.0
-        j = i
-        while j < order.size and pos[order[j]] == c:
-            here[group[order[j]]] += members[order[j]]
-            j += 1
+    for i in range(pos.size):
+        scratch[pos[i], group[i]] += members[i]
+        members_zg[zone[pos[i]], group[i]] += members[i]
+    for i in range(pos.size):
+        c = pos[i]
+        best, total = 0, 0.0
         for g in range(n_groups):
-            members_zg[zone[c], g] += here[g]
-        if here.sum() > 0:
-            cells_zg[zone[c], np.argmax(here)] += 1
-        i = j
+            total += scratch[c, g]
+            if scratch[c, g] > scratch[c, best]:
+                best = g
+        if total > 0.0:  # first visit of this cell: count it, then clear it
+            cells_zg[zone[c], best] += 1
+            scratch[c, :] = 0.0
     return members_zg, cells_zg
 
 
@@ -283,4 +287,143 @@ def protected_members(
     for i in range(pos.size):
         if group[i] == dominant_zone[zone[pos[i]]]:
             out[pos[i]] += members[i]
+    return out
+
+
+@njit(cache=True)
+def sums_by_key(rows: np.ndarray, key: np.ndarray, n_keys: int) -> np.ndarray:
+    """(keys, rows) sum of each row of ``rows`` (rows, items) over the items with each key."""
+    out = np.zeros((n_keys, rows.shape[0]))
+    for i in range(key.size):
+        k = key[i]
+        for r in range(rows.shape[0]):
+            out[k, r] += rows[r, i]
+    return out
+
+
+@njit(cache=True)
+def bucket_cells(ptr: np.ndarray, cells: np.ndarray, cell_key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Split each row's cells (``cells[ptr[r]:ptr[r+1]]``) by the cells' key, keeping their order.
+
+    Returns:
+        (rows × keys + 1,) pointers and the cells, row-major then by key.
+    """
+    n_rows = ptr.size - 1
+    counts = np.zeros(n_rows * n_keys + 1, dtype=np.int64)
+    for r in range(n_rows):
+        for m in range(ptr[r], ptr[r + 1]):
+            counts[r * n_keys + cell_key[cells[m]] + 1] += 1
+    for b in range(n_rows * n_keys):
+        counts[b + 1] += counts[b]
+    out = np.empty(cells.size, dtype=np.int64)
+    fill = counts[:-1].copy()
+    for r in range(n_rows):
+        for m in range(ptr[r], ptr[r + 1]):
+            b = r * n_keys + cell_key[cells[m]]
+            out[fill[b]] = cells[m]
+            fill[b] += 1
+    return counts, out
+
+
+@njit(cache=True)
+def poisson_counts(rng: np.random.Generator, rates: np.ndarray) -> np.ndarray:
+    """Independent Poisson counts with these rates, drawn as a Poisson total placed by rate.
+
+    The total of independent Poisson counts is Poisson with the summed rate, and given the total
+    each event falls on item i with probability rate_i / Σ rate: the same joint distribution as one
+    draw per item, with draws only for the (few) events.
+    """
+    counts = np.zeros(rates.size, dtype=np.int64)
+    cumulative = np.cumsum(rates)
+    total = cumulative[-1] if rates.size else 0.0
+    if total <= 0.0:
+        return counts
+    for _ in range(rng.poisson(total)):
+        i = np.searchsorted(cumulative, rng.random() * total, side="right")
+        counts[min(i, rates.size - 1)] += 1
+    return counts
+
+
+@njit(cache=True)
+def leak_incidents(
+    rng: np.random.Generator,
+    cells: np.ndarray,
+    groups: np.ndarray,
+    unit_pos: np.ndarray,
+    unit_agency: np.ndarray,
+    colluding: np.ndarray,
+    protected: np.ndarray,
+    n_agencies: int,
+    incident_prob: float,
+) -> np.ndarray:
+    """(agencies, agencies) incidents: on each leak, agencies present may catch the leaking agency.
+
+    For every leak (a colluding unit warned the group it protects), each pair of a leaking agency and
+    another agency with units on the cell becomes an incident with ``incident_prob``.
+
+    Args:
+        rng: The ``institutions`` stream.
+        cells: (leaks,) cell of each leak.
+        groups: (leaks,) group warned.
+        unit_pos: (units,) cell of each unit.
+        unit_agency: (units,) agency of each unit.
+        colluding: (units,) unit colludes.
+        protected: (units,) group each unit protects (-1 none).
+        n_agencies: Number of agencies.
+        incident_prob: Chance a witness agency records the incident.
+    """
+    incidents = np.zeros((n_agencies, n_agencies))
+    leaking = np.zeros(n_agencies, dtype=np.bool_)
+    present = np.zeros(n_agencies, dtype=np.bool_)
+    for w in range(cells.size):
+        leaking[:] = False
+        present[:] = False
+        for u in range(unit_pos.size):
+            if unit_pos[u] == cells[w]:
+                present[unit_agency[u]] = True
+                if colluding[u] and protected[u] == groups[w]:
+                    leaking[unit_agency[u]] = True
+        for a in range(n_agencies):
+            if not leaking[a]:
+                continue
+            for b in range(n_agencies):
+                if present[b] and not leaking[b] and rng.random() < incident_prob:
+                    incidents[a, b] += 1
+                    incidents[b, a] += 1
+    return incidents
+
+
+@njit(cache=True)
+def binomial_thinning(rng: np.random.Generator, members: np.ndarray, key: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+    """Independent ``Binomial(members_i, hazard[key_i])`` counts, drawn per key as a total placed without replacement.
+
+    The total over the items sharing a hazard is ``Binomial(Σ members, hazard)``; given the total,
+    which members are taken is a uniform draw without replacement (multivariate hypergeometric):
+    the same joint distribution as one draw per item, with draws only for the (few) members taken.
+
+    Args:
+        rng: The stream to draw from.
+        members: (items,) members per item.
+        key: (items,) hazard row of each item (its group).
+        hazard: (keys,) per-member probability.
+    """
+    out = np.zeros(members.size, dtype=np.int64)
+    for k in range(hazard.size):
+        if hazard[k] <= 0.0:
+            continue
+        items = np.flatnonzero((key == k) & (members > 0))
+        left = members[items].astype(np.int64)
+        pool = left.sum()
+        if pool == 0:
+            continue
+        taken = rng.binomial(pool, min(hazard[k], 1.0))
+        for _ in range(taken):
+            r = rng.integers(0, pool)  # the r-th remaining member
+            j = 0
+            while r >= left[j]:
+                r -= left[j]
+                j += 1
+            left[j] -= 1
+            out[items[j]] += 1
+            pool -= 1
     return out

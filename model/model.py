@@ -10,11 +10,20 @@ import numpy as np
 
 from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
 from model.command import KINDS, Command
-from model.conflict import BRANCHES, flee, forces_on_cells, hidden_killings, leak_map, may_pursue, operations, predation, rival_fights
+from model.conflict import BRANCHES, ENCOUNTER_COEFFICIENTS, encounter_day, may_pursue
 from model.groups import GroupState, recruitment, saturation_exits
 from model.institutions import Institutions
 from model.intel import Intelligence
-from model.kernels import joint_engagements, keyed_neighbourhood_sum, largest_per_key, neighbourhood_sum, protected_members, territory
+from model.kernels import (
+    joint_engagements,
+    keyed_neighbourhood_sum,
+    largest_per_key,
+    leak_incidents,
+    neighbourhood_sum,
+    protected_members,
+    sums_by_key,
+    territory,
+)
 from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
 from model.movement import move_cells
 from model.params import Scenario, Section
@@ -156,7 +165,9 @@ class BorderSecurityModel(mesa.Model):
             trust[r.zone_code(zone)] = value
         self._initial_community_trust = trust
         self.patrol = p.command.patrol_weight * r.population / 1e4
+        self._encounter_coefficients = np.array([getattr(getattr(p, section), name) for section, name in ENCOUNTER_COEFFICIENTS])
         self._tip_base = p.intel.tip_rate * self.density / (self.density + p.intel.tip_half_density)  # × community trust
+        self._territory_scratch = np.zeros((r.n_cells, len(p.groups) * (1 + SPLINTER_ROWS_PER_GROUP)))
         self._market_value = np.log1p(r.population / 1000.0)  # log-attractiveness of a market
 
     def _build_agencies_and_units(self) -> None:
@@ -377,41 +388,37 @@ class BorderSecurityModel(mesa.Model):
         Returns:
             (live slots, positions, groups, members at start, per-criminal-cell outcome arrays).
         """
-        p = self.params
-        t = self.cells
+        r, t, units = self.region, self.cells, self.units
         live = t.live()
         members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
-        nearby = self.nearby()
-        fights = rival_fights(self.streams["fights"], p.crime, members, pos, group, nearby, fighting, self.density)
-        after_fights = members - fights.deaths
-        strength, lead_branch = self._strength(on_duty)
-        leakers = self._leakers(dominant_zone)
-        ops = operations(
-            self.streams["operations"], self.streams["leaks"], p.operations, self.branch_table,
-            after_fights, pos, group, strength, lead_branch, leakers, self.density,
+        streams = tuple(self.streams[name] for name in ("fights", "operations", "leaks", "pursuit", "predation", "visibility"))
+        (deaths, fight_bystanders, _, engaged, warned, arrests, killed, officer_deaths, op_bystanders, abuses, new_pos,
+         pursuit_arrests, extortions, kidnappings, killings, hidden, cross_line) = encounter_day(
+            streams, members, pos, group, fighting, self.density, self.market, self.flow, perceived, officers_near,
+            units.pos, on_duty, self.branch_table[units.branch, 3], np.where(units.pooled, len(self.agency_names), units.agency),
+            units.branch, units.colluding, dominant_zone[units.home_zone], units.kind == KINDS.index("municipal"),
+            units.home_jurisdiction, units.home_state, units.pooled, self.branch_table, r.neighbours, self.command.area_mask,
+            r.jurisdiction, r.state, r.zone, len(r.zone_names), REFUGE_BONUS, self._encounter_coefficients,
         )  # fmt: skip
-        remaining = after_fights - ops.arrests - ops.killed
-        pursuit_arrests, cross_line = self._flee(live, remaining, ops.engaged, ops.warned, perceived)
-        remaining = remaining - pursuit_arrests
-        prey = predation(self.streams["predation"], p.crime, remaining, pos, fights.rival_share, self.market, perceived, self.flow)
-        group_killings = fights.deaths + fights.bystanders + prey.civilian_killings
-        hidden = hidden_killings(self.streams["visibility"], p.visibility, group_killings, officers_near[pos])
+        t.pos[live] = new_pos
+        remaining = members - deaths - arrests - killed - pursuit_arrests
+        group_killings = deaths + fight_bystanders + killings
         today = {
             "remaining": remaining,
-            "engaged": ops.engaged,
-            "warned": ops.warned,
+            "engaged": engaged,
+            "warned": warned,
             "cross_line": cross_line,
-            "homicides": group_killings - hidden + ops.killed + ops.officer_deaths + ops.bystanders,
+            "homicides": group_killings - hidden + killed + officer_deaths + op_bystanders,
             "disappearances": hidden,
-            "extortions": prey.extortions,
-            "kidnappings": prey.kidnappings,
-            "arrests": ops.arrests + pursuit_arrests,
-            "seizures": ops.engaged.astype(float),
-            "officer_deaths": ops.officer_deaths,
-            "member_deaths": fights.deaths + ops.killed,
-            "civilian_deaths": fights.bystanders + prey.civilian_killings + ops.bystanders,
-            "abuses": ops.abuses,
-            "leaks": ops.warned.astype(float),
+            "extortions": extortions,
+            "kidnappings": kidnappings,
+            "arrests": arrests + pursuit_arrests,
+            "seizures": engaged.astype(float),
+            "officer_deaths": officer_deaths,
+            "member_deaths": deaths + killed,
+            "civilian_deaths": fight_bystanders + killings + op_bystanders,
+            "abuses": abuses,
+            "leaks": warned.astype(float),
         }
         return live, pos, group, members, today
 
@@ -452,33 +459,13 @@ class BorderSecurityModel(mesa.Model):
         base = p.routes.traffic_value * self.flow + self._market_value - p.crime.heat_aversion * officers_near
         pressure = fighting.copy()  # rivals press harder on a group in crisis
         np.fill_diagonal(pressure, 0.0)
+        pressure = np.ascontiguousarray(pressure[:, : self.groups.count])
         t.pos[live] = move_cells(
             self.streams["movement"], t.pos[live], t.group[live], p.crime.move_prob, r.neighbours, base,
             p.crime.home_bonus * self._home, r.zone, self.nearby(), pressure, p.crime.rival_pull, float(p.crime.cell_size),
         )  # fmt: skip
 
     # --- 5. operations helpers ------------------------------------------------------------------
-    def _strength(self, on_duty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Effective officers per cell (pile-on of separate commands discounted) and lead branch."""
-        units = self.units
-        command = np.where(units.pooled, len(self.agency_names), units.agency)
-        effectiveness = self.branch_table[units.branch, 3]
-        return forces_on_cells(
-            units.pos,
-            on_duty,
-            effectiveness,
-            command,
-            units.branch,
-            len(BRANCHES),
-            self.params.command.diminishing_returns,
-            self.region.n_cells,
-        )
-
-    def _leakers(self, dominant_zone: np.ndarray) -> np.ndarray:
-        """(cells, groups) True where a colluding unit protecting that group stands."""
-        units = self.units
-        return leak_map(units.pos, units.colluding, dominant_zone[units.home_zone], self.region.n_cells, self.groups.size)
-
     def _can_pursue(self, unit_idx: np.ndarray, dest: int) -> bool:
         """Some of these units may act on ``dest`` (the rule ``conflict.flee`` applies to pursuers)."""
         r, units = self.region, self.units
@@ -486,25 +473,6 @@ class BorderSecurityModel(mesa.Model):
             np.asarray(unit_idx, dtype=np.int64), dest, units.kind == KINDS.index("municipal"), units.home_jurisdiction,
             units.home_state, units.pooled, self.command.area_mask, r.jurisdiction, r.state,
         )  # fmt: skip
-
-    def _flee(
-        self, live: np.ndarray, remaining: np.ndarray, engaged: np.ndarray, warned: np.ndarray, perceived: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray]:
-        """Warned and engaged cells may flee to a neighbour; pursuers follow where they may act.
-
-        Returns:
-            Extra arrests per criminal cell, and per zone of origin (pursuits that crossed the state
-            line, escapes across it that nobody could follow).
-        """
-        p, r, t, units = self.params, self.region, self.cells, self.units
-        new_pos, extra, cross = flee(
-            self.streams["pursuit"], t.pos[live], remaining, engaged, warned, p.operations.flee_prob, perceived,
-            p.crime.heat_aversion, REFUGE_BONUS, p.command.pursuit_capture_prob, p.operations.arrest_fraction,
-            units.pos, units.kind == KINDS.index("municipal"), units.home_jurisdiction, units.home_state, units.pooled,
-            self.command.area_mask, r.neighbours, r.jurisdiction, r.state, r.zone, len(r.zone_names),
-        )  # fmt: skip
-        t.pos[live] = new_pos
-        return extra, cross
 
     # --- 7. leadership ------------------------------------------------------------------------
     def _leadership(self, group: np.ndarray, pos: np.ndarray, engaged: np.ndarray, members: np.ndarray, true_members: np.ndarray) -> None:
@@ -578,7 +546,7 @@ class BorderSecurityModel(mesa.Model):
         factor = np.clip(ratio, *REVENUE_FACTOR_BOUNDS) ** p.dynamics.revenue_elasticity
         self._revenue_factor = factor
         recruited = recruitment(self.streams["recruitment"], p.dynamics, remaining, self.pool[pos], factor[group], self.prevention)
-        exited = saturation_exits(self.streams["exit"], p.dynamics, remaining, size[group], g.capacity[group])
+        exited = saturation_exits(self.streams["exit"], p.dynamics, remaining, group, size, g.capacity)
         return recruited, exited
 
     def _tidy_cells(self) -> None:
@@ -601,9 +569,10 @@ class BorderSecurityModel(mesa.Model):
         r = self.region
         z = len(r.zone_names)
         counted = ZONE_METRICS[: ZONE_METRICS.index("cross_line_pursuits")]
-        stacked = np.vstack([today[name] for name in counted])
-        index = (np.arange(len(counted))[:, None] * z + r.zone[pos][None, :]).ravel()
-        zone_out[:, : len(counted)] = np.bincount(index, weights=stacked.ravel(), minlength=len(counted) * z).reshape(len(counted), z).T
+        stacked = np.empty((len(counted), pos.size))
+        for row, name in enumerate(counted):
+            stacked[row] = today[name]
+        zone_out[:, : len(counted)] = sums_by_key(stacked, r.zone[pos], z)
         zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
         zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
 
@@ -611,7 +580,7 @@ class BorderSecurityModel(mesa.Model):
         r, rec, t = self.region, self.recorder, self.cells
         z = len(r.zone_names)
         live = t.live()
-        members_zg, cells_zg = territory(t.pos[live], t.group[live], t.members[live].astype(float), r.zone, self.groups.size, z)
+        members_zg, cells_zg = territory(t.pos[live], t.group[live], t.members[live].astype(float), r.zone, z, self._territory_scratch)
         zone_out[:, ZONE_METRICS.index("members")] = members_zg.sum(axis=1)
         zone_out[:, ZONE_METRICS.index("officers_on_duty")] = np.bincount(r.zone[self.units.pos], weights=on_duty, minlength=z)
         group_out[:, GROUP_METRICS.index("members")] = members_zg.sum(axis=0)
@@ -747,17 +716,13 @@ class BorderSecurityModel(mesa.Model):
             pooled_cells[units.pos[units.pooled]] = True
             joint[np.ix_(members, members)] += pooled_cells[engaged].sum()
         np.fill_diagonal(joint, 0.0)
+        warned = np.flatnonzero(today["warned"])
         incidents = np.zeros((n_agencies, n_agencies))
-        protected = dominant_zone[units.home_zone]
-        for i in np.flatnonzero(today["warned"]):
-            here = units.pos == pos[i]
-            leakers = np.unique(units.agency[here & units.colluding & (protected == group[i])])
-            witnesses = np.setdiff1d(np.unique(units.agency[here]), leakers)
-            for a in leakers:
-                for b in witnesses:
-                    if rng.random() < inst.params.incident_prob:
-                        incidents[a, b] += 1
-                        incidents[b, a] += 1
+        if warned.size:
+            protected = dominant_zone[units.home_zone]
+            incidents = leak_incidents(
+                rng, pos[warned], group[warned], units.pos, units.agency, units.colluding, protected, n_agencies, inst.params.incident_prob
+            )
         inst.update_trust(joint, incidents)
 
         z = len(r.zone_names)

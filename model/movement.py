@@ -1,8 +1,9 @@
 """Criminal cells' daily choice of location (discrete choice over the cell and its 8 neighbours).
 
-A cell that reconsiders (``crime.move_prob``) takes the candidate with the highest log-attractiveness
-plus a Gumbel draw (a multinomial logit): value (trafficking flow, market size), its group's home
-zones, rival presence nearby (groups push into rivals' plazas), and, against it, officers nearby.
+A cell that reconsiders (``crime.move_prob``) chooses among its cell and its neighbours with logit
+probabilities ``exp(score) / Σ exp(score)`` (a multinomial logit) over log-attractiveness: value
+(trafficking flow, market size), its group's home zones, rival presence nearby (groups push into
+rivals' plazas), and, against it, officers nearby.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ def move_cells(
         home_value: (groups, zones) pull of each zone to each group (home bonus × initial share).
         zone: (cells,) zone code.
         nearby: (groups, cells) members of each group in each 3×3 neighbourhood.
-        pressure: (groups, groups) how hard each row group presses on each column group (0 diagonal).
+        pressure: (groups, live groups) how hard each row group presses on each column group (0 diagonal).
         rival_pull: Log-units per log1p(rival members nearby / cell size).
         cell_size: Members of a criminal cell at start.
     """
@@ -47,12 +48,19 @@ def move_cells(
 @njit(cache=True)
 def _move(rng, pos, group, move_prob, neighbours, base_value, home_value, zone, nearby, pressure, rival_pull, cell_size):
     out = pos.copy()
-    n_groups = pressure.shape[0]
-    for i in range(pos.size):
-        if rng.random() >= move_prob:
-            continue
+    n_groups = pressure.shape[1]
+    if move_prob <= 0.0:
+        return out
+    options = np.empty(neighbours.shape[1] + 1, dtype=np.int64)
+    score = np.empty(neighbours.shape[1] + 1)
+    i = -1
+    while True:
+        # the next cell that reconsiders: geometric gaps, the same as one Bernoulli draw per cell
+        i += 1 if move_prob >= 1.0 else rng.geometric(move_prob)
+        if i >= pos.size:
+            break
         g = group[i]
-        best, best_score = pos[i], -np.inf
+        n_options, top = 0, -np.inf
         for k in range(neighbours.shape[1] + 1):
             c = pos[i] if k == 0 else neighbours[pos[i], k - 1]
             if c < 0:
@@ -60,9 +68,20 @@ def _move(rng, pos, group, move_prob, neighbours, base_value, home_value, zone, 
             rivals = 0.0
             for h in range(n_groups):
                 rivals += pressure[g, h] * nearby[h, c]
-            score = base_value[c] + home_value[g, zone[c]] + rival_pull * np.log1p(rivals / cell_size)
-            score -= np.log(rng.standard_exponential())  # a Gumbel(0, 1) draw
-            if score > best_score:
-                best, best_score = c, score
+            options[n_options] = c
+            score[n_options] = base_value[c] + home_value[g, zone[c]] + rival_pull * np.log1p(rivals / cell_size)
+            top = max(top, score[n_options])
+            n_options += 1
+        total = 0.0
+        for k in range(n_options):
+            score[k] = np.exp(score[k] - top)
+            total += score[k]
+        draw = rng.random() * total  # one categorical draw from the logit probabilities
+        best = options[n_options - 1]
+        for k in range(n_options):
+            draw -= score[k]
+            if draw < 0.0:
+                best = options[k]
+                break
         out[i] = best
     return out

@@ -21,6 +21,7 @@ class CellTable:
         self.group = np.zeros(capacity, dtype=np.int64)
         self.members = np.zeros(capacity, dtype=np.int64)
         self.alive = np.zeros(capacity, dtype=bool)
+        self._live: np.ndarray | None = None  # cached slots in use (cells come and go through add/remove)
 
     @property
     def capacity(self) -> int:
@@ -41,15 +42,20 @@ class CellTable:
             free = np.flatnonzero(~self.alive)
         slot = int(free[0])
         self.pos[slot], self.group[slot], self.members[slot], self.alive[slot] = pos, group, members, True
+        self._live = None
         return slot
 
     def remove(self, slot: int) -> None:
         self.alive[slot] = False
+        self._live = None
         self.members[slot] = 0
 
     def live(self) -> np.ndarray:
         """Slots in use, ascending."""
-        return np.flatnonzero(self.alive)
+        if self._live is None:
+            self._live = np.flatnonzero(self.alive)
+            self._live.flags.writeable = False
+        return self._live
 
 
 class UnitTable:

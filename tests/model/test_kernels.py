@@ -1,0 +1,114 @@
+"""Compiled kernels against plain references on the same inputs."""
+
+import itertools
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.kernels import allocate_deployments, binomial_thinning, bucket_cells, keyed_neighbourhood_sum, neighbourhood_sum, poisson_counts
+from model.model import BorderSecurityModel
+from model.routes import shortest_path_tree
+from tests.conftest import short
+
+AREA = ["mexicali_valley", "san_luis_rio_colorado"]
+
+
+def allocation_inputs(model, patrol, factor):
+    """Arguments of ``allocate_deployments`` for the model's current state (no pooled units)."""
+    command, region = model.command, model.region
+    unified = command.regime == "unified"
+    agencies, jurisdictions, outside, cells, cell_ptr, order, units, unit_ptr = command._deployment_arrays(False, unified, patrol)
+    n_jurisdictions = len(region.jurisdiction_names)
+    ptr, positive = bucket_cells(*model.intel.positive_cells(), region.jurisdiction, n_jurisdictions)
+    keys = np.random.default_rng(0).random(model.units.n)
+    return [model.intel.belief, patrol, ptr, positive, n_jurisdictions, command.area_mask, agencies, jurisdictions, outside,
+            units, unit_ptr, cells, cell_ptr, order, np.zeros(agencies.size), keys, factor, False, np.zeros(region.n_cells),
+            model.units.pos.copy()]  # fmt: skip
+
+
+@pytest.mark.parametrize("regime", ["fragmented", "unified"])
+def test_allocation_from_believed_and_best_patrol_cells_equals_the_full_greedy(regime):
+    """Candidates restricted to believed cells + the k best patrol cells give the same placement."""
+    command = {"regime": regime, "area": AREA, "ramp_up_days": 0, "personnel_ceiling": 0.0}
+    model = BorderSecurityModel(short("baseline", command=command), seed=2)
+    for _ in range(model.burn_in + 10):
+        model.step()
+    belief = model.intel.belief.copy()
+    cases = [
+        (1.0, model.patrol),
+        (1.0, np.zeros(model.region.n_cells)),
+        (1.0, np.round(model.patrol, 1)),
+        (1e-6, model.patrol),
+        (0.0, model.patrol),
+    ]
+    for (scale, patrol), factor in itertools.product(cases, (0.7, 0.01)):  # intelligence, patrol only, ties, patrol
+        model.intel.belief = belief * scale
+        model.intel._positive = None  # the believed cells follow the belief map
+        fast = allocation_inputs(model, patrol, factor)
+        full = allocation_inputs(model, patrol, factor)
+        full[14] = np.full(full[6].size, 1e-12)  # any discount takes the full scan (nothing is covered)
+        allocate_deployments(*fast)
+        allocate_deployments(*full)
+        assert np.array_equal(fast[-1], full[-1])
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.floats(0.0, 5.0), min_size=1, max_size=40), st.integers(0, 2**32 - 1))
+def test_poisson_counts_match_independent_poisson_in_total_and_spread(rates, seed):
+    rates = np.array(rates)
+    counts = np.array([poisson_counts(np.random.default_rng(seed + i), rates) for i in range(400)])
+    assert counts.shape == (400, rates.size)
+    assert np.all(counts[:, rates == 0] == 0)
+    if rates.sum() > 0:
+        assert abs(counts.sum(axis=1).mean() - rates.sum()) < 5 * np.sqrt(rates.sum() / 400) + 1e-9
+    if counts.sum() >= 200:
+        share = counts.sum(axis=0) / counts.sum()
+        assert np.abs(share - rates / rates.sum()).max() < 0.1
+
+
+def test_neighbourhood_sums_equal_the_adjacency_product():
+    model = BorderSecurityModel("baseline", seed=1, days=1)
+    region, units, cells = model.region, model.units, model.cells
+    on_duty = model._on_duty()
+    per_cell = np.bincount(units.pos, weights=on_duty, minlength=region.n_cells)
+    assert np.allclose(neighbourhood_sum(units.pos, on_duty, region.neighbours, region.n_cells), region.adjacency @ per_cell)
+    live = cells.live()
+    keyed = keyed_neighbourhood_sum(
+        cells.group[live], cells.pos[live], cells.members[live].astype(float), model.groups.size, region.neighbours, region.n_cells
+    )
+    assert np.allclose(keyed, (region.adjacency @ model.presence().T).T)
+
+
+def test_route_tree_matches_scipy_dijkstra():
+    from scipy import sparse
+    from scipy.sparse.csgraph import dijkstra
+
+    model = BorderSecurityModel("baseline", seed=1, days=1)
+    region, routes = model.region, model.routes
+    cost = routes.cost(model._officers_nearby() + np.random.default_rng(3).random(region.n_cells))
+    n = region.n_cells
+    src = np.repeat(np.arange(n), region.neighbours.shape[1])
+    dst = region.neighbours.ravel()
+    keep = dst >= 0
+    weights = 0.5 * (cost[src[keep]] + cost[dst[keep]]) * np.tile(routes._step, n)[keep]
+    graph = sparse.csr_matrix((weights, (src[keep], dst[keep])), shape=(n, n))
+    _, expected, _ = dijkstra(graph, directed=True, indices=region.entry_cells, return_predecessors=True, min_only=True)
+    got = shortest_path_tree(cost, region.neighbours, routes._step, region.entry_cells)
+    assert np.array_equal(got, np.where(expected < 0, -1, expected))
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.lists(st.integers(0, 40), min_size=1, max_size=30), st.floats(0.0, 0.5), st.integers(0, 2**32 - 1))
+def test_binomial_thinning_matches_independent_binomials(members, hazard, seed):
+    members = np.array(members)
+    key = np.arange(members.size) % 2  # two groups, the second with twice the hazard
+    hazards = np.array([hazard, 2 * hazard])
+    draws = np.array([binomial_thinning(np.random.default_rng(seed + i), members, key, hazards) for i in range(300)])
+    assert np.all((draws >= 0) & (draws <= members))
+    expected = members * hazards[key]
+    sd = np.sqrt((members * hazards[key] * (1 - hazards[key])).sum() / 300)
+    assert abs(draws.sum(axis=1).mean() - expected.sum()) <= 5 * sd + 1e-9
+    if draws.sum() >= 300:
+        assert np.abs(draws.mean(axis=0) - expected).max() <= 0.15 * max(expected.max(), 1.0) + 0.5
