@@ -19,6 +19,7 @@ from numba import njit
 
 from model.kernels import keyed_neighbourhood_sum, poisson_counts
 from model.params import OperationParams, VisibilityParams
+from model.rng import Stream
 
 BRANCHES: tuple[str, ...] = ("police", "national_guard", "army", "navy")
 DENSITY_REFERENCE = 10_000.0  # people per km² at which "per 10k people/km²" rates apply
@@ -26,7 +27,7 @@ DENSITY_REFERENCE = 10_000.0  # people per km² at which "per 10k people/km²" r
 
 @njit(cache=True)
 def rival_fights(
-    rng: np.random.Generator,
+    rng: Stream,
     members: np.ndarray,
     pos: np.ndarray,
     group: np.ndarray,
@@ -91,8 +92,8 @@ class OperationResult:
 
 
 def operations(
-    rng: np.random.Generator,
-    leak_rng: np.random.Generator,
+    rng: Stream,
+    leak_rng: Stream,
     params: OperationParams,
     branch_table: np.ndarray,
     members: np.ndarray,
@@ -317,7 +318,7 @@ def leak_map(unit_pos: np.ndarray, colluding: np.ndarray, protected: np.ndarray,
 
 @njit(cache=True)
 def flee(
-    rng: np.random.Generator,
+    rng: Stream,
     pos: np.ndarray,
     remaining: np.ndarray,
     engaged: np.ndarray,

@@ -9,9 +9,11 @@ Recruitment per cell is ``ρ · members · pool · revenue^ε · (1 − preventi
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from model.kernels import binomial_thinning, poisson_counts
 from model.params import DynamicsParams, LeadershipParams
+from model.rng import Stream
 
 
 class GroupState:
@@ -51,52 +53,81 @@ class GroupState:
         return len(self.names)
 
     def fighting_matrix(self, params: LeadershipParams) -> np.ndarray:
-        """Rivalry with crises: rivals press harder on a group in crisis, whose cells fight each other."""
-        crisis = (self.crisis_left > 0).astype(float)
-        matrix = self.rivalry * (1.0 + params.rival_probe * crisis[None, :])
-        matrix[np.diag_indices_from(matrix)] = params.internal_fight * crisis
-        return matrix
+        """Rivalry with crises: rivals press harder on a group in crisis, whose cells fight each other.
+
+        Cached until a crisis starts or ends or a group splits (do not modify the returned array).
+        """
+        crisis = self.crisis_left > 0
+        key = (self.count, crisis.tobytes(), params.rival_probe, params.internal_fight)
+        if getattr(self, "_fighting_key", None) != key:
+            matrix = self.rivalry * (1.0 + params.rival_probe * crisis[None, :])
+            matrix[np.diag_indices_from(matrix)] = params.internal_fight * crisis
+            matrix.flags.writeable = False
+            self._fighting_key, self._fighting = key, matrix
+        return self._fighting
 
 
-def recruitment(
-    rng: np.random.Generator,
-    params: DynamicsParams,
-    members: np.ndarray,
-    pool: np.ndarray,
-    revenue_factor: np.ndarray,
-    prevention: float,
-) -> np.ndarray:
-    """Recruits per criminal cell today.
-
-    Args:
-        rng: The ``recruitment`` stream.
-        params: Dynamics parameters.
-        members: per cell.
-        pool: per cell, 0–1 saturating share of the local at-risk pool.
-        revenue_factor: per cell, the group's revenue per member relative to its start.
-        prevention: share of recruitment prevented today (0–1; events ramp it).
-    """
-    rate = params.recruitment_rate * members * pool * revenue_factor * (1.0 - prevention)
-    return poisson_counts(rng, rate)
-
-
-def saturation_exits(
-    rng: np.random.Generator,
+def membership_flows(
+    recruitment_rng: Stream,
+    exit_rng: Stream,
     params: DynamicsParams,
     members: np.ndarray,
     group: np.ndarray,
-    group_size: np.ndarray,
+    value: np.ndarray,
+    pool: np.ndarray,
+    revenue_reference: np.ndarray,
     capacity: np.ndarray,
-) -> np.ndarray:
-    """Members leaving each cell by saturation: each member with probability ``ρ · C_g / K_g`` (the ω term).
+    prevention: float,
+    factor_bounds: tuple[float, float],
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Today's recruits and saturation exits per criminal cell, and each group's revenue factor.
+
+    A group's revenue per member (Σ members × (market + flow) / members) relative to its first
+    positive value, clipped to ``factor_bounds``, to the power ``revenue_elasticity``, is its revenue
+    factor ``f_g``. Recruits per cell are ``Poisson(ρ · members · pool · f_g · (1 − prevention))``;
+    each member leaves with probability ``ρ · C_g / K_g`` (the ω term).
 
     Args:
-        rng: The ``exit`` stream.
+        recruitment_rng: The ``recruitment`` stream.
+        exit_rng: The ``exit`` stream.
         params: Dynamics parameters.
-        members: per cell.
+        members: per cell, members today (after encounters).
         group: per cell, its group.
-        group_size: (groups,) members of each group today.
+        value: per cell, market + trafficking flow where it stands.
+        pool: per cell, 0–1 saturating share of the local at-risk pool.
+        revenue_reference: (groups,) revenue per member at the start (set here when still 0).
         capacity: (groups,) each group's capacity ``K_g``.
+        prevention: share of recruitment prevented today (0–1; events ramp it).
+        factor_bounds: (low, high) clip of the revenue ratio.
     """
-    hazard = params.recruitment_rate * group_size / np.maximum(capacity, 1.0)
-    return binomial_thinning(rng, members, group, np.clip(hazard, 0.0, 1.0))
+    return _membership_flows(
+        recruitment_rng, exit_rng, members, group, value, pool, revenue_reference, capacity, params.recruitment_rate,
+        params.revenue_elasticity, factor_bounds[0], factor_bounds[1], prevention,
+    )  # fmt: skip
+
+
+@njit(cache=True)
+def _membership_flows(
+    recruitment_rng, exit_rng, members, group, value, pool, revenue_reference, capacity, rate, elasticity, low, high, prevention,
+):  # fmt: skip
+    n_groups = capacity.size
+    size = np.zeros(n_groups)
+    revenue = np.zeros(n_groups)
+    for i in range(members.size):
+        size[group[i]] += members[i]
+        revenue[group[i]] += members[i] * value[i]
+    factor = np.empty(n_groups)
+    hazard = np.empty(n_groups)
+    for g in range(n_groups):
+        per_member = revenue[g] / max(size[g], 1.0)
+        if revenue_reference[g] == 0.0 and per_member > 0.0:
+            revenue_reference[g] = per_member
+        ratio = per_member / (revenue_reference[g] if revenue_reference[g] > 0.0 else 1.0)
+        factor[g] = min(max(ratio, low), high) ** elasticity
+        hazard[g] = min(max(rate * size[g] / max(capacity[g], 1.0), 0.0), 1.0)
+    recruit_rate = np.empty(members.size)
+    for i in range(members.size):
+        recruit_rate[i] = rate * members[i] * pool[i] * factor[group[i]] * (1.0 - prevention)
+    recruited = poisson_counts(recruitment_rng, recruit_rate)
+    exited = binomial_thinning(exit_rng, members, group, hazard)
+    return recruited, exited, factor

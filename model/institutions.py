@@ -14,8 +14,10 @@
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from model.params import InstitutionParams
+from model.rng import Stream
 
 RATE_FLOOR = 0.05  # events per day added to both sides of a rate ratio (keeps ratios finite)
 
@@ -49,12 +51,7 @@ class Institutions:
     def update_trust(self, joint: np.ndarray, incidents: np.ndarray) -> None:
         """Move trust with today's joint successes and incidents (both (agencies, agencies) counts)."""
         p = self.params
-        t = self.trust
-        t += p.trust_gain_per_success * joint * (1.0 - t)
-        t *= (1.0 - p.incident_trust_loss) ** incidents
-        t += p.trust_recovery * (self.trust_baseline - t)
-        np.clip(t, 0.0, 1.0, out=t)
-        np.fill_diagonal(t, 1.0)
+        _move_trust(self.trust, self.trust_baseline, joint, incidents, p.trust_gain_per_success, p.incident_trust_loss, p.trust_recovery)
         self.incidents += int(incidents.sum() // 2)
         self.joint_successes += int(joint.sum() // 2)
 
@@ -65,7 +62,7 @@ class Institutions:
     # --- collusion --------------------------------------------------------------------------------
     def update_collusion(
         self,
-        rng: np.random.Generator,
+        rng: Stream,
         colluding: np.ndarray,
         agency: np.ndarray,
         control: np.ndarray,
@@ -84,10 +81,18 @@ class Institutions:
         if self.control_reference is None:
             self.control_reference = np.maximum(control, 1e-9)
         reference = self.control_reference if self.control_reference.size == control.size else np.maximum(control, 1e-9)
-        pull = (control / reference) * np.power(np.maximum(bribes, 0.0), p.bribe_elasticity)
-        corrupt = rng.random(colluding.size) < -np.expm1(-self.corruption_hazard[agency] * pull)
-        leave = rng.random(colluding.size) < -np.expm1(-(p.collusion_turnover + self.vetting_rate[agency]))
-        return np.where(colluding, ~leave, corrupt)
+        return _next_collusion(
+            rng,
+            colluding,
+            agency,
+            control,
+            reference,
+            bribes,
+            self.corruption_hazard,
+            self.vetting_rate,
+            p.bribe_elasticity,
+            p.collusion_turnover,
+        )
 
     # --- community trust --------------------------------------------------------------------------
     def update_community(self, today: np.ndarray, horizon: bool) -> None:
@@ -124,3 +129,30 @@ class Institutions:
         block = np.ix_(agencies, agencies)
         self.trust[block] += boost * (1.0 - self.trust[block])
         np.fill_diagonal(self.trust, 1.0)
+
+
+@njit(cache=True)
+def _move_trust(trust, baseline, joint, incidents, gain, loss, recovery):
+    """In place: gains from joint successes, losses from incidents, relaxation to baseline, clip to 0–1."""
+    n = trust.shape[0]
+    for a in range(n):
+        for b in range(n):
+            if a == b:
+                trust[a, b] = 1.0
+                continue
+            t = trust[a, b] + gain * joint[a, b] * (1.0 - trust[a, b])
+            t *= (1.0 - loss) ** incidents[a, b]
+            t += recovery * (baseline[a, b] - t)
+            trust[a, b] = min(max(t, 0.0), 1.0)
+
+
+@njit(cache=True)
+def _next_collusion(rng, colluding, agency, control, reference, bribes, hazard, vetting, elasticity, turnover):
+    """Each unit draws whether a clean unit is corrupted, and whether a colluder leaves, today."""
+    out = np.empty(colluding.size, dtype=np.bool_)
+    for u in range(colluding.size):
+        pull = (control[u] / reference[u]) * max(bribes[u], 0.0) ** elasticity
+        corrupt = rng.random() < -np.expm1(-hazard[agency[u]] * pull)
+        leave = rng.random() < -np.expm1(-(turnover + vetting[agency[u]]))
+        out[u] = not leave if colluding[u] else corrupt
+    return out

@@ -13,6 +13,7 @@ import numpy as np
 from numba import njit
 
 from model.params import IntelParams
+from model.rng import Stream
 
 
 class Intelligence:
@@ -41,7 +42,7 @@ class Intelligence:
 
     def observe(
         self,
-        rng: np.random.Generator,
+        rng: Stream,
         true_members: np.ndarray,
         unit_agency: np.ndarray,
         unit_pos: np.ndarray,
@@ -193,10 +194,11 @@ def _observe(  # noqa: PLR0912
                 near = near_officers[a, c]
                 skill = knowledge[a] * retained if sidelined[a] and area_mask[c] else knowledge[a]
                 hazard = (base_detection + per_officer * near + tip_base[c] * community_trust[zone[c]]) * skill
-                if rng.random() < -np.expm1(-hazard):
+                if rng.standard_exponential() < hazard:  # detected, probability 1 − exp(−hazard)
                     hidden = suppression * collusion_share[a] * protected_members[c]
-                    noise = np.exp(noise_sd * rng.standard_normal() - 0.5 * noise_sd**2)
-                    seen = max(true_members[c] - hidden, 0.0) * noise
+                    seen = max(true_members[c] - hidden, 0.0)
+                    if seen > 0.0:  # lognormal error (nothing seen stays nothing)
+                        seen *= np.exp(noise_sd * rng.standard_normal() - 0.5 * noise_sd**2)
                     detected[found] = a * n_cells + c
                     observed[found] = seen
                     found += 1

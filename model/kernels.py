@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from model.rng import Stream
+
 
 @njit(cache=True)
 def allocate_deployments(
@@ -326,7 +328,7 @@ def bucket_cells(ptr: np.ndarray, cells: np.ndarray, cell_key: np.ndarray, n_key
 
 
 @njit(cache=True)
-def poisson_counts(rng: np.random.Generator, rates: np.ndarray) -> np.ndarray:
+def poisson_counts(rng: Stream, rates: np.ndarray) -> np.ndarray:
     """Independent Poisson counts with these rates, drawn as a Poisson total placed by rate.
 
     The total of independent Poisson counts is Poisson with the summed rate, and given the total
@@ -346,7 +348,7 @@ def poisson_counts(rng: np.random.Generator, rates: np.ndarray) -> np.ndarray:
 
 @njit(cache=True)
 def leak_incidents(
-    rng: np.random.Generator,
+    rng: Stream,
     cells: np.ndarray,
     groups: np.ndarray,
     unit_pos: np.ndarray,
@@ -394,7 +396,7 @@ def leak_incidents(
 
 
 @njit(cache=True)
-def binomial_thinning(rng: np.random.Generator, members: np.ndarray, key: np.ndarray, hazard: np.ndarray) -> np.ndarray:
+def binomial_thinning(rng: Stream, members: np.ndarray, key: np.ndarray, hazard: np.ndarray) -> np.ndarray:
     """Independent ``Binomial(members_i, hazard[key_i])`` counts, drawn per key as a total placed without replacement.
 
     The total over the items sharing a hazard is ``Binomial(Σ members, hazard)``; given the total,

@@ -11,7 +11,7 @@ import numpy as np
 from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
 from model.command import KINDS, Command
 from model.conflict import BRANCHES, ENCOUNTER_COEFFICIENTS, encounter_day, may_pursue
-from model.groups import GroupState, recruitment, saturation_exits
+from model.groups import GroupState, membership_flows
 from model.institutions import Institutions
 from model.intel import Intelligence
 from model.kernels import (
@@ -360,18 +360,19 @@ class BorderSecurityModel(mesa.Model):
         # 8. group dynamics
         recruited, exited = self._dynamics(live, remaining, group, pos)
         self.cells.members[live] = remaining + recruited - exited
-        flows = {"recruited": recruited, "killed": today["member_deaths"], "arrested": today["arrests"], "exited": exited}
-        for column, values in flows.items():
-            group_out[:, GROUP_METRICS.index(column)] = np.bincount(group, weights=values, minlength=self.groups.size)
+        flows = ("recruited", "killed", "arrested", "exited")
+        stacked = np.empty((len(flows), group.size))
+        stacked[0], stacked[1], stacked[2], stacked[3] = recruited, today["member_deaths"], today["arrests"], exited
+        group_out[:, [GROUP_METRICS.index(column) for column in flows]] = sums_by_key(stacked, group, self.groups.size)
         group_out[:, GROUP_METRICS.index("exited")] += self._event_exits
         self._tidy_cells()
         split_transfers = self._end_crises()
 
-        # 9. institutions
-        self._institutions(pos, group, today, dominant_zone, by_zone, day)
+        # 9. institutions (from today's counts per zone)
+        self._zone_counts(zone_out, pos, today)
+        self._institutions(pos, group, today, zone_out, dominant_zone, by_zone, day)
 
         # 10. record
-        self._zone_counts(zone_out, pos, today)
         self._record_institutions(zone_out, day)
         self._record(zone_out, group_out, split_transfers, on_duty)
 
@@ -391,7 +392,7 @@ class BorderSecurityModel(mesa.Model):
         r, t, units = self.region, self.cells, self.units
         live = t.live()
         members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
-        streams = tuple(self.streams[name] for name in ("fights", "operations", "leaks", "pursuit", "predation", "visibility"))
+        streams = tuple(self.streams.compiled(name) for name in ("fights", "operations", "leaks", "pursuit", "predation", "visibility"))
         (deaths, fight_bystanders, _, engaged, warned, arrests, killed, officer_deaths, op_bystanders, abuses, new_pos,
          pursuit_arrests, extortions, kidnappings, killings, hidden, cross_line) = encounter_day(
             streams, members, pos, group, fighting, self.density, self.market, self.flow, perceived, officers_near,
@@ -435,7 +436,7 @@ class BorderSecurityModel(mesa.Model):
         live = t.live()
         protected = protected_members(t.pos[live], t.group[live], t.members[live].astype(float), dominant_zone, r.zone, r.n_cells)
         self.intel.observe(
-            self.streams["intel"], true_members, units.agency, units.pos, self._on_duty(), r.neighbours, self.agency_knowledge,
+            self.streams.compiled("intel"), true_members, units.agency, units.pos, self._on_duty(), r.neighbours, self.agency_knowledge,
             sidelined, p.command.municipal_knowledge_retained, self.command.area_mask, self._tip_base, self.community_trust,
             r.zone, collusion_share, protected,
         )  # fmt: skip
@@ -461,7 +462,7 @@ class BorderSecurityModel(mesa.Model):
         np.fill_diagonal(pressure, 0.0)
         pressure = np.ascontiguousarray(pressure[:, : self.groups.count])
         t.pos[live] = move_cells(
-            self.streams["movement"], t.pos[live], t.group[live], p.crime.move_prob, r.neighbours, base,
+            self.streams.compiled("movement"), t.pos[live], t.group[live], p.crime.move_prob, r.neighbours, base,
             p.crime.home_bonus * self._home, r.zone, self.nearby(), pressure, p.crime.rival_pull, float(p.crime.cell_size),
         )  # fmt: skip
 
@@ -536,17 +537,11 @@ class BorderSecurityModel(mesa.Model):
 
     # --- 8. dynamics --------------------------------------------------------------------------
     def _dynamics(self, live: np.ndarray, remaining: np.ndarray, group: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        p, g = self.params, self.groups
-        size = np.bincount(group, weights=remaining, minlength=g.size)
-        revenue = np.bincount(group, weights=remaining * (self.market[pos] + self.flow[pos]), minlength=g.size)
-        per_member = revenue / np.maximum(size, 1.0)
-        unset = (g.revenue_reference == 0) & (per_member > 0)
-        g.revenue_reference[unset] = per_member[unset]
-        ratio = per_member / np.where(g.revenue_reference > 0, g.revenue_reference, 1.0)
-        factor = np.clip(ratio, *REVENUE_FACTOR_BOUNDS) ** p.dynamics.revenue_elasticity
-        self._revenue_factor = factor
-        recruited = recruitment(self.streams["recruitment"], p.dynamics, remaining, self.pool[pos], factor[group], self.prevention)
-        exited = saturation_exits(self.streams["exit"], p.dynamics, remaining, group, size, g.capacity)
+        g = self.groups
+        recruited, exited, self._revenue_factor = membership_flows(
+            self.streams.compiled("recruitment"), self.streams.compiled("exit"), self.params.dynamics, remaining, group,
+            self.market[pos] + self.flow[pos], self.pool[pos], g.revenue_reference, g.capacity, self.prevention, REVENUE_FACTOR_BOUNDS,
+        )  # fmt: skip
         return recruited, exited
 
     def _tidy_cells(self) -> None:
@@ -703,10 +698,18 @@ class BorderSecurityModel(mesa.Model):
     # 9. institutions
     # ------------------------------------------------------------------------------------------
     def _institutions(
-        self, pos: np.ndarray, group: np.ndarray, today: dict, dominant_zone: np.ndarray, by_zone: np.ndarray, day: int
+        self,
+        pos: np.ndarray,
+        group: np.ndarray,
+        today: dict,
+        zone_out: np.ndarray,
+        dominant_zone: np.ndarray,
+        by_zone: np.ndarray,
+        day: int,
     ) -> None:
+        """Trust, collusion and community trust move with today's events (``zone_out``: today's counts per zone)."""
         r, units, inst = self.region, self.units, self.institutions
-        rng = self.streams["institutions"]
+        rng = self.streams.compiled("institutions")
         n_agencies = len(self.agency_names)
         engaged = pos[today["engaged"]]
         joint = joint_engagements(engaged, units.pos, units.agency, n_agencies)
@@ -725,7 +728,6 @@ class BorderSecurityModel(mesa.Model):
             )
         inst.update_trust(joint, incidents)
 
-        z = len(r.zone_names)
         totals = by_zone.sum(axis=0)
         control = np.where(totals > 0, by_zone.max(axis=0) / np.maximum(totals, 1.0), 0.0)
         factor = getattr(self, "_revenue_factor", np.ones(self.groups.size))
@@ -733,8 +735,7 @@ class BorderSecurityModel(mesa.Model):
         bribes = np.where(dominant >= 0, factor[np.maximum(dominant, 0)], 1.0)
         units.colluding = inst.update_collusion(rng, units.colluding, units.agency, control[units.home_zone], bribes)
 
-        zone_of = r.zone[pos]
-        rates = np.column_stack([np.bincount(zone_of, weights=today[k], minlength=z) for k in ("abuses", "homicides", "seizures")])
+        rates = zone_out[:, [ZONE_METRICS.index(k) for k in ("abuses", "homicides", "seizures")]]
         inst.update_community(rates, horizon=day >= 0)
 
     def _record_institutions(self, zone_out: np.ndarray, day: int) -> None:

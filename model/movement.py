@@ -11,9 +11,11 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from model.rng import Stream
+
 
 def move_cells(
-    rng: np.random.Generator,
+    rng: Stream,
     pos: np.ndarray,
     group: np.ndarray,
     move_prob: float,

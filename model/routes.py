@@ -44,7 +44,7 @@ class Routes:
         """Recompute routes and return flow per cell (0–1: share of all product passing through)."""
         cost = self.cost(officers_nearby)
         region = self.region
-        predecessors = shortest_path_tree(cost, region.neighbours, self._step, region.entry_cells)
+        predecessors = shortest_path_tree(cost, region.neighbours, self._step, region.entry_cells, region.port_cells)
         flow = np.zeros(region.n_cells)
         self.paths = []
         for port, share in zip(region.port_cells, region.port_weights, strict=True):
@@ -56,69 +56,92 @@ class Routes:
 
 
 @njit(cache=True)
-def shortest_path_tree(cost: np.ndarray, neighbours: np.ndarray, step: np.ndarray, sources: np.ndarray) -> np.ndarray:
+def shortest_path_tree(cost: np.ndarray, neighbours: np.ndarray, step: np.ndarray, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
     """Predecessor of each cell on its least-cost path from the nearest source (-1: source or unreachable).
 
-    Multi-source Dijkstra on the Moore grid; moving from cell u to neighbour v costs
-    ``(cost_u + cost_v) / 2 × step_k``.
+    Multi-source Dijkstra on the Moore grid (an indexed binary heap: each cell at most once);
+    moving from cell u to neighbour v costs ``(cost_u + cost_v) / 2 × step_k``. The search stops
+    once every target is settled: the paths to the targets are then final (other cells'
+    predecessors may not be; pass no targets for all).
 
     Args:
         cost: (cells,) travel cost per cell length.
         neighbours: (cells, 8) Moore neighbours, -1 where none.
         step: (8,) length of the step to each neighbour (1 or √2 cells).
         sources: Source cells.
+        targets: Cells whose paths are wanted (empty: every cell).
     """
     n = cost.size
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int64)
-    heap_value = np.empty(n * (neighbours.shape[1] + 1))
-    heap_cell = np.empty(n * (neighbours.shape[1] + 1), dtype=np.int64)
+    settled = np.zeros(n, dtype=np.bool_)
+    is_target = np.zeros(n, dtype=np.bool_)
+    is_target[targets] = True
+    open_targets = int(is_target.sum())
+    heap = np.empty(n, dtype=np.int64)  # cells, a min-heap on their distance
+    key = np.empty(n)  # the distance of the cell at each heap position (kept beside it for speed)
+    where = np.full(n, -1, dtype=np.int64)  # position of each cell in the heap
     size = 0
     for s in sources:
-        dist[s] = 0.0
-        heap_value[size] = 0.0
-        heap_cell[size] = s
-        size += 1
+        if where[s] < 0:
+            dist[s] = 0.0
+            heap[size] = s
+            key[size] = 0.0
+            where[s] = size
+            size += 1
     while size > 0:
-        value = heap_value[0]
-        u = heap_cell[0]
+        u = heap[0]
         size -= 1
-        heap_value[0] = heap_value[size]
-        heap_cell[0] = heap_cell[size]
-        i = 0
-        while True:  # sift down (min-heap)
-            least, left, right = i, 2 * i + 1, 2 * i + 2
-            if left < size and heap_value[left] < heap_value[least]:
-                least = left
-            if right < size and heap_value[right] < heap_value[least]:
-                least = right
-            if least == i:
+        where[u] = -1
+        if size > 0:
+            _place(heap, key, where, heap[size], key[size], 0, size)
+        settled[u] = True
+        if is_target[u]:
+            open_targets -= 1
+            if open_targets == 0:
                 break
-            swap_value, swap_cell = heap_value[i], heap_cell[i]
-            heap_value[i] = heap_value[least]
-            heap_cell[i] = heap_cell[least]
-            heap_value[least] = swap_value
-            heap_cell[least] = swap_cell
-            i = least
-        if value > dist[u]:
-            continue  # a stale entry
         for k in range(neighbours.shape[1]):
             v = neighbours[u, k]
-            if v < 0:
+            if v < 0 or settled[v]:
                 continue
-            candidate = value + 0.5 * (cost[u] + cost[v]) * step[k]
+            candidate = dist[u] + 0.5 * (cost[u] + cost[v]) * step[k]
             if candidate < dist[v]:
                 dist[v] = candidate
                 pred[v] = u
-                j = size  # sift up
-                size += 1
-                while j > 0 and heap_value[(j - 1) // 2] > candidate:
-                    heap_value[j] = heap_value[(j - 1) // 2]
-                    heap_cell[j] = heap_cell[(j - 1) // 2]
-                    j = (j - 1) // 2
-                heap_value[j] = candidate
-                heap_cell[j] = v
+                i = where[v]
+                if i < 0:
+                    i = size
+                    size += 1
+                while i > 0 and key[(i - 1) // 2] > candidate:  # sift up
+                    parent = (i - 1) // 2
+                    heap[i] = heap[parent]
+                    key[i] = key[parent]
+                    where[heap[i]] = i
+                    i = parent
+                heap[i] = v
+                key[i] = candidate
+                where[v] = i
     return pred
+
+
+@njit(cache=True)
+def _place(heap: np.ndarray, key: np.ndarray, where: np.ndarray, cell: int, value: float, i: int, size: int) -> None:
+    """Sift ``cell`` (distance ``value``) down from heap position ``i`` of a heap of ``size``."""
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and key[child + 1] < key[child]:
+            child += 1
+        if key[child] >= value:
+            break
+        heap[i] = heap[child]
+        key[i] = key[child]
+        where[heap[i]] = i
+        i = child
+    heap[i] = cell
+    key[i] = value
+    where[cell] = i
 
 
 @njit(cache=True)

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 
 from model.kernels import allocate_deployments, binomial_thinning, bucket_cells, keyed_neighbourhood_sum, neighbourhood_sum, poisson_counts
 from model.model import BorderSecurityModel
-from model.routes import shortest_path_tree
+from model.routes import shortest_path_tree, trace_path
 from tests.conftest import short
 
 AREA = ["mexicali_valley", "san_luis_rio_colorado"]
@@ -95,8 +95,12 @@ def test_route_tree_matches_scipy_dijkstra():
     weights = 0.5 * (cost[src[keep]] + cost[dst[keep]]) * np.tile(routes._step, n)[keep]
     graph = sparse.csr_matrix((weights, (src[keep], dst[keep])), shape=(n, n))
     _, expected, _ = dijkstra(graph, directed=True, indices=region.entry_cells, return_predecessors=True, min_only=True)
-    got = shortest_path_tree(cost, region.neighbours, routes._step, region.entry_cells)
-    assert np.array_equal(got, np.where(expected < 0, -1, expected))
+    expected = np.where(expected < 0, -1, expected)
+    everything = shortest_path_tree(cost, region.neighbours, routes._step, region.entry_cells, np.zeros(0, dtype=np.int64))
+    assert np.array_equal(everything, expected)
+    to_ports = shortest_path_tree(cost, region.neighbours, routes._step, region.entry_cells, region.port_cells)
+    for port in region.port_cells:
+        assert np.array_equal(trace_path(to_ports, int(port)), trace_path(expected, int(port)))
 
 
 @settings(max_examples=30, deadline=None)
