@@ -236,6 +236,24 @@ def cmd_bench(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_validate(args: argparse.Namespace) -> int:
+    """``mandosim validate --docking``: the well-mixed mode against the Prieto-Curiel equation."""
+    from experiments import validation
+
+    if not args.docking:
+        return _fail("validate: only the docking experiment is available so far; run 'mandosim validate --docking'")
+    for name in ("reps", "years"):
+        if getattr(args, name) <= 0:
+            return _fail(f"validate: --{name} must be positive, got {getattr(args, name)}")
+    if args.reps < 2:
+        return _fail("validate: --reps must be at least 2 (the band needs replicates)")
+    result = validation.dock(args.scenario, args.reps, args.years, args.conflict_rate, args.incapacitation, args.seed, args.quiet)
+    written = validation.write_docking(result, Path(args.out))
+    print(validation.docking_markdown(result).split("![")[0].rstrip())
+    print(f"docking {'PASSED' if result.passed else 'FAILED'}; wrote " + ", ".join(str(p) for p in written))
+    return 0 if result.passed else 1
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """``mandosim plot``: (re)draw every figure of a results directory from its stored results."""
     from experiments.store import read_manifest
@@ -399,6 +417,44 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench_p.set_defaults(func=cmd_bench)
 
 
+def _add_validate(sub: argparse._SubParsersAction) -> None:
+    from experiments import validation
+
+    validate_p = sub.add_parser(
+        "validate",
+        help="validate the model: docking with the Prieto-Curiel equation",
+        description=(
+            "--docking: run the model's well-mixed mode (one zone, no space, no routes; the spatial model's own\n"
+            "fight, arrest, recruitment and exit code) for --reps replicates and compare the ensemble mean, day by\n"
+            "day, with the Prieto-Curiel et al. (2023) equation solved by scipy's solve_ivp under the same\n"
+            f"parameters. Passes when total members stay within {validation.TOTAL_TOLERANCE:.0%} and each group within "
+            f"{validation.GROUP_TOLERANCE:.0%}.\n"
+            "Writes docking.csv, docking.md and docking.png/.svg to --out; exit 0 on pass, 1 on fail."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="example: mandosim validate --docking --reps 30 --years 5",
+    )
+    validate_p.add_argument("--docking", action="store_true", help="run the docking experiment")
+    validate_p.add_argument(
+        "--scenario", default="baseline", help="scenario whose groups, rivalries and dynamics to use (default baseline)"
+    )
+    validate_p.add_argument("--reps", type=int, default=30, help="replicates (default 30)")
+    validate_p.add_argument("--years", type=float, default=5.0, help="horizon in years (default 5)")
+    validate_p.add_argument(
+        "--conflict-rate",
+        type=float,
+        default=validation.CONFLICT_RATE,
+        help=f"θ per member per rival per day (default {validation.CONFLICT_RATE:g})",
+    )
+    validate_p.add_argument(
+        "--incapacitation", type=float, default=validation.INCAPACITATION, help=f"η arrests per day (default {validation.INCAPACITATION:g})"
+    )
+    validate_p.add_argument("--seed", type=int, default=1, help="root seed of the replicates (default 1)")
+    validate_p.add_argument("--out", default="validation", help="output folder (default validation/)")
+    validate_p.add_argument("--quiet", action="store_true", help="no progress bar")
+    validate_p.set_defaults(func=cmd_validate)
+
+
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     plot_p = sub.add_parser(
         "plot",
@@ -476,6 +532,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_plot(sub)
     _add_bench(sub)
+    _add_validate(sub)
     _add_scenarios(sub)
     _add_show(sub)
     _add_params(sub)

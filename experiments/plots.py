@@ -330,3 +330,22 @@ def _indices(block: pd.DataFrame, label: str, stem: Path) -> list[Path]:
     ax.set_title(f"Sensitivity of {label}", fontsize=10)
     fig.tight_layout()
     return _save_both(fig, stem)
+
+
+def plot_docking(table: pd.DataFrame, stem: str | Path) -> list[Path]:
+    """Docking: per group and in total, the replicate band and mean of the well-mixed mode against the equation."""
+    names = list(dict.fromkeys(table["group"]))
+    fig, axes = plt.subplots(1, len(names), figsize=(3.2 * len(names), 3.2), sharex=True)
+    for ax, name in zip(np.atleast_1d(axes), names, strict=True):
+        block = table[table["group"] == name]
+        years = block["day"] / 365.0
+        ax.fill_between(years, block["low"], block["high"], color="tab:blue", alpha=0.2, lw=0, label="replicates, 10–90 %")
+        ax.plot(years, block["mean"], color="tab:blue", lw=1.5, label="ensemble mean")
+        ax.plot(years, block["equation"], color="black", lw=1.2, ls="--", label="Prieto-Curiel equation")
+        ax.set_title(name, fontsize=10)
+        ax.set_xlabel("years")
+    np.atleast_1d(axes)[0].set_ylabel("members")
+    np.atleast_1d(axes)[0].legend(fontsize=7, loc="best")
+    fig.suptitle("Docking: well-mixed mode (stochastic) vs the Prieto-Curiel equation (solve_ivp)", fontsize=11)
+    fig.tight_layout()
+    return _save_both(fig, Path(stem))

@@ -89,3 +89,17 @@ def test_every_kind_of_bad_scenario_exits_2_with_one_line_and_writes_nothing(kin
 def test_no_command_prints_help(capsys):
     assert main([]) == 2
     assert "compare" in capsys.readouterr().out
+
+
+def test_validate_docking_writes_its_report_and_passes(tmp_path, capsys):
+    out = tmp_path / "validation"
+    assert main(["validate", "--docking", "--reps", "4", "--years", "1", "--out", str(out), "--quiet"]) == 0
+    assert {p.name for p in out.iterdir()} >= {"docking.csv", "docking.md", "docking.png", "docking.svg"}
+    assert "docking PASSED" in capsys.readouterr().out
+
+
+def test_validate_needs_an_experiment_and_sane_numbers(tmp_path, capsys):
+    assert main(["validate", "--out", str(tmp_path / "v")]) == 2
+    assert "--docking" in capsys.readouterr().err
+    assert main(["validate", "--docking", "--reps", "1", "--out", str(tmp_path / "v")]) == 2
+    assert not (tmp_path / "v").exists()

@@ -1,0 +1,134 @@
+"""Validation experiments (``mandosim validate``): docking with the Prieto-Curiel equation.
+
+Docking: the well-mixed mode of the model (``model.wellmixed``) is run for ``reps`` replicates and
+its ensemble mean compared, day by day over the horizon, with the Prieto-Curiel et al. (2023)
+equation solved by ``scipy.integrate.solve_ivp`` under the same parameters. The tolerances are
+fixed here, before any run: the ensemble mean of total members within ``TOTAL_TOLERANCE`` of the
+equation on every day, and each group's within ``GROUP_TOLERANCE``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from tqdm import tqdm
+
+from model.rng import replicate_seeds
+from model.scenario import find_scenario, load_scenario
+from model.wellmixed import DAYS_PER_YEAR, WellMixedSetup, simulate, solve_ode
+
+TOTAL_TOLERANCE = 0.05  # largest relative gap, any day, between mean total members and the equation
+GROUP_TOLERANCE = 0.10  # the same for each group
+#: Docking defaults (assumptions): conflict and arrests strong enough that every term of the
+#: equation matters over five years (groups shrink, then level off toward the equilibrium).
+CONFLICT_RATE = 5e-8  # θ: deaths per member per rival member per day
+INCAPACITATION = 1.0  # η: arrests per day, shared in proportion to size
+BAND = (10, 90)  # percentiles of the replicate band drawn around the mean
+
+
+@dataclass
+class DockingResult:
+    """Ensemble and equation, day by day, and the verdict."""
+
+    setup: WellMixedSetup
+    runs: np.ndarray  # (reps, days + 1, groups)
+    ode: np.ndarray  # (days + 1, groups)
+    total_gap: float  # max over days of |mean total / equation total − 1|
+    group_gaps: np.ndarray  # (groups,) max over days of |mean / equation − 1|
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.total_gap <= TOTAL_TOLERANCE and (self.group_gaps <= GROUP_TOLERANCE).all())
+
+    def table(self) -> pd.DataFrame:
+        """One row per day and group (and 'total'): ensemble mean, band, equation."""
+        days = np.arange(self.ode.shape[0])
+        frames = []
+        labels = [*self.setup.names, "total"]
+        runs = np.concatenate([self.runs, self.runs.sum(axis=2, keepdims=True)], axis=2)
+        ode = np.column_stack([self.ode, self.ode.sum(axis=1)])
+        low, high = np.percentile(runs, BAND, axis=0)
+        for k, name in enumerate(labels):
+            frames.append(
+                pd.DataFrame(
+                    {
+                        "day": days,
+                        "group": name,
+                        "mean": runs[:, :, k].mean(axis=0),
+                        "low": low[:, k],
+                        "high": high[:, k],
+                        "equation": ode[:, k],
+                    }
+                )
+            )
+        return pd.concat(frames, ignore_index=True)
+
+
+def dock(
+    scenario: str = "baseline",
+    reps: int = 30,
+    years: float = 5.0,
+    conflict_rate: float = CONFLICT_RATE,
+    incapacitation: float = INCAPACITATION,
+    seed: int = 1,
+    quiet: bool = False,
+) -> DockingResult:
+    """Run the docking experiment on ``scenario``'s groups (members summed over zones)."""
+    loaded = load_scenario(find_scenario(scenario))
+    setup = WellMixedSetup.from_scenario(loaded.scenario, conflict_rate, incapacitation, years)
+    seeds = replicate_seeds(seed, reps)
+    runs = np.array([simulate(setup, s) for s in tqdm(seeds, desc="docking", unit="run", disable=quiet or None)])
+    ode = solve_ode(setup)
+    mean = runs.mean(axis=0)
+    total_gap = float(np.abs(mean.sum(axis=1) / ode.sum(axis=1) - 1).max())
+    group_gaps = np.abs(mean / ode - 1).max(axis=0)
+    return DockingResult(setup, runs, ode, total_gap, group_gaps)
+
+
+def docking_markdown(result: DockingResult) -> str:
+    """The docking section of the validation report."""
+    s = result.setup
+    rows = [
+        "## Docking: well-mixed mode vs the Prieto-Curiel equation",
+        "",
+        f"{result.runs.shape[0]} replicates of the well-mixed mode ({len(s.names)} groups, rivalry matrix of the scenario, "
+        f"{s.days / DAYS_PER_YEAR:.0f} years, daily steps) against `solve_ivp` of "
+        "dC_i/dt = C_i·[ρ − η/ΣC − θ·Σ_j K_ij·C_j − ω_i·C_i] with the same parameters: "
+        f"ρ = {s.recruitment_rate:.4g}/day, ω_i = ρ/K_i, θ = {s.conflict_rate:.3g}/day, η = {s.incapacitation:.3g} arrests/day.",
+        "",
+        f"Tolerances, fixed before the run: total members within {TOTAL_TOLERANCE:.0%} of the equation on every day; "
+        f"each group within {GROUP_TOLERANCE:.0%}.",
+        "",
+        "| | start | equation, end | ensemble mean, end | largest gap over the horizon | tolerance | |",
+        "|---|---:|---:|---:|---:|---:|---|",
+    ]
+    mean = result.runs.mean(axis=0)
+    for k, name in enumerate(s.names):
+        ok = result.group_gaps[k] <= GROUP_TOLERANCE
+        rows.append(
+            f"| {name} | {s.members[k]:,.0f} | {result.ode[-1, k]:,.0f} | {mean[-1, k]:,.0f} | "
+            f"{result.group_gaps[k]:.2%} | {GROUP_TOLERANCE:.0%} | {'pass' if ok else 'FAIL'} |"
+        )
+    ok = result.total_gap <= TOTAL_TOLERANCE
+    rows.append(
+        f"| **total** | {s.members.sum():,.0f} | {result.ode[-1].sum():,.0f} | {mean[-1].sum():,.0f} | "
+        f"{result.total_gap:.2%} | {TOTAL_TOLERANCE:.0%} | {'pass' if ok else 'FAIL'} |"
+    )
+    rows += ["", "![Docking](docking.png)", ""]
+    return "\n".join(rows)
+
+
+def write_docking(result: DockingResult, out: Path) -> list[Path]:
+    """Write docking.csv, docking.md and the figure (PNG, SVG) into ``out``."""
+    from experiments.plots import plot_docking
+
+    out.mkdir(parents=True, exist_ok=True)
+    table = result.table()
+    written = [out / "docking.csv", out / "docking.md"]
+    table.to_csv(written[0], index=False)
+    written[1].write_text(docking_markdown(result) + "\n")
+    written += plot_docking(table, out / "docking")
+    return written
