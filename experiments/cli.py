@@ -254,6 +254,51 @@ def cmd_validate(args: argparse.Namespace) -> int:
     return 0 if result.passed else 1
 
 
+def cmd_calibrate(args: argparse.Namespace) -> int:
+    """``mandosim calibrate``: fit parameters to observed zone series; fitted scenario, history, plot."""
+    from tqdm import tqdm
+
+    from experiments.calibration import Calibration, write_calibration
+    from model.scenario import find_scenario, load_scenario
+
+    loaded = load_scenario(find_scenario(args.scenario))
+    params = [p.strip() for p in args.params.split(",") if p.strip()]
+    if not params:
+        raise InputError("<command line>", "--params", "name at least one parameter, e.g. crime.civilian_kill_rate")
+    for name, value, least in (("--reps", args.reps, 2), ("--max-evaluations", args.max_evaluations, 1), ("--jobs", args.jobs, 1)):
+        if value < least:
+            raise InputError("<command line>", name, f"must be >= {least}, got {value}")
+    if args.days is not None and args.days < 1:
+        raise InputError("<command line>", "--days", f"must be >= 1, got {args.days}")
+    calibration = Calibration(loaded, args.observed, params, args.year, args.reps, args.days, args.seed, args.jobs)
+    out = Path(args.out) if args.out else DEFAULT_OUT / f"calibrate_{loaded.scenario.name}"
+    with tqdm(total=args.max_evaluations, unit="eval", desc="calibration", disable=args.quiet or None) as bar:
+
+        def progress(evaluation: object) -> None:
+            bar.update()
+            bar.set_postfix_str(f"objective {evaluation.objective:.3g}")  # type: ignore[attr-defined]
+
+        result = calibration.fit(args.max_evaluations, progress)
+    tmp, commit = _atomic_dir(out)
+    try:
+        written = write_calibration(calibration, result, tmp)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    commit()
+    best, first = result.best, result.first
+    print(f"{'target':<40}{'observed':>10}{'start':>10}{'fitted':>10}")
+    for target, start, fit in zip(result.targets, first.means, best.means, strict=True):
+        print(f"{target.label:<40}{target.observed:>10,.0f}{start:>10,.0f}{fit:>10,.0f}")
+    for name in result.params:
+        print(f"{name}: {result.initial[name]:.4g} -> {result.fitted[name]:.4g}")
+    print(
+        f"objective {first.objective:.3g} -> {best.objective:.3g} after {len(result.history)} evaluations; wrote {out}/"
+        + ", ".join(p.name for p in written)
+    )
+    return 0
+
+
 def cmd_plot(args: argparse.Namespace) -> int:
     """``mandosim plot``: (re)draw every figure of a results directory from its stored results."""
     from experiments.store import read_manifest
@@ -455,6 +500,39 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     validate_p.set_defaults(func=cmd_validate)
 
 
+def _add_calibrate(sub: argparse._SubParsersAction) -> None:
+    cal_p = sub.add_parser(
+        "calibrate",
+        help="fit chosen parameters to observed zone series",
+        description=(
+            "Fit --params (dotted paths, e.g. crime.civilian_kill_rate) so the scenario's annual homicides and\n"
+            "disappearances per zone match the observed CSV's rows of one year. Each evaluation runs --reps\n"
+            "replicates with the same seeds; the objective weighs each gap by the replicate standard error and a\n"
+            "10 % observation error; Nelder-Mead searches log-parameters within their allowed ranges.\n"
+            "Writes fitted.toml (extends the scenario), calibration.csv (every evaluation) and fit.png/.svg."
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=(
+            "observed CSV columns: date (YYYY or YYYY-MM-DD), zone (a zone, a state code such as BC, or zones\n"
+            "joined by '+'), homicides, optional disappearances and source. Shipped: scenarios/observed/annual.csv\n"
+            "example: mandosim calibrate baseline --observed scenarios/observed/annual.csv \\\n"
+            "           --params crime.civilian_kill_rate,visibility.conceal_base --year 2024"
+        ),
+    )
+    cal_p.add_argument("scenario", help="scenario file or library name")
+    cal_p.add_argument("--observed", required=True, help="observed CSV (date, zone, homicides[, disappearances, source])")
+    cal_p.add_argument("--params", required=True, help="comma-separated dotted parameter paths to fit")
+    cal_p.add_argument("--year", type=int, default=None, help="year of the targets (default: the latest in the file)")
+    cal_p.add_argument("--reps", type=int, default=8, help="replicates per evaluation (default 8)")
+    cal_p.add_argument("--days", type=int, default=None, help="horizon days of each run (default: the scenario's)")
+    cal_p.add_argument("--max-evaluations", type=int, default=60, help="evaluations at most (default 60)")
+    cal_p.add_argument("--seed", type=int, default=1, help="root seed of the replicates (default 1)")
+    cal_p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
+    cal_p.add_argument("--out", default=None, help="output folder (default results/calibrate_SCENARIO)")
+    cal_p.add_argument("--quiet", action="store_true", help="no progress bar")
+    cal_p.set_defaults(func=cmd_calibrate)
+
+
 def _add_plot(sub: argparse._SubParsersAction) -> None:
     plot_p = sub.add_parser(
         "plot",
@@ -533,6 +611,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_plot(sub)
     _add_bench(sub)
     _add_validate(sub)
+    _add_calibrate(sub)
     _add_scenarios(sub)
     _add_show(sub)
     _add_params(sub)

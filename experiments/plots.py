@@ -349,3 +349,21 @@ def plot_docking(table: pd.DataFrame, stem: str | Path) -> list[Path]:
     fig.suptitle("Docking: well-mixed mode (stochastic) vs the Prieto-Curiel equation (solve_ivp)", fontsize=11)
     fig.tight_layout()
     return _save_both(fig, Path(stem))
+
+
+def plot_calibration(result: object, stem: str | Path) -> list[Path]:
+    """Observed counts against the model at the starting values and at the fit (mean ± 2 standard errors)."""
+    targets = result.targets  # type: ignore[attr-defined]
+    first, best = result.first, result.best  # type: ignore[attr-defined]
+    x = np.arange(len(targets))
+    fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(targets) + 2), 3.6))
+    ax.bar(x - 0.27, [t.observed for t in targets], width=0.27, color="0.35", label="observed")
+    ax.bar(x, first.means, width=0.27, yerr=2 * first.errors, color="tab:gray", alpha=0.6, label="model, start")
+    ax.bar(x + 0.27, best.means, width=0.27, yerr=2 * best.errors, color="tab:blue", label="model, fitted")
+    ax.set_xticks(x, [t.label for t in targets], rotation=30, ha="right", fontsize=8)
+    ax.set_ylabel("per year")
+    fitted = ", ".join(f"{k} = {v:.3g}" for k, v in best.values.items())
+    ax.set_title(f"Calibration: {fitted}", fontsize=9)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save_both(fig, Path(stem))

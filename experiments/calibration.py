@@ -1,0 +1,305 @@
+"""Calibration (``mandosim calibrate``): fit chosen parameters to observed annual zone series.
+
+The observed file is a CSV with columns ``date`` (a year, or an ISO date whose year is used),
+``zone`` (a zone of the scenario's region, a state code such as ``BC``, or zones joined by ``+``),
+``homicides`` and, optionally, ``disappearances`` and ``source``. The targets are the rows of one
+year. For candidate parameter values the model is run ``reps`` times with the same seeds every
+time (common random numbers keep the objective smooth), annual totals are taken per target, and
+the objective is noise-aware::
+
+    Σ_targets (mean − observed)² / (se² + (observation_error × observed)²)
+
+where ``se`` is the standard error of the replicate mean and ``observation_error`` the relative
+error of an observed count (assumption: 10 %). Nelder–Mead (``scipy.optimize.minimize``) searches
+the logarithm of each parameter inside the schema's bounds.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy.optimize import minimize
+
+from experiments.executors import Task, run_local
+from experiments.store import RunKey
+from experiments.sweep import _leaf_paths, get_path, set_path
+from model.errors import InputError
+from model.metrics import ZONE_METRICS
+from model.model import BorderSecurityModel
+from model.rng import replicate_seeds
+from model.scenario import LoadedScenario, resolve
+
+OBSERVATION_ERROR = 0.10  # relative error of an observed annual count (assumption)
+METRICS: tuple[str, ...] = ("homicides", "disappearances")
+DAYS_PER_YEAR = 365.0
+LOG_STEP = 0.25  # initial Nelder–Mead step in log-parameter (≈ ±28 %)
+
+
+def horizon_totals(task: Task) -> np.ndarray:
+    """(zones, 2) homicides and disappearances summed over the horizon of one run (burn-in excluded)."""
+    model = BorderSecurityModel(task.scenario, seed=task.seed, days=task.days)
+    model.run()
+    rows = model.recorder.zone[model.burn_in : model.recorder.days_recorded]
+    columns = [ZONE_METRICS.index(m) for m in METRICS]
+    totals = rows[:, :, columns].sum(axis=0)
+    horizon = model.horizon
+    model.release()
+    return totals * DAYS_PER_YEAR / horizon
+
+
+def read_observed(path: str | Path, zone_names: list[str], state_names: list[str]) -> pd.DataFrame:
+    """Observed rows as a frame (year, zone, homicides, disappearances), checked against the region.
+
+    Raises:
+        InputError: naming the file, the row and column, and what is allowed.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(path, "", "no such observed file")
+    try:
+        frame = pd.read_csv(path, comment="#", dtype={"date": str, "zone": str})
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        raise InputError(path, "", f"not a readable CSV ({error})") from None
+    for column in ("date", "zone", "homicides"):
+        if column not in frame.columns:
+            raise InputError(
+                path,
+                column,
+                f"missing column; needed: date, zone, homicides (optional: disappearances, source); found: {', '.join(frame.columns)}",
+            )
+    if "disappearances" not in frame.columns:
+        frame["disappearances"] = np.nan
+    years = pd.to_numeric(frame["date"].str.slice(0, 4), errors="coerce")
+    for i, bad in enumerate(years.isna()):
+        if bad:
+            raise InputError(path, f"row {i + 2}.date", f"{frame['date'][i]!r} is not a year or an ISO date (YYYY or YYYY-MM-DD)")
+    frame["year"] = years.astype(int)
+    allowed = set(zone_names) | set(state_names)
+    for i, zone in enumerate(frame["zone"]):
+        for part in str(zone).split("+"):
+            if part not in allowed:
+                close = difflib.get_close_matches(part, sorted(allowed), n=1)
+                hint = f"; did you mean '{close[0]}'?" if close else ""
+                allowed_text = f"zones {', '.join(zone_names)}, states {', '.join(state_names)}, or zones joined by '+'"
+                raise InputError(path, f"row {i + 2}.zone", f"unknown zone {part!r}; allowed: {allowed_text}{hint}")
+    for column in METRICS:
+        values = pd.to_numeric(frame[column], errors="coerce")
+        bad = values.isna() & frame[column].notna() | (values < 0)
+        if bad.any():
+            i = int(np.flatnonzero(bad)[0])
+            raise InputError(path, f"row {i + 2}.{column}", f"{frame[column][i]!r} is not a non-negative number")
+        frame[column] = values
+    return frame[["year", "zone", *METRICS]]
+
+
+@dataclass
+class Target:
+    """One observed count: a metric summed over some zones in one year."""
+
+    label: str
+    metric: int  # index into METRICS
+    zones: np.ndarray  # zone codes
+    observed: float
+
+
+@dataclass
+class Evaluation:
+    values: dict[str, float]
+    objective: float
+    means: np.ndarray
+    errors: np.ndarray
+
+
+@dataclass
+class CalibrationResult:
+    params: list[str]
+    initial: dict[str, float]
+    fitted: dict[str, float]
+    targets: list[Target]
+    history: list[Evaluation] = field(default_factory=list)
+    success: bool = False
+
+    @property
+    def best(self) -> Evaluation:
+        return min(self.history, key=lambda e: e.objective)
+
+    @property
+    def first(self) -> Evaluation:
+        return self.history[0]
+
+
+class Calibration:
+    """A calibration problem: a scenario, observed targets of one year, parameters to fit.
+
+    Args:
+        scenario: The loaded scenario (its values are the starting point).
+        observed: Path to the observed CSV.
+        params: Dotted parameter paths (``crime.civilian_kill_rate``).
+        year: Year of the targets (default: the latest in the file).
+        reps: Replicates per evaluation.
+        days: Horizon days of each run (default: the scenario's).
+        seed: Root seed of the replicates (the same seeds at every evaluation).
+        jobs: Worker processes.
+    """
+
+    def __init__(
+        self,
+        scenario: LoadedScenario,
+        observed: str | Path,
+        params: list[str],
+        year: int | None = None,
+        reps: int = 8,
+        days: int | None = None,
+        seed: int = 1,
+        jobs: int = 1,
+    ) -> None:
+        self.scenario = scenario
+        self.observed_path = Path(observed)
+        self.data = scenario.scenario.model_dump(mode="python")
+        region = scenario.region()
+        self.zone_names, self.state_names = list(region.zone_names), list(region.state_names)
+        self._state_of_zone = np.array([region.jurisdiction_state[region.zone_jurisdiction[z]] for z in range(len(self.zone_names))])
+        frame = read_observed(self.observed_path, self.zone_names, self.state_names)
+        self.year = int(frame["year"].max()) if year is None else year
+        rows = frame[frame["year"] == self.year]
+        if rows.empty:
+            raise InputError(self.observed_path, "date", f"no rows for {self.year}; years in the file: {sorted(set(frame['year']))}")
+        self.targets = [
+            Target(f"{row.zone} {metric} {self.year}", k, self._zone_codes(row.zone), float(getattr(row, metric)))
+            for row in rows.itertuples()
+            for k, metric in enumerate(METRICS)
+            if not np.isnan(getattr(row, metric))
+        ]
+        valid = _leaf_paths(self.data)
+        for name in params:
+            self._check_param(name, valid)
+        self.params = list(params)
+        self.initial = {name: float(get_path(self.data, name)) for name in params}
+        self.bounds = {name: self._bounds(name) for name in params}
+        self.seeds = replicate_seeds(seed, reps)
+        self.days = days
+        self.jobs = jobs
+
+    # --- set-up checks ------------------------------------------------------------------------
+    def _zone_codes(self, zone: str) -> np.ndarray:
+        codes: list[int] = []
+        for part in zone.split("+"):
+            if part in self.zone_names:
+                codes.append(self.zone_names.index(part))
+            else:
+                codes.extend(np.flatnonzero(self._state_of_zone == self.state_names.index(part)).tolist())
+        return np.array(sorted(set(codes)))
+
+    def _check_param(self, name: str, valid: list[str]) -> None:
+        try:
+            value = get_path(self.data, name)
+        except KeyError:
+            close = difflib.get_close_matches(name, valid, n=1, cutoff=0.6)
+            hint = f"did you mean '{close[0]}'?" if close else "see 'mandosim params' for the parameters"
+            raise InputError("--params", name, f"no parameter {name!r} in the scenario; {hint}") from None
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise InputError("--params", name, f"{name!r} = {value!r}: only positive numeric parameters can be fitted")
+
+    def _bounds(self, name: str) -> tuple[float, float]:
+        """Schema bounds of a parameter (positive; upper bound from ``le``/``lt`` where set)."""
+        from model.params import Scenario
+
+        section, _, leaf = name.partition(".")
+        low, high = 0.0, np.inf
+        info = Scenario.model_fields.get(section)
+        annotation = getattr(info, "annotation", None)
+        fields = getattr(annotation, "model_fields", {})
+        for rule in getattr(fields.get(leaf), "metadata", []):
+            low = max(low, float(getattr(rule, "ge", None) or getattr(rule, "gt", None) or low))
+            upper = getattr(rule, "le", None) or getattr(rule, "lt", None)
+            if upper is not None:
+                high = min(high, float(upper))
+        return low, high
+
+    # --- evaluation ----------------------------------------------------------------------------
+    def scenario_with(self, values: dict[str, float]) -> LoadedScenario:
+        data = copy.deepcopy(self.data)
+        for name, value in values.items():
+            set_path(data, name, value)
+        data["region"] = str(self.scenario.region_path)
+        return resolve(data, self.scenario.path, self.scenario.region_path.parent, None)
+
+    def evaluate(self, values: dict[str, float]) -> Evaluation:
+        """Run the replicates at ``values``; the objective and each target's mean and standard error."""
+        scenario = self.scenario_with(values)
+        tasks = [Task(RunKey("calibration", 0, k), scenario, seed, self.days) for k, seed in enumerate(self.seeds)]
+        outcomes = list(run_local(tasks, horizon_totals, self.jobs, quiet=True))
+        failed = [o for o in outcomes if o.error]
+        if failed:
+            raise RuntimeError(f"a calibration run failed: {failed[0].error}")
+        totals = np.array([o.tables for o in outcomes])  # (reps, zones, metrics)
+        per_target = np.array([totals[:, t.zones, t.metric].sum(axis=1) for t in self.targets]).T  # (reps, targets)
+        means = per_target.mean(axis=0)
+        errors = per_target.std(axis=0, ddof=1) / np.sqrt(per_target.shape[0]) if per_target.shape[0] > 1 else np.zeros(means.size)
+        observed = np.array([t.observed for t in self.targets])
+        variance = errors**2 + (OBSERVATION_ERROR * np.maximum(observed, 1.0)) ** 2
+        objective = float(((means - observed) ** 2 / variance).sum())
+        return Evaluation(dict(values), objective, means, errors)
+
+    def fit(self, max_evaluations: int = 60, progress: Callable[[Evaluation], None] | None = None) -> CalibrationResult:
+        """Nelder–Mead over log-parameters from the scenario's values; returns the best found."""
+        result = CalibrationResult(self.params, self.initial, dict(self.initial), self.targets)
+        x0 = np.log([self.initial[n] for n in self.params])
+        low = np.log([max(self.bounds[n][0], 1e-300) for n in self.params])
+        high = np.log([self.bounds[n][1] for n in self.params])
+
+        def objective(x: np.ndarray) -> float:
+            values = {n: float(np.exp(np.clip(v, lo, hi))) for n, v, lo, hi in zip(self.params, x, low, high, strict=True)}
+            evaluation = self.evaluate(values)
+            result.history.append(evaluation)
+            if progress is not None:
+                progress(evaluation)
+            return evaluation.objective
+
+        simplex = np.vstack([x0, x0 + LOG_STEP * np.eye(x0.size)])
+        outcome = minimize(
+            objective, x0, method="Nelder-Mead",
+            options={"initial_simplex": simplex, "maxfev": max_evaluations, "xatol": 0.01, "fatol": 0.05},
+        )  # fmt: skip
+        result.fitted = dict(result.best.values)
+        result.success = bool(outcome.success)
+        return result
+
+
+def write_calibration(calibration: Calibration, result: CalibrationResult, out: Path) -> list[Path]:
+    """Write ``fitted.toml`` (extends the scenario, sets the fitted values), ``calibration.csv`` and ``fit.png``/``.svg``."""
+    import os
+
+    from experiments.library import to_toml
+    from experiments.plots import plot_calibration
+
+    out.mkdir(parents=True, exist_ok=True)
+    source = calibration.scenario.path
+    nested: dict = {}
+    for name, value in result.fitted.items():
+        section, _, leaf = name.partition(".")
+        nested.setdefault(section, {})[leaf] = float(f"{value:.6g}")
+    header = {
+        "name": f"{calibration.scenario.scenario.name}_fitted",
+        "description": (
+            f"{calibration.scenario.scenario.name} with {', '.join(result.params)} fitted to {calibration.observed_path.name} "
+            f"({calibration.year}; {len(calibration.seeds)} replicates per evaluation, objective {result.best.objective:.3g})"
+        ),
+    }
+    if source is not None:
+        header["extends"] = os.path.relpath(source, out)
+    fitted = out / "fitted.toml"
+    fitted.write_text(to_toml({**header, **nested}))
+    rows = [
+        {**e.values, "objective": e.objective, **{f"model:{t.label}": m for t, m in zip(result.targets, e.means, strict=True)}}
+        for e in result.history
+    ]
+    history = out / "calibration.csv"
+    pd.DataFrame(rows).to_csv(history, index_label="evaluation")
+    return [fitted, history, *plot_calibration(result, out / "fit")]
