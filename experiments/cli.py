@@ -237,21 +237,48 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    """``mandosim validate --docking``: the well-mixed mode against the Prieto-Curiel equation."""
-    from experiments import validation
+    """``mandosim validate``: docking and patterns P1–P10 → report.md with figures."""
+    from experiments import patterns, validation
+    from experiments.plots import plot_pattern
 
-    if not args.docking:
-        return _fail("validate: only the docking experiment is available so far; run 'mandosim validate --docking'")
-    for name in ("reps", "years"):
-        if getattr(args, name) <= 0:
-            return _fail(f"validate: --{name} must be positive, got {getattr(args, name)}")
-    if args.reps < 2:
-        return _fail("validate: --reps must be at least 2 (the band needs replicates)")
-    result = validation.dock(args.scenario, args.reps, args.years, args.conflict_rate, args.incapacitation, args.seed, args.quiet)
-    written = validation.write_docking(result, Path(args.out))
-    print(validation.docking_markdown(result).split("![")[0].rstrip())
-    print(f"docking {'PASSED' if result.passed else 'FAILED'}; wrote " + ", ".join(str(p) for p in written))
-    return 0 if result.passed else 1
+    for name, least in (("reps", 2), ("years", 0), ("jobs", 1)):
+        if getattr(args, name) < least or getattr(args, name) == 0:
+            return _fail(f"validate: --{name.replace('_', '-')} must be at least {least or 'positive'}, got {getattr(args, name)}")
+    known = [p.id for p in patterns.PATTERNS]
+    for pid in args.only or []:
+        if pid not in known:
+            return _fail(f"validate: --only {pid!r}: unknown pattern; choose from {', '.join(known)}")
+    both = not args.docking and not args.patterns
+    out = Path(args.out)
+    tmp, commit = _atomic_dir(out)
+    try:
+        sections, ok = ["# Validation report", ""], True
+        if args.docking or both:
+            result = validation.dock(args.scenario, args.reps, args.years, args.conflict_rate, args.incapacitation, args.seed, args.quiet)
+            validation.write_docking(result, tmp)
+            sections.append(validation.docking_markdown(result))
+            verdict = "PASSED" if result.passed else "FAILED"
+            print(f"docking: total within {result.total_gap:.2%}, groups within {result.group_gaps.max():.2%}: {verdict}")
+            ok &= result.passed
+        if args.patterns or both:
+            outcomes = patterns.run_patterns(args.reps, args.seed, args.jobs, args.only, args.quiet)
+            figures = {}
+            for p in patterns.PATTERNS:
+                if p.id in outcomes:
+                    plot_pattern(p.id, p.title, outcomes[p.id].plot, tmp / "figures" / p.id)
+                    figures[p.id] = f"figures/{p.id}.png"
+                    print(f"{p.id:<4}{'pass' if outcomes[p.id].passed else 'FAIL':<6}{outcomes[p.id].figure}")
+            sections.append(validation.patterns_markdown(outcomes, args.reps, args.seed, figures))
+            passed = sum(o.passed for o in outcomes.values())
+            print(f"patterns: {passed} of {len(outcomes)} pass")
+            ok &= passed == len(outcomes) if args.only else passed >= validation.PATTERNS_NEEDED
+        (tmp / "report.md").write_text("\n".join(sections))
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    commit()
+    print(f"wrote {out / 'report.md'}")
+    return 0 if ok else 1
 
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
@@ -467,23 +494,28 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
 
     validate_p = sub.add_parser(
         "validate",
-        help="validate the model: docking with the Prieto-Curiel equation",
+        help="validate the model: docking, patterns P1-P10, a report",
         description=(
+            "Without flags: the docking experiment and the pattern experiments P1-P10 (FACTS.md), each a paired\n"
+            "experiment with --reps replicates and a pass rule fixed in advance; writes report.md with figures.\n"
             "--docking: run the model's well-mixed mode (one zone, no space, no routes; the spatial model's own\n"
             "fight, arrest, recruitment and exit code) for --reps replicates and compare the ensemble mean, day by\n"
             "day, with the Prieto-Curiel et al. (2023) equation solved by scipy's solve_ivp under the same\n"
             f"parameters. Passes when total members stay within {validation.TOTAL_TOLERANCE:.0%} and each group within "
             f"{validation.GROUP_TOLERANCE:.0%}.\n"
-            "Writes docking.csv, docking.md and docking.png/.svg to --out; exit 0 on pass, 1 on fail."
+            "Writes docking.csv, docking.md and docking.png/.svg to --out. Exit 0 when what ran passes, 1 otherwise."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         epilog="example: mandosim validate --docking --reps 30 --years 5",
     )
-    validate_p.add_argument("--docking", action="store_true", help="run the docking experiment")
+    validate_p.add_argument("--docking", action="store_true", help="only the docking experiment")
+    validate_p.add_argument("--patterns", action="store_true", help="only the pattern experiments")
+    validate_p.add_argument("--only", nargs="+", default=None, metavar="PID", help="only these patterns (e.g. P1 P9)")
+    validate_p.add_argument("--jobs", type=int, default=2, help="worker processes for the pattern runs (default 2)")
     validate_p.add_argument(
         "--scenario", default="baseline", help="scenario whose groups, rivalries and dynamics to use (default baseline)"
     )
-    validate_p.add_argument("--reps", type=int, default=30, help="replicates (default 30)")
+    validate_p.add_argument("--reps", type=int, default=30, help="replicates of docking and of each pattern arm (default 30)")
     validate_p.add_argument("--years", type=float, default=5.0, help="horizon in years (default 5)")
     validate_p.add_argument(
         "--conflict-rate",

@@ -367,3 +367,33 @@ def plot_calibration(result: object, stem: str | Path) -> list[Path]:
     ax.legend(fontsize=8)
     fig.tight_layout()
     return _save_both(fig, Path(stem))
+
+
+def plot_pattern(pattern_id: str, title: str, plot: dict, stem: str | Path) -> list[Path]:
+    """A pattern's figure: control vs treatment series (30-day sums, mean and 10–90 % band), or bars."""
+    fig, ax = plt.subplots(figsize=(6.4, 3.2))
+    if plot["kind"] == "bars":
+        names = list(plot["values"])
+        x = np.arange(len(names))
+        ax.bar(x - 0.2, [plot["values"][n] for n in names], width=0.4, color="tab:blue", label="model")
+        published = plot.get("published", {})
+        ax.bar(x + 0.2, [published.get(n, np.nan) for n in names], width=0.4, color="0.4", label="published")
+        ax.set_xticks(x, names)
+    else:
+        window = 30
+        for key, colour, label in (("control", "0.4", "control"), ("treatment", "tab:red", "treatment")):
+            runs = np.asarray(plot[key], float)
+            kernel = np.ones(window)
+            rolled = np.array([np.convolve(r, kernel, mode="valid") for r in runs])
+            days = np.arange(rolled.shape[1]) + window
+            low, high = np.percentile(rolled, (10, 90), axis=0)
+            ax.fill_between(days, low, high, color=colour, alpha=0.2, lw=0)
+            ax.plot(days, rolled.mean(axis=0), color=colour, lw=1.4, label=label)
+        for mark in plot.get("marks", ()):
+            ax.axvline(mark, color="k", lw=0.8, ls=":")
+        ax.set_xlabel("day")
+    ax.set_ylabel(plot["label"] + (" (30-day sum)" if plot["kind"] == "series" else ""))
+    ax.set_title(f"{pattern_id}: {title}", fontsize=10)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save_both(fig, Path(stem))

@@ -27,6 +27,7 @@ GROUP_TOLERANCE = 0.10  # the same for each group
 CONFLICT_RATE = 5e-8  # θ: deaths per member per rival member per day
 INCAPACITATION = 1.0  # η: arrests per day, shared in proportion to size
 BAND = (10, 90)  # percentiles of the replicate band drawn around the mean
+PATTERNS_NEEDED = 8  # patterns of P1–P10 that must pass for validation to pass
 
 
 @dataclass
@@ -132,3 +133,43 @@ def write_docking(result: DockingResult, out: Path) -> list[Path]:
     written[1].write_text(docking_markdown(result) + "\n")
     written += plot_docking(table, out / "docking")
     return written
+
+
+def patterns_markdown(outcomes: dict, reps: int, seed: int, figures: dict[str, str]) -> str:
+    """The patterns section of the validation report."""
+    from experiments.patterns import FACTOR, MISSING, PATTERNS
+
+    chosen = [p for p in PATTERNS if p.id in outcomes]
+    passed = sum(outcomes[p.id].passed for p in chosen)
+    rows = [
+        "## Patterns P1–P10 (FACTS.md)",
+        "",
+        f"Each pattern is a paired experiment on the baseline: control and treatment run with the same {reps} replicate "
+        f"seeds (root seed {seed}); effects are treatment − control with 95 % confidence intervals over replicates. "
+        "The pass rules were written before the runs: a published direction must be reproduced with a 95 % CI that "
+        f"excludes zero; a published magnitude must, in addition, be matched within a factor of {FACTOR:g}.",
+        "",
+        f"**{passed} of {len(chosen)} patterns pass at the default parameters.**",
+        "",
+        "| | pattern | published | model (95 % CI) | tolerance | |",
+        "|---|---|---|---|---|---|",
+    ]
+    for p in chosen:
+        o = outcomes[p.id]
+        rows.append(f"| {p.id} | {p.title} | {p.published} | {o.figure} | {p.tolerance} | {'pass' if o.passed else '**fail**'} |")
+    for p in chosen:
+        o = outcomes[p.id]
+        rows += [
+            "",
+            f"### {p.id}: {p.title} — {'pass' if o.passed else 'fail'}",
+            "",
+            f"- Published: {p.published} ({p.source}).",
+            f"- Experiment: {p.experiment}. {o.detail}",
+            f"- Model: {o.figure}.",
+            f"- Tolerance (set in advance): {p.tolerance}.",
+        ]
+        if not o.passed and MISSING.get(p.id):
+            rows.append(f"- Why it fails — the mechanism that is missing: {MISSING[p.id]}")
+        if p.id in figures:
+            rows += ["", f"![{p.id}]({figures[p.id]})"]
+    return "\n".join(rows) + "\n"

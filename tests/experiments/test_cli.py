@@ -95,11 +95,22 @@ def test_validate_docking_writes_its_report_and_passes(tmp_path, capsys):
     out = tmp_path / "validation"
     assert main(["validate", "--docking", "--reps", "4", "--years", "1", "--out", str(out), "--quiet"]) == 0
     assert {p.name for p in out.iterdir()} >= {"docking.csv", "docking.md", "docking.png", "docking.svg"}
-    assert "docking PASSED" in capsys.readouterr().out
+    assert "PASSED" in capsys.readouterr().out
+    assert "## Docking" in (out / "report.md").read_text()
 
 
-def test_validate_needs_an_experiment_and_sane_numbers(tmp_path, capsys):
-    assert main(["validate", "--out", str(tmp_path / "v")]) == 2
-    assert "--docking" in capsys.readouterr().err
+def test_validate_rejects_unknown_patterns_and_too_few_replicates(tmp_path, capsys):
+    assert main(["validate", "--patterns", "--only", "P11", "--out", str(tmp_path / "v")]) == 2
+    assert "P1, P2" in capsys.readouterr().err
     assert main(["validate", "--docking", "--reps", "1", "--out", str(tmp_path / "v")]) == 2
     assert not (tmp_path / "v").exists()
+
+
+def test_validate_patterns_writes_a_report_with_verdicts_and_figures(tmp_path, capsys):
+    out = tmp_path / "validation"
+    code = main(["validate", "--patterns", "--only", "P5", "P9", "--reps", "3", "--jobs", "1", "--out", str(out), "--quiet"])
+    report = (out / "report.md").read_text()
+    assert code == 0  # a chosen subset passes when all of its patterns pass
+    assert "### P5" in report and "### P9" in report and "### P1:" not in report
+    assert (out / "figures" / "P5.png").is_file() and (out / "figures" / "P9.png").is_file()
+    assert "tolerance" in report.lower()
