@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from model.conflict import BRANCHES, conceal_share, operations
+from model.conflict import BRANCHES, conceal_share, hidden_killings, operations
 from model.params import OperationParams, Scenario, VisibilityParams
 
 
@@ -44,6 +44,14 @@ def test_leaks_only_where_a_colluder_protects_the_group():
 
 def test_concealment_rises_with_security_presence():
     """FACTS P8 comes from this: more officers nearby, more killings hidden as disappearances."""
-    share = conceal_share(VisibilityParams(), np.array([0.0, 50.0, 500.0, 5000.0]))
+    params = VisibilityParams()
+    officers = np.array([0.0, 50.0, 500.0, 5000.0])
+    share = conceal_share(params, officers)
     assert np.all(np.diff(share) > 0)
-    assert share[0] == VisibilityParams().conceal_base
+    assert share[0] == params.conceal_base
+    # the compiled draw the model uses hides killings at that share
+    killings = np.full(officers.size, 20_000)
+    hidden = hidden_killings(
+        np.random.default_rng(0), killings, officers, params.conceal_base, params.conceal_extra, params.conceal_half_officers
+    )
+    assert np.allclose(hidden / killings, share, atol=0.01)
