@@ -50,6 +50,7 @@ class Arm:
     overrides: dict[str, Any] = field(default_factory=dict)
     events: list[dict[str, Any]] = field(default_factory=list)
     scenario: str = "baseline"
+    label: str = "baseline"
 
     def load(self, name: str) -> LoadedScenario:
         base = load_scenario(find_scenario(self.scenario))
@@ -294,7 +295,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "the valley group's leader is taken on day 30 (leader_strike event)",
         f"home-zone effect > 0 (95 % CI) and within a factor {FACTOR:g} of +80 %",
         Arm(),
-        Arm(events=[{"type": "leader_strike", "day": STRIKE_DAY, "group": "valley"}]),
+        Arm(events=[{"type": "leader_strike", "day": STRIKE_DAY, "group": "valley"}], label="leader strike on day 30"),
         YEAR,
         _p1,
     ),
@@ -306,7 +307,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "2,000 National Guard officers deployed in Tijuana from day 0 (raises the corridor's travel cost)",
         "homicides in the other corridors' zones rise (95 % CI > 0)",
         Arm(),
-        Arm(events=[{"type": "deploy", "day": 0, "agency": "guardia_nacional", "officers": CRACKDOWN}]),
+        Arm(events=[{"type": "deploy", "day": 0, "agency": "guardia_nacional", "officers": CRACKDOWN}], label="Tijuana crackdown"),
         YEAR,
         _p2,
     ),
@@ -318,7 +319,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "the Feb 2025 surge (military_surge_2025: 3,560 Guard and Army troops)",
         f"effect > 0 (95 % CI) and within a factor {FACTOR:g} of +11 per 100k",
         Arm(),
-        Arm(scenario="military_surge_2025"),
+        Arm(scenario="military_surge_2025", label="military surge on day 34"),
         YEAR,
         _p3,
     ),
@@ -330,7 +331,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "three years: operations.arrest_fraction doubled; or recruitment cut 30 % (prevention scenario)",
         "arrests ×2 does not lower homicides by more than 2 % (95 % CI) and recruitment −30 % lowers them (95 % CI < 0)",
         Arm(),
-        [Arm(overrides=DOUBLE_ARRESTS), Arm(scenario="prevention")],
+        [Arm(overrides=DOUBLE_ARRESTS, label="arrests ×2"), Arm(scenario="prevention", label="recruitment −30 %")],
         3 * YEAR,
         _p4,
     ),
@@ -354,7 +355,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "unified command over Mexicali Valley + San Luis from day 0 (unified_command)",
         f"effect < 0 (95 % CI) and within a factor {FACTOR:g} of −58.5 %",
         Arm(),
-        Arm(scenario="unified_command"),
+        Arm(scenario="unified_command", label="unified command"),
         YEAR,
         _p6,
     ),
@@ -366,7 +367,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "single command in San Luis from 22 Jul to 15 Dec (slrc_single_command_2024)",
         "first two months < 0 (95 % CI) and the later effect higher than the first (paired, 95 % CI > 0)",
         Arm(),
-        Arm(scenario="slrc_single_command_2024"),
+        Arm(scenario="slrc_single_command_2024", label="single command, days 203–349"),
         YEAR,
         _p7,
     ),
@@ -378,7 +379,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "the Feb 2025 surge (military_surge_2025)",
         "share of killings that are disappearances rises (95 % CI > 0)",
         Arm(),
-        Arm(scenario="military_surge_2025"),
+        Arm(scenario="military_surge_2025", label="military surge on day 34"),
         YEAR,
         _p8,
     ),
@@ -390,7 +391,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "the San Luis group leaves the region on day 30 (group_exit), leaving the valley group alone",
         f"effect < 0 (95 % CI) and within a factor {FACTOR:g} of −60 %",
         Arm(),
-        Arm(events=[{"type": "group_exit", "day": STRIKE_DAY, "group": "san_luis", "share": 1.0}]),
+        Arm(events=[{"type": "group_exit", "day": STRIKE_DAY, "group": "san_luis", "share": 1.0}], label="San Luis group leaves on day 30"),
         YEAR,
         _p9,
     ),
@@ -401,7 +402,7 @@ PATTERNS: tuple[Pattern, ...] = (
         "SESNSP",
         "the valley and San Luis groups at war (baseline) vs not rivals",
         "homicides higher on both sides (each 95 % CI > 0)",
-        Arm(overrides=NO_BORDER_WAR),
+        Arm(overrides=NO_BORDER_WAR, label="no cross-state war"),
         Arm(),
         YEAR,
         _p10,
@@ -439,7 +440,11 @@ def run_patterns(reps: int, seed: int, jobs: int, only: list[str] | None = None,
         arms = 1 + (len(p.treatment) if isinstance(p.treatment, list) else 1)
         stacked = [np.array([results[(p.id, a, k)] for k in range(reps)]) for a in range(arms)]
         treatment = stacked[1:] if isinstance(p.treatment, list) else stacked[1]
-        out[p.id] = p.measure(stacked[0], treatment, zones, population)
+        outcome = p.measure(stacked[0], treatment, zones, population)
+        if outcome.plot.get("kind") == "series":
+            shown = p.treatment[-1] if isinstance(p.treatment, list) else p.treatment
+            outcome.plot["labels"] = (p.control.label, shown.label)
+        out[p.id] = outcome
     return out
 
 

@@ -381,7 +381,8 @@ def plot_pattern(pattern_id: str, title: str, plot: dict, stem: str | Path) -> l
         ax.set_xticks(x, names)
     else:
         window = 30
-        for key, colour, label in (("control", "0.4", "control"), ("treatment", "tab:red", "treatment")):
+        names = plot.get("labels", ("control", "treatment"))
+        for key, colour, label in (("control", "0.4", names[0]), ("treatment", "tab:red", names[1])):
             runs = np.asarray(plot[key], float)
             kernel = np.ones(window)
             rolled = np.array([np.convolve(r, kernel, mode="valid") for r in runs])
