@@ -285,7 +285,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     """``mandosim calibrate``: fit parameters to observed zone series; fitted scenario, history, plot."""
     from tqdm import tqdm
 
-    from experiments.calibration import Calibration, write_calibration
+    from experiments.calibration import Calibration, Evaluation, write_calibration
     from model.scenario import find_scenario, load_scenario
 
     loaded = load_scenario(find_scenario(args.scenario))
@@ -301,9 +301,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     out = Path(args.out) if args.out else DEFAULT_OUT / f"calibrate_{loaded.scenario.name}"
     with tqdm(total=args.max_evaluations, unit="eval", desc="calibration", disable=args.quiet or None) as bar:
 
-        def progress(evaluation: object) -> None:
+        def progress(evaluation: Evaluation) -> None:
             bar.update()
-            bar.set_postfix_str(f"objective {evaluation.objective:.3g}")  # type: ignore[attr-defined]
+            bar.set_postfix_str(f"objective {evaluation.objective:.3g}")
 
         result = calibration.fit(args.max_evaluations, progress)
     tmp, commit = _atomic_dir(out)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import matplotlib
 
@@ -13,6 +14,9 @@ import pandas as pd
 from matplotlib.colors import ListedColormap
 
 from model.region import LAND_CLASSES, Region
+
+if TYPE_CHECKING:
+    from experiments.calibration import CalibrationResult
 
 ZONE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#ff7f0e", "#17becf", "#bcbd22")
 ROLLING_DAYS = 30
@@ -351,10 +355,10 @@ def plot_docking(table: pd.DataFrame, stem: str | Path) -> list[Path]:
     return _save_both(fig, Path(stem))
 
 
-def plot_calibration(result: object, stem: str | Path) -> list[Path]:
+def plot_calibration(result: CalibrationResult, stem: str | Path) -> list[Path]:
     """Observed counts against the model at the starting values and at the fit (mean ± 2 standard errors)."""
-    targets = result.targets  # type: ignore[attr-defined]
-    first, best = result.first, result.best  # type: ignore[attr-defined]
+    targets = result.targets
+    first, best = result.first, result.best
     x = np.arange(len(targets))
     fig, ax = plt.subplots(figsize=(max(5.0, 1.1 * len(targets) + 2), 3.6))
     ax.bar(x - 0.27, [t.observed for t in targets], width=0.27, color="0.35", label="observed")
