@@ -45,12 +45,9 @@ def horizon_totals(task: Task) -> np.ndarray:
     """(zones, 2) homicides and disappearances summed over the horizon of one run (burn-in excluded)."""
     model = BorderSecurityModel(task.scenario, seed=task.seed, days=task.days)
     model.run()
-    rows = model.recorder.zone[model.burn_in : model.recorder.days_recorded]
-    columns = [ZONE_METRICS.index(m) for m in METRICS]
-    totals = rows[:, :, columns].sum(axis=0)
-    horizon = model.horizon
+    rows = model.horizon_zone_series()
     model.release()
-    return totals * DAYS_PER_YEAR / horizon
+    return rows[:, :, [ZONE_METRICS.index(m) for m in METRICS]].sum(axis=0) * DAYS_PER_YEAR / rows.shape[0]
 
 
 def read_observed(path: str | Path, zone_names: list[str], state_names: list[str]) -> pd.DataFrame:

@@ -38,7 +38,7 @@ def zone_series(task: Task) -> np.ndarray:
     """(days, zones, metrics) daily zone series of one run over its horizon (float32)."""
     model = BorderSecurityModel(task.scenario, seed=task.seed, days=task.days)
     model.run()
-    series = model.recorder.zone[model.burn_in : model.recorder.days_recorded].astype(np.float32)
+    series = model.horizon_zone_series().astype(np.float32)
     model.release()
     return series
 

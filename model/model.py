@@ -791,6 +791,10 @@ class BorderSecurityModel(mesa.Model):
             if progress is not None:
                 progress(1)
 
+    def horizon_zone_series(self) -> np.ndarray:
+        """(days after burn-in, zones, ``ZONE_METRICS``) the recorded daily zone series, burn-in excluded."""
+        return self.recorder.zone[self.burn_in : self.recorder.days_recorded]
+
     def release(self) -> None:
         """Let the model be garbage-collected once its results are taken.
 
