@@ -450,21 +450,19 @@ def run_patterns(reps: int, seed: int, jobs: int, only: list[str] | None = None,
 
 #: Why a pattern fails, by mechanism (written from the model's design; shown only when it fails).
 MISSING: dict[str, str] = {
-    "P1": "A succession crisis raises violence through internal fighting and rivals probing for `succession_days`, "
-    "but the struck group keeps its cells and plazas; the model lacks the fragmentation into many successor "
-    "factions and the sustained invasion of the plaza that keep homicides up by +80 % for a year.",
-    "P2": "Each port keeps its fixed share of the crossings (`routes`), so a crackdown only reroutes the approach "
-    "to the same ports inside the corridor; the model lacks trafficking shifting to other crossings and groups "
-    "fighting over a corridor that has just become valuable.",
-    "P3": "Presence deters killings (saturating) more than firefights and displacement add violence; the model lacks "
-    "operations destabilising group hierarchies and rivals moving into weakened plazas, which make a surge violent first.",
-    "P4": "An arrest removes a member and the killings that member would commit, and recruitment does not answer "
-    "vacancies, so incapacitation lowers violence; the model lacks replacement recruitment (the Prieto-Curiel "
-    "saturation term acts only through exits here) and per-member violence rising as groups are squeezed.",
+    "P1": "A leader strike starts a succession crisis (successor factions fight for the rents, killings × "
+    "(1 + `crisis_violence`)); if it fails, the crisis is too short or too mild for +80 % over a year.",
+    "P2": "Ports divert crossings by approach cost (`port_elasticity`) and violence follows the plaza's value "
+    "(`traffic_violence`); if it fails, the crackdown raised the Tijuana approaches too little to move the product.",
+    "P3": "Presence deters killings and fights (saturating) more than the surge's operations destabilise plazas by "
+    "taking lieutenants; the model lacks rivals moving into plazas that operations have weakened, and the "
+    "spike in confrontations with the army that make a surge violent first.",
+    "P4": "Groups refill the posts arrests empty (`replacement_rate`) and operations that take lieutenants start "
+    "local successions; if it fails, incapacitation outran replacement over the three years.",
     "P6": "One command reallocates the same units with pooled intelligence and deters more by spreading them; the "
     "model lacks what aligned neighbours gain beyond allocation (joint investigations, prosecution, less collusion).",
-    "P7": "The command lowers San Luis homicides a little while it lasts; the model lacks the groups' learning "
-    "(adapting routines and locations to the new deployment) that produces a sharp first drop and a rebound.",
+    "P7": "A new command is feared beyond its presence (`novelty_heat`) until groups learn it (`adaptation_rate`); if "
+    "it fails, the drop or the learning is too weak against the spread between replicates in a small zone.",
     "P9": "",
     "P10": "",
 }

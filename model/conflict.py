@@ -34,13 +34,15 @@ def rival_fights(
     nearby: np.ndarray,
     rivalry: np.ndarray,
     density: np.ndarray,
+    stakes: np.ndarray,
     fight_rate: float,
     bystanders_per_death: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Rival cells fight where they share a neighbourhood.
 
-    A cell's members die with probability ``1 − exp(−fight_rate × exposure)``, exposure being the
-    rivalry-weighted enemies in its 3×3 neighbourhood; bystanders die in proportion to deaths and
+    A cell's members die with probability ``1 − exp(−fight_rate × stakes × exposure)``, exposure
+    being the rivalry-weighted enemies in its 3×3 neighbourhood and stakes what the ground is worth
+    fighting for (more on trafficking routes, P2); bystanders die in proportion to deaths and
     density.
 
     Args:
@@ -52,6 +54,7 @@ def rival_fights(
         rivalry: (groups, groups) fighting weight of row group against column group; the diagonal
             is fighting inside a group (succession crises), against its *other* members.
         density: (cells,) people per km².
+        stakes: (cells,) multiplier of the fight hazard (``1 + traffic_violence × plaza``; 1 when well mixed).
         fight_rate: Deaths per member per enemy nearby per day (``crime.fight_rate``).
         bystanders_per_death: Bystanders killed per fight death at 10,000 people/km².
 
@@ -70,7 +73,7 @@ def rival_fights(
             exposure += rivalry[g, h] * nearby[h, c]
         exposure = max(exposure, 0.0)
         if exposure > 0.0 and members[i] > 0:
-            deaths[i] = rng.binomial(members[i], -np.expm1(-fight_rate * exposure))
+            deaths[i] = rng.binomial(members[i], -np.expm1(-fight_rate * stakes[c] * exposure))
         if deaths[i] > 0 and density[c] > 0.0:
             bystanders[i] = rng.poisson(bystanders_per_death * deaths[i] * density[c] / DENSITY_REFERENCE)
         # Contest over the plazas: weighted enemies against the cell's own side. In a succession
@@ -177,14 +180,16 @@ def _operations(
 
 @njit(cache=True)
 def predation(
-    rng, members, pos, rival_share, market, officers_nearby, flow,
+    rng, members, pos, rival_share, market, officers_nearby, plaza, violence,
     extortion_rate, kidnapping_rate, deterrence_per_officer, kill_rate, deterrence_max, deterrence_half,
     contest_multiplier, traffic_violence,
 ):  # fmt: skip
     """Extortion, kidnapping and killings of civilians by criminal cells (Poisson counts per cell).
 
-    Killings rise with contest (rivals nearby: P3, P9, P10) and with trafficking flow (P2) and fall
-    with officers nearby (deterrence; spread-out units deter more than piled-up ones, P7); extortion
+    Killings rise with contest (rivals nearby: P3, P9, P10) and with the value of the plaza — the
+    share of all trafficked product crossing the cell's zone (P2; ``Routes.plaza``) — and fall
+    with officers nearby (deterrence; spread-out units deter more than piled-up ones, P7), and are
+    multiplied by each cell's ``violence`` (above 1 in its group's or its own succession, P1); extortion
     and kidnapping scale with the local market and fall with officers nearby. Rates are the
     ``crime`` parameters of the same names; ``officers_nearby`` is what criminals perceive.
 
@@ -205,7 +210,8 @@ def predation(
             * members[i]
             * (1.0 - deterrence_max * near / (near + deterrence_half))
             * (1.0 + contest_multiplier * rival_share[i])
-            * (1.0 + traffic_violence * flow[c])
+            * (1.0 + traffic_violence * plaza[c])
+            * violence[i]
         )
     return (
         poisson_counts(rng, extortion_rate * exposed),
@@ -455,9 +461,9 @@ ENCOUNTER_COEFFICIENTS: tuple[tuple[str, str], ...] = (
 
 @njit(cache=True)
 def encounter_day(
-    streams, members, pos, group, fighting, density, market, flow, perceived, officers_near,
+    streams, members, pos, group, fighting, density, market, plaza, perceived, officers_near,
     unit_pos, on_duty, effectiveness, command, branch, colluding, protected, municipal, unit_jurisdiction, unit_state,
-    pooled, branch_table, neighbours, area_mask, jurisdiction, state, zone, n_zones, refuge_bonus, coefficients,
+    pooled, branch_table, neighbours, area_mask, jurisdiction, state, zone, n_zones, refuge_bonus, coefficients, violence,
 ):  # fmt: skip
     """The day's encounters in one compiled pass, in the documented order.
 
@@ -465,7 +471,8 @@ def encounter_day(
     concealment (``rival_fights``, ``forces_on_cells``, ``leak_map``, ``operations``, ``flee``,
     ``predation``, ``hidden_killings``), each drawing from its own stream. ``streams`` are the
     (fights, operations, leaks, pursuit, predation, visibility) Generators, ``coefficients`` the
-    parameters in the order of ``ENCOUNTER_COEFFICIENTS``.
+    parameters in the order of ``ENCOUNTER_COEFFICIENTS``, ``violence`` each criminal
+    cell's killing multiplier (succession crises).
 
     Returns:
         Per criminal cell: fight deaths, fight bystanders, contest, engaged, warned, arrests (in
@@ -477,7 +484,13 @@ def encounter_day(
     c = coefficients
     n_cells, n_groups = neighbours.shape[0], fighting.shape[0]
     nearby = keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, neighbours, n_cells)
-    deaths, fight_bystanders, contest = rival_fights(fights_rng, members, pos, group, nearby, fighting, density, c[0], c[1])
+    # The fight hazard rises with what the ground is worth (the plaza's share of the product) and
+    # falls, like killings of civilians, with the presence criminals perceive around them.
+    stakes = np.empty(n_cells)
+    for cell in range(n_cells):
+        near = perceived[cell]
+        stakes[cell] = (1.0 + c[19] * plaza[cell]) * (1.0 - c[16] * near / (near + c[17]))
+    deaths, fight_bystanders, contest = rival_fights(fights_rng, members, pos, group, nearby, fighting, density, stakes, c[0], c[1])
     after_fights = members - deaths
     strength, lead = forces_on_cells(unit_pos, on_duty, effectiveness, command, branch, branch_table.shape[0], c[11], n_cells)
     leakers = leak_map(unit_pos, colluding, protected, n_cells, n_groups)
@@ -491,7 +504,7 @@ def encounter_day(
     )  # fmt: skip
     remaining = remaining - pursuit_arrests
     extortions, kidnappings, killings = predation(
-        prey_rng, remaining, pos, contest, market, perceived, flow, c[12], c[13], c[14], c[15], c[16], c[17], c[18], c[19]
+        prey_rng, remaining, pos, contest, market, perceived, plaza, violence, c[12], c[13], c[14], c[15], c[16], c[17], c[18], c[19]
     )
     near = np.empty(pos.size)
     for i in range(pos.size):

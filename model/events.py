@@ -70,6 +70,8 @@ class SetRegime(_Ends):
 
     def apply(self, model: BorderSecurityModel) -> None:
         model.command.push_regime(self.regime, self.area, model.day)
+        if self.regime == "unified":
+            model.command_started(self.area)
 
     def expire(self, model: BorderSecurityModel) -> None:
         model.command.pop_regime(model.day)

@@ -66,6 +66,10 @@ class GroupState:
             self._fighting_key, self._fighting = key, matrix
         return self._fighting
 
+    def violence(self, params: LeadershipParams) -> np.ndarray:
+        """(groups,) killing multiplier: ``1 + crisis_violence`` for a group in a succession crisis, else 1."""
+        return 1.0 + params.crisis_violence * (self.crisis_left > 0)
+
 
 def membership_flows(
     recruitment_rng: Stream,
@@ -77,6 +81,7 @@ def membership_flows(
     pool: np.ndarray,
     revenue_reference: np.ndarray,
     capacity: np.ndarray,
+    vacancies: np.ndarray,
     prevention: float,
     factor_bounds: tuple[float, float],
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -85,7 +90,10 @@ def membership_flows(
     A group's revenue per member (Σ members × (market + flow) / members) relative to its first
     positive value, clipped to ``factor_bounds``, to the power ``revenue_elasticity``, is its revenue
     factor ``f_g``. Recruits per cell are ``Poisson(ρ · members · pool · f_g · (1 − prevention))``;
-    each member leaves with probability ``ρ · C_g / K_g`` (the ω term).
+    each member leaves with probability ``ρ · C_g / K_g`` (the ω term). Replacement recruits refill
+    each cell's vacancies (its members arrested or killed): ``Poisson(replacement_rate · V_i · (1 −
+    prevention))``, at most ``V_i``, taken off ``vacancies`` (FACTS: P4 — groups replace the
+    members they lose, where they lose them).
 
     Args:
         recruitment_rng: The ``recruitment`` stream.
@@ -97,18 +105,20 @@ def membership_flows(
         pool: per cell, 0–1 saturating share of the local at-risk pool.
         revenue_reference: (groups,) revenue per member at the start (set here when still 0).
         capacity: (groups,) each group's capacity ``K_g``.
+        vacancies: per cell, posts emptied by arrests and killings (decremented by the refills here).
         prevention: share of recruitment prevented today (0–1; events ramp it).
         factor_bounds: (low, high) clip of the revenue ratio.
     """
     return _membership_flows(
-        recruitment_rng, exit_rng, members, group, value, pool, revenue_reference, capacity, params.recruitment_rate,
-        params.revenue_elasticity, factor_bounds[0], factor_bounds[1], prevention,
+        recruitment_rng, exit_rng, members, group, value, pool, revenue_reference, capacity, vacancies, params.recruitment_rate,
+        params.revenue_elasticity, params.replacement_rate, factor_bounds[0], factor_bounds[1], prevention,
     )  # fmt: skip
 
 
 @njit(cache=True)
 def _membership_flows(
-    recruitment_rng, exit_rng, members, group, value, pool, revenue_reference, capacity, rate, elasticity, low, high, prevention,
+    recruitment_rng, exit_rng, members, group, value, pool, revenue_reference, capacity, vacancies, rate, elasticity, replacement,
+    low, high, prevention,
 ):  # fmt: skip
     n_groups = capacity.size
     size = np.zeros(n_groups)
@@ -129,5 +139,13 @@ def _membership_flows(
     for i in range(members.size):
         recruit_rate[i] = rate * members[i] * pool[i] * factor[group[i]] * (1.0 - prevention)
     recruited = poisson_counts(recruitment_rng, recruit_rate)
+    if replacement > 0.0:
+        for i in range(members.size):
+            recruit_rate[i] = replacement * vacancies[i] * (1.0 - prevention)
+        refills = poisson_counts(recruitment_rng, recruit_rate)
+        for i in range(members.size):
+            filled = min(refills[i], vacancies[i])
+            vacancies[i] -= filled
+            recruited[i] += filled
     exited = binomial_thinning(exit_rng, members, group, hazard)
     return recruited, exited, factor

@@ -221,6 +221,8 @@ class BorderSecurityModel(mesa.Model):
         self.event_units: dict[int, list[int]] = {}
         self.announced = np.zeros(r.n_cells)  # presence criminals perceive from an announcement
         self.announced_area: tuple[str, ...] = ()
+        self.novelty = np.zeros(r.n_cells)  # presence criminals assume under a new command, until they adapt
+        self.homicides_by_cell = np.zeros(r.n_cells)
         self.credibility = 1.0
         self.prevention = p.dynamics.prevention
         self.prevention_schedule: tuple[int, float, float, int] | None = None
@@ -322,7 +324,10 @@ class BorderSecurityModel(mesa.Model):
         # 1. events
         self._event_exits = np.zeros(self.groups.size, dtype=np.int64)
         if day == 0:
+            self.routes.freeze_reference()  # approach costs before any event: the reference of diversion
             self.command.set_regime(p.command.regime, p.command.area, 0)
+            if p.command.regime == "unified":
+                self.command_started(p.command.area)
         if day >= 0:
             for event in p.events:
                 if event.end_day() == day:
@@ -342,7 +347,7 @@ class BorderSecurityModel(mesa.Model):
         self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.positive_cells(), self.intel.pooled, self.patrol)
         on_duty = self._on_duty()
         officers_near = neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells)
-        perceived = officers_near + self.announced  # what criminals believe is around them
+        perceived = officers_near + self.announced + self.novelty  # what criminals believe is around them
 
         # 4. criminal decisions (crises change only after today's encounters)
         fighting = self.groups.fighting_matrix(p.leadership)
@@ -354,10 +359,12 @@ class BorderSecurityModel(mesa.Model):
         live, pos, group, members, today = self._encounters(on_duty, officers_near, perceived, dominant_zone, fighting)
         remaining = today["remaining"]
 
-        # 7. leadership
+        # 7. leadership (the group's leader; cells' lieutenants)
         self._leadership(group, pos, today["engaged"], members, true_members)
+        self._lieutenants(live, members, today["removed_by_forces"])
 
-        # 8. group dynamics
+        # 8. group dynamics (posts emptied today are vacancies to refill)
+        self.cells.vacancies[live] += today["member_deaths"] + today["arrests"]
         recruited, exited = self._dynamics(live, remaining, group, pos)
         self.cells.members[live] = remaining + recruited - exited
         flows = ("recruited", "killed", "arrested", "exited")
@@ -395,11 +402,12 @@ class BorderSecurityModel(mesa.Model):
         streams = tuple(self.streams.compiled(name) for name in ("fights", "operations", "leaks", "pursuit", "predation", "visibility"))
         (deaths, fight_bystanders, _, engaged, warned, arrests, killed, officer_deaths, op_bystanders, abuses, new_pos,
          pursuit_arrests, extortions, kidnappings, killings, hidden, cross_line) = encounter_day(
-            streams, members, pos, group, fighting, self.density, self.market, self.flow, perceived, officers_near,
+            streams, members, pos, group, fighting, self.density, self.market, self.routes.plaza, perceived, officers_near,
             units.pos, on_duty, self.branch_table[units.branch, 3], np.where(units.pooled, len(self.agency_names), units.agency),
             units.branch, units.colluding, dominant_zone[units.home_zone], units.kind == KINDS.index("municipal"),
             units.home_jurisdiction, units.home_state, units.pooled, self.branch_table, r.neighbours, self.command.area_mask,
             r.jurisdiction, r.state, r.zone, len(r.zone_names), REFUGE_BONUS, self._encounter_coefficients,
+            self._cell_violence(live, group),
         )  # fmt: skip
         t.pos[live] = new_pos
         remaining = members - deaths - arrests - killed - pursuit_arrests
@@ -414,6 +422,7 @@ class BorderSecurityModel(mesa.Model):
             "extortions": extortions,
             "kidnappings": kidnappings,
             "arrests": arrests + pursuit_arrests,
+            "removed_by_forces": arrests + pursuit_arrests + killed,
             "seizures": engaged.astype(float),
             "officer_deaths": officer_deaths,
             "member_deaths": deaths + killed,
@@ -475,7 +484,31 @@ class BorderSecurityModel(mesa.Model):
             units.home_state, units.pooled, self.command.area_mask, r.jurisdiction, r.state,
         )  # fmt: skip
 
+    def _cell_violence(self, live: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """Killing multiplier per criminal cell (FACTS: P1).
+
+        ``1 + crisis_violence`` for its group's succession crisis, and again for its own local succession.
+        """
+        lead = self.params.leadership
+        local = 1.0 + lead.crisis_violence * (self.cells.succession[live] > 0)
+        return self.groups.violence(lead)[group] * local
+
     # --- 7. leadership ------------------------------------------------------------------------
+    def _lieutenants(self, live: np.ndarray, members: np.ndarray, removed: np.ndarray) -> None:
+        """Operations that remove members may take the cell's lieutenant: a local succession starts.
+
+        Each member is equally likely to be the lieutenant, so the chance is removed / members (no
+        free parameter); running successions count down by a day.
+        """
+        t = self.cells
+        t.succession[live] = np.maximum(t.succession[live] - 1, 0)
+        hit = np.flatnonzero(removed > 0)
+        if hit.size == 0:
+            return
+        rng = self.streams["leadership"]
+        taken = rng.random(hit.size) < removed[hit] / np.maximum(members[hit], 1)
+        t.succession[live[hit[taken]]] = self.params.leadership.local_succession_days
+
     def _leadership(self, group: np.ndarray, pos: np.ndarray, engaged: np.ndarray, members: np.ndarray, true_members: np.ndarray) -> None:
         p, g = self.params.leadership, self.groups
         rng = self.streams["leadership"]
@@ -538,10 +571,13 @@ class BorderSecurityModel(mesa.Model):
     # --- 8. dynamics --------------------------------------------------------------------------
     def _dynamics(self, live: np.ndarray, remaining: np.ndarray, group: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         g = self.groups
+        vacancies = self.cells.vacancies[live]
         recruited, exited, self._revenue_factor = membership_flows(
             self.streams.compiled("recruitment"), self.streams.compiled("exit"), self.params.dynamics, remaining, group,
-            self.market[pos] + self.flow[pos], self.pool[pos], g.revenue_reference, g.capacity, self.prevention, REVENUE_FACTOR_BOUNDS,
+            self.market[pos] + self.flow[pos], self.pool[pos], g.revenue_reference, g.capacity, vacancies, self.prevention,
+            REVENUE_FACTOR_BOUNDS,
         )  # fmt: skip
+        self.cells.vacancies[live] = vacancies
         return recruited, exited
 
     def _tidy_cells(self) -> None:
@@ -556,7 +592,8 @@ class BorderSecurityModel(mesa.Model):
             options = options[options >= 0]
             target = int(rng.choice(options)) if options.size else int(t.pos[slot])
             t.members[slot] -= half
-            self._add_cell(target, int(t.group[slot]), half)
+            new = self._add_cell(target, int(t.group[slot]), half)
+            t.succession[new] = t.succession[slot]
 
     # --- 10. record ---------------------------------------------------------------------------
     def _zone_counts(self, zone_out: np.ndarray, pos: np.ndarray, today: dict) -> None:
@@ -568,6 +605,7 @@ class BorderSecurityModel(mesa.Model):
         for row, name in enumerate(counted):
             stacked[row] = today[name]
         zone_out[:, : len(counted)] = sums_by_key(stacked, r.zone[pos], z)
+        self.homicides_by_cell = np.bincount(pos, weights=today["homicides"], minlength=r.n_cells)  # today's, for maps
         zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
         zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
 
@@ -601,10 +639,19 @@ class BorderSecurityModel(mesa.Model):
         """Daily evolution of event-driven policies: fading announcements, ramping prevention."""
         if day >= 0:
             self.announced *= 1.0 - self.params.command.announcement_decay
+            self.novelty *= 1.0 - self.params.command.adaptation_rate
         if self.prevention_schedule is not None:
             start, before, after, ramp = self.prevention_schedule
             share = 1.0 if ramp == 0 else min(1.0, (day - start + 1) / ramp)
             self.prevention = before + (after - before) * share
+
+    def command_started(self, area: list[str] | tuple[str, ...]) -> None:
+        """A unified command starts over ``area``: criminals there assume more presence than they see.
+
+        The novelty (``command.novelty_heat`` officers-equivalent per cell) fades by
+        ``command.adaptation_rate`` per day as groups learn the new routines (FACTS: P7).
+        """
+        self.novelty = np.maximum(self.novelty, self.params.command.novelty_heat * self._zone_mask(list(area)))
 
     def announce(self, area: list[str]) -> None:
         """Announce a unified command: perceived presence in ``area`` and trust among its agencies rise."""

@@ -63,6 +63,21 @@ class CommandParams(Section):
         "extra presence criminals perceive in an announced area",
         ge=0,
     )
+    novelty_heat: float = P(
+        80.0,
+        "officers-equivalent",
+        "assumption (calibrated to FACTS: P7, −29.5 % in ~2 months)",
+        "extra presence criminals perceive where a unified command starts, before they learn its routines",
+        ge=0,
+    )
+    adaptation_rate: float = P(
+        1 / 30,
+        "per day",
+        "assumption (FACTS: P7, rebound within ~3 months)",
+        "share of the novelty criminals learn away per day",
+        ge=0,
+        le=1,
+    )
     announcement_decay: float = P(0.03, "per day", "assumption", "fading of announced presence that does not arrive", ge=0, le=1)
     announcement_trust_boost: float = P(
         0.2, "fraction", "assumption", "share of the gap to full trust an announcement closes among its agencies", ge=0, le=1
@@ -361,16 +376,26 @@ class CrimeParams(Section):
         0.1, "civilians per member killed at 10k people/km²", "assumption", "bystanders killed in rival fights", ge=0
     )
     civilian_kill_rate: float = P(
-        8.0e-4,
+        3.0e-4,
         "per member per day",
         "assumption (calibrated to FACTS: Violence, zone homicides)",
         "killings of civilians (executions, punishment, street-market disputes) per member",
         ge=0,
     )
     contest_multiplier: float = P(
-        1.5, "factor", "assumption (FACTS: P3, P9, P10)", "extra killing where rivals share the neighbourhood, at full contest", ge=0
+        3.0,
+        "factor",
+        "assumption (FACTS: P9, P10; calibrated so the cross-state war shows on both sides)",
+        "extra killing where rivals share the neighbourhood, at full contest",
+        ge=0,
     )
-    traffic_violence: float = P(0.3, "factor", "assumption (FACTS: P2)", "extra killing on trafficking routes at full flow", ge=0)
+    traffic_violence: float = P(
+        2.0,
+        "factor",
+        "assumption (FACTS: P2, Dell 2015; with the port elasticity gives the ~15 % diversion effect)",
+        "extra killing and fighting in a zone through which all the product crosses (plaza value 1)",
+        ge=0,
+    )
     extortion_rate: float = P(0.004, "per member per day", "assumption", "extortions per member in a dense market", ge=0)
     kidnapping_rate: float = P(0.0002, "per member per day", "assumption", "kidnappings per member in a dense market", ge=0)
     market_half_density: float = P(1000.0, "people per km²", "assumption", "density at which predation reaches half its rate", gt=0)
@@ -397,6 +422,13 @@ class RouteParams(Section):
     enforcement_cost: float = P(
         0.05, "per on-duty officer", "assumption (FACTS: P2)", "added cost per officer in the 3×3 neighbourhood", ge=0
     )
+    port_elasticity: float = P(
+        2.0,
+        "-",
+        "assumption (FACTS: P2, Dell 2015: trafficking diverts to the next-cheapest routes)",
+        "elasticity of a port's share of crossings to its approach cost relative to day 0",
+        ge=0,
+    )
     traffic_value: float = P(3.0, "log-units", "assumption", "attractiveness of a cell at full trafficking flow", ge=0)
 
 
@@ -419,7 +451,7 @@ class VisibilityParams(Section):
 
 class LeadershipParams(Section):
     capture_prob: float = P(
-        0.03,
+        0.01,
         "per encounter",
         "assumption",
         "chance an encounter with a group's largest cell, on good intelligence, takes its leader",
@@ -429,6 +461,20 @@ class LeadershipParams(Section):
     succession_days: int = P(300, "days", "assumption (FACTS: P1, ≥ 12 months)", "length of a succession crisis", ge=1)
     internal_fight: float = P(
         0.5, "relative to rivals", "assumption (FACTS: P1)", "fighting among a group's own cells during a crisis", ge=0
+    )
+    crisis_violence: float = P(
+        1.0,
+        "factor",
+        "assumption (calibrated to FACTS: P1, +80 % in the municipality for ≥ 12 months)",
+        "extra killings per member of a group in a succession crisis (successor factions fight for the rents)",
+        ge=0,
+    )
+    local_succession_days: int = P(
+        180,
+        "days",
+        "assumption (FACTS: P1, ~6 months where the group operates; Calderón et al. 2015 on lieutenants)",
+        "length of a cell's local succession after operations take its lieutenant",
+        ge=0,
     )
     rival_probe: float = P(1.0, "factor", "assumption (FACTS: P1)", "extra pressure rivals put on a group in crisis", ge=0)
     split_prob: float = P(0.3, "probability", "assumption (FACTS: P1)", "chance a crisis ends in a split into two rival groups", ge=0, le=1)
@@ -448,6 +494,14 @@ class DynamicsParams(Section):
         "assumption (calibrated: steady state at baseline)",
         "members at which saturation exits equal recruitment",
         gt=0,
+    )
+    replacement_rate: float = P(
+        0.5,
+        "per vacancy per day",
+        "assumption (calibrated to FACTS: P4, groups replace the members they lose)",
+        "share of the posts emptied by arrests and killings refilled per day",
+        ge=0,
+        le=1,
     )
     at_risk_share: float = P(0.05, "fraction of population", "assumption", "at-risk youth in the population (recruitment pool)", ge=0, le=1)
     pool_half: float = P(1000.0, "people", "assumption", "at-risk people in a zone at which recruitment is half its top", gt=0)

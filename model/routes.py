@@ -1,9 +1,14 @@
 """Trafficking routes: least-cost paths from entry points to ports of entry on the cell graph.
 
 Travel cost per cell rises with terrain and with enforcement (officers in the neighbourhood), so
-a crackdown on a corridor shifts flow to the next-cheapest route (FACTS: P2). Flow per port is the
-port's share of crossings; each port is served from its cheapest entry point (multi-source
-Dijkstra, compiled; edge cost is the mean of the two cells' costs times the step length).
+a crackdown on a corridor shifts flow to the next-cheapest route (FACTS: P2). Each port is served
+from its cheapest entry point (multi-source Dijkstra, compiled; edge cost is the mean of the two
+cells' costs times the step length). Flow per port is the port's share of crossings, diverted
+between ports as their approaches get dearer: ``share_p ∝ w_p · (cost_p / reference_p)^−e``,
+rescaled to the same total, with ``e`` ``routes.port_elasticity`` and the reference the approach
+costs when the horizon starts (``freeze_reference``; before that the shares are the weights).
+A zone's plaza value is the largest flow through any of its cells: the share of all product that
+crosses the zone, which is what groups there fight and kill over (P2).
 """
 
 from __future__ import annotations
@@ -34,7 +39,24 @@ class Routes:
         base[region.road] = params.road_cost
         self.base_cost = base
         self.flow = np.zeros(n)
+        self.plaza = np.zeros(n)  # per cell, the plaza value of its zone (0–1)
         self.paths: list[np.ndarray] = []
+        self.path_costs = np.zeros(region.port_cells.size)  # approach cost of each port's path
+        self.reference_costs: np.ndarray | None = None
+        self.shares = region.port_weights.astype(float).copy()
+
+    def freeze_reference(self) -> None:
+        """Take the current approach costs as the reference of port diversion (day 0 of the horizon)."""
+        self.reference_costs = self.path_costs.copy()
+
+    def port_shares(self) -> np.ndarray:
+        """Each port's share of crossings: its weight, diverted by approach cost against the reference."""
+        weights = self.region.port_weights.astype(float)
+        if self.reference_costs is None or self.params.port_elasticity == 0.0:
+            return weights.copy()
+        ratio = self.path_costs / np.maximum(self.reference_costs, 1e-12)
+        diverted = weights * ratio**-self.params.port_elasticity
+        return diverted * weights.sum() / diverted.sum()
 
     def cost(self, officers_nearby: np.ndarray) -> np.ndarray:
         """Travel cost per cell given on-duty officers in each 3×3 neighbourhood."""
@@ -45,13 +67,16 @@ class Routes:
         cost = self.cost(officers_nearby)
         region = self.region
         predecessors = shortest_path_tree(cost, region.neighbours, self._step, region.entry_cells, region.port_cells)
+        self.paths = [trace_path(predecessors, int(port)) for port in region.port_cells]
+        self.path_costs = np.array([path_cost(cells, cost, region.cell_rc) for cells in self.paths])
+        self.shares = self.port_shares()
         flow = np.zeros(region.n_cells)
-        self.paths = []
-        for port, share in zip(region.port_cells, region.port_weights, strict=True):
-            cells = trace_path(predecessors, int(port))
-            self.paths.append(cells)
+        for cells, share in zip(self.paths, self.shares, strict=True):
             flow[cells] += share
         self.flow = np.minimum(flow, 1.0)
+        by_zone = np.zeros(len(region.zone_names))
+        np.maximum.at(by_zone, region.zone, self.flow)
+        self.plaza = by_zone[region.zone]
         return self.flow
 
 
@@ -142,6 +167,17 @@ def _place(heap: np.ndarray, key: np.ndarray, where: np.ndarray, cell: int, valu
     heap[i] = cell
     key[i] = value
     where[cell] = i
+
+
+@njit(cache=True)
+def path_cost(cells: np.ndarray, cost: np.ndarray, cell_rc: np.ndarray) -> float:
+    """Travel cost along ``cells`` (a path of Moore steps): Σ (cost_u + cost_v) / 2 × step length."""
+    total = 0.0
+    for i in range(cells.size - 1):
+        u, v = cells[i], cells[i + 1]
+        step = np.hypot(cell_rc[u, 0] - cell_rc[v, 0], cell_rc[u, 1] - cell_rc[v, 1])
+        total += 0.5 * (cost[u] + cost[v]) * step
+    return total
 
 
 @njit(cache=True)

@@ -10,7 +10,7 @@ import numpy as np
 
 
 class CellTable:
-    """Criminal cells: location (domain cell), group, members. Slots are reused lowest-first.
+    """Criminal cells: location, group, members, local succession, vacancies. Slots are reused lowest-first.
 
     Args:
         capacity: Initial number of slots (grows by doubling).
@@ -21,6 +21,8 @@ class CellTable:
         self.group = np.zeros(capacity, dtype=np.int64)
         self.members = np.zeros(capacity, dtype=np.int64)
         self.alive = np.zeros(capacity, dtype=bool)
+        self.succession = np.zeros(capacity, dtype=np.int64)  # days left of a local succession (lieutenant taken)
+        self.vacancies = np.zeros(capacity, dtype=np.int64)  # members lost to arrests and killings, not yet replaced
         self._live: np.ndarray | None = None  # cached slots in use (cells come and go through add/remove)
 
     @property
@@ -33,6 +35,8 @@ class CellTable:
         self.group = np.concatenate([self.group, np.zeros(extra, dtype=np.int64)])
         self.members = np.concatenate([self.members, np.zeros(extra, dtype=np.int64)])
         self.alive = np.concatenate([self.alive, np.zeros(extra, dtype=bool)])
+        self.succession = np.concatenate([self.succession, np.zeros(extra, dtype=np.int64)])
+        self.vacancies = np.concatenate([self.vacancies, np.zeros(extra, dtype=np.int64)])
 
     def add(self, pos: int, group: int, members: int) -> int:
         """Occupy the lowest free slot; return it."""
@@ -42,6 +46,8 @@ class CellTable:
             free = np.flatnonzero(~self.alive)
         slot = int(free[0])
         self.pos[slot], self.group[slot], self.members[slot], self.alive[slot] = pos, group, members, True
+        self.succession[slot] = 0
+        self.vacancies[slot] = 0
         self._live = None
         return slot
 

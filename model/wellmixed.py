@@ -80,26 +80,28 @@ def simulate(setup: WellMixedSetup, seed: int) -> np.ndarray:
     streams = Streams(seed)
     fights, arrests_stream = streams.compiled("fights"), streams.compiled("operations")
     recruitment, exits = streams.compiled("recruitment"), streams.compiled("exit")
-    dynamics = DynamicsParams(recruitment_rate=setup.recruitment_rate, revenue_elasticity=0.0, prevention=0.0)
+    dynamics = DynamicsParams(recruitment_rate=setup.recruitment_rate, revenue_elasticity=0.0, prevention=0.0, replacement_rate=0.0)
     n = setup.members.size
     members = np.rint(setup.members).astype(np.int64)
     group = np.arange(n)
     here = np.zeros(n, dtype=np.int64)  # everyone on one cell
     no_density = np.zeros(1)
+    no_stakes = np.ones(1)  # no routes: the fight hazard is the bare conflict rate
     reference = np.ones(n)
     ones = np.ones(n)
+    no_vacancies = np.zeros(n, dtype=np.int64)  # the Prieto-Curiel equation has no replacement of lost members
     out = np.empty((setup.days + 1, n))
     out[0] = members
     for day in range(setup.days):
         nearby = members.astype(float)[:, None]  # (groups, 1 cell): every member meets every other
-        deaths, _, _ = rival_fights(fights, members, here, group, nearby, setup.rivalry, no_density, setup.conflict_rate, 0.0)
+        deaths, _, _ = rival_fights(fights, members, here, group, nearby, setup.rivalry, no_density, no_stakes, setup.conflict_rate, 0.0)
         remaining = members - deaths
         total = remaining.sum()
         if total > 0:
             arrested = np.minimum(poisson_counts(arrests_stream, setup.incapacitation * remaining / total), remaining)
             remaining = remaining - arrested
         recruited, exited, _ = membership_flows(
-            recruitment, exits, dynamics, remaining, group, ones, ones, reference, setup.capacity, 0.0, (1.0, 1.0)
+            recruitment, exits, dynamics, remaining, group, ones, ones, reference, setup.capacity, no_vacancies, 0.0, (1.0, 1.0)
         )
         members = remaining + recruited - exited
         out[day + 1] = members

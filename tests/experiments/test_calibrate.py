@@ -8,10 +8,12 @@ from experiments.cli import main
 from experiments.executors import Task
 from experiments.store import RunKey
 from model.errors import InputError
+from model.params import CrimeParams, VisibilityParams
 from model.rng import replicate_seeds
 from model.scenario import load_scenario
 
-TRUTH = {"crime.civilian_kill_rate": 1.3 * 8e-4, "visibility.conceal_base": 0.8 * 0.12}
+KILL_RATE, CONCEAL = CrimeParams().civilian_kill_rate, VisibilityParams().conceal_base  # the defaults
+TRUTH = {"crime.civilian_kill_rate": 1.3 * KILL_RATE, "visibility.conceal_base": 0.8 * CONCEAL}
 TOLERANCE = 0.10  # stated before the run: each fitted value within 10 % of the truth
 
 
@@ -50,7 +52,7 @@ def test_calibration_recovers_known_parameters(tmp_path):
     loaded = short_scenario(tmp_path)
     observed = synthetic_observed(tmp_path, loaded, TRUTH, replicate_seeds(99, 12))
     calibration = Calibration(loaded, observed, list(TRUTH), reps=6, seed=1, jobs=2)
-    assert calibration.initial == {"crime.civilian_kill_rate": 8e-4, "visibility.conceal_base": 0.12}
+    assert calibration.initial == {"crime.civilian_kill_rate": KILL_RATE, "visibility.conceal_base": CONCEAL}
     result = calibration.fit(max_evaluations=40)
     print({name: (result.fitted[name], true) for name, true in TRUTH.items()}, len(result.history))
     for name, true in TRUTH.items():

@@ -43,13 +43,14 @@ def check_conservation(model: BorderSecurityModel, start: np.ndarray) -> None:
     arrest=st.floats(0.0, 0.5),
     capture=st.floats(0.0, 1.0),
     split=st.floats(0.0, 1.0),
+    replacement=st.floats(0.0, 1.0),
     seed=st.integers(0, 2**32),
 )
-def test_members_are_conserved(fight, killing, recruitment, encounter, arrest, capture, split, seed):
+def test_members_are_conserved(fight, killing, recruitment, encounter, arrest, capture, split, replacement, seed):
     loaded = short(
         "baseline",
         crime={"fight_rate": fight, "civilian_kill_rate": killing},
-        dynamics={"recruitment_rate": recruitment},
+        dynamics={"recruitment_rate": recruitment, "replacement_rate": replacement},
         operations={"encounter_rate": encounter, "arrest_fraction": arrest},
         leadership={"capture_prob": capture, "split_prob": split, "succession_days": 5},
         time={"burn_in_days": 0, "horizon_days": 25},
