@@ -402,6 +402,44 @@ def cmd_region(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_app(args: argparse.Namespace) -> int:
+    """``mandosim app``: the interactive app on 127.0.0.1 (needs the ``viz`` extra)."""
+    import importlib.util
+
+    from model.scenario import find_scenario, load_scenario
+
+    missing = [name for name in ("solara",) if importlib.util.find_spec(name) is None]
+    if missing:
+        return _fail("app: the app needs the viz extra: pip install 'mandosim[viz]' (missing: " + ", ".join(missing) + ")")
+    load_scenario(find_scenario(args.scenario))  # a bad scenario fails here, with its file and key
+    if not 0 < args.port < 65536:
+        return _fail(f"app: --port must be 1-65535, got {args.port}")
+    from experiments.app import serve
+
+    print(f"mandosim app: http://127.0.0.1:{args.port}/ (scenario {args.scenario}; Ctrl-C to stop)")
+    return serve(args.scenario, args.port, open_browser=args.open)
+
+
+def _add_app(sub: argparse._SubParsersAction) -> None:
+    app_p = sub.add_parser(
+        "app",
+        help="the interactive app: watch the border, flip the command, see the difference",
+        description=(
+            "Start the interactive app on http://127.0.0.1:PORT/ (Mesa's SolaraViz). It shows the region map\n"
+            "(zones, roads, ports, units by branch, criminal cells by group, a heat layer of recent homicides),\n"
+            "homicides and disappearances by zone, and controls for the scenario, the command regime and its\n"
+            "area, vetting, force level and seed; 'Side by side with' runs a second regime on the same seed and\n"
+            "charts the running difference. Step advances 5 days; play runs on. Needs: pip install 'mandosim[viz]'."
+        ),
+        epilog="example: mandosim app unified_command --port 8765",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    app_p.add_argument("scenario", nargs="?", default="baseline", help="scenario file or name to start with (default baseline)")
+    app_p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (default 8765)")
+    app_p.add_argument("--open", action="store_true", help="open a browser tab")
+    app_p.set_defaults(func=cmd_app)
+
+
 def _add_run(sub: argparse._SubParsersAction) -> None:
     run_p = sub.add_parser(
         "run",
@@ -506,7 +544,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
             "Writes docking.csv, docking.md and docking.png/.svg to --out. Exit 0 when what ran passes, 1 otherwise."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        epilog="example: mandosim validate --docking --reps 30 --years 5",
+        epilog="example: mandosim validate --docking --reps 50 --years 5",
     )
     validate_p.add_argument("--docking", action="store_true", help="only the docking experiment")
     validate_p.add_argument("--patterns", action="store_true", help="only the pattern experiments")
@@ -515,7 +553,12 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
     validate_p.add_argument(
         "--scenario", default="baseline", help="scenario whose groups, rivalries and dynamics to use (default baseline)"
     )
-    validate_p.add_argument("--reps", type=int, default=30, help="replicates of docking and of each pattern arm (default 30)")
+    validate_p.add_argument(
+        "--reps",
+        type=int,
+        default=50,
+        help="replicates of docking and of each pattern arm (default 50: rare leader strikes widen the intervals)",
+    )
     validate_p.add_argument("--years", type=float, default=5.0, help="horizon in years (default 5)")
     validate_p.add_argument(
         "--conflict-rate",
@@ -648,6 +691,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_show(sub)
     _add_params(sub)
     _add_region(sub)
+    _add_app(sub)
     return parser
 
 
