@@ -20,6 +20,7 @@ from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
 
 from model.conflict import BRANCHES
+from model.metrics import ZONE_METRICS
 from model.model import BorderSecurityModel
 from model.region import Region
 from model.scenario import LoadedScenario, default_scenarios_dir, find_scenario, load_scenario, resolve
@@ -147,12 +148,7 @@ class AppModel(mesa.Model):
 
     def zone_series(self, side: int, metric: str) -> np.ndarray:
         """(days since day 0, zones) daily ``metric`` of one side."""
-        model = self.sides[side].model
-        frame = model.recorder
-        start = model.burn_in
-        from model.metrics import ZONE_METRICS
-
-        return frame.zone[start : frame.days_recorded, :, ZONE_METRICS.index(metric)]
+        return self.sides[side].model.horizon_zone_series()[:, :, ZONE_METRICS.index(metric)]
 
     def totals(self, metric: str) -> list[float]:
         """Each side's total ``metric`` since day 0."""

@@ -408,9 +408,8 @@ def cmd_app(args: argparse.Namespace) -> int:
 
     from model.scenario import find_scenario, load_scenario
 
-    missing = [name for name in ("solara",) if importlib.util.find_spec(name) is None]
-    if missing:
-        return _fail("app: the app needs the viz extra: pip install 'mandosim[viz]' (missing: " + ", ".join(missing) + ")")
+    if importlib.util.find_spec("solara") is None:
+        return _fail("app: the app needs the viz extra: pip install 'mandosim[viz]' (solara is missing)")
     load_scenario(find_scenario(args.scenario))  # a bad scenario fails here, with its file and key
     if not 0 < args.port < 65536:
         return _fail(f"app: --port must be 1-65535, got {args.port}")

@@ -26,6 +26,12 @@ DENSITY_REFERENCE = 10_000.0  # people per km² at which "per 10k people/km²" r
 
 
 @njit(cache=True)
+def deterred_share(near: float, deterrence_max: float, deterrence_half: float) -> float:
+    """Share of killing (and fighting) left with ``near`` perceived officers: saturating deterrence."""
+    return 1.0 - deterrence_max * near / (near + deterrence_half)
+
+
+@njit(cache=True)
 def rival_fights(
     rng: Stream,
     members: np.ndarray,
@@ -208,7 +214,7 @@ def predation(
         killing[i] = (
             kill_rate
             * members[i]
-            * (1.0 - deterrence_max * near / (near + deterrence_half))
+            * deterred_share(near, deterrence_max, deterrence_half)
             * (1.0 + contest_multiplier * rival_share[i])
             * (1.0 + traffic_violence * plaza[c])
             * violence[i]
@@ -488,8 +494,7 @@ def encounter_day(
     # falls, like killings of civilians, with the presence criminals perceive around them.
     stakes = np.empty(n_cells)
     for cell in range(n_cells):
-        near = perceived[cell]
-        stakes[cell] = (1.0 + c[19] * plaza[cell]) * (1.0 - c[16] * near / (near + c[17]))
+        stakes[cell] = (1.0 + c[19] * plaza[cell]) * deterred_share(perceived[cell], c[16], c[17])
     deaths, fight_bystanders, contest = rival_fights(fights_rng, members, pos, group, nearby, fighting, density, stakes, c[0], c[1])
     after_fights = members - deaths
     strength, lead = forces_on_cells(unit_pos, on_duty, effectiveness, command, branch, branch_table.shape[0], c[11], n_cells)

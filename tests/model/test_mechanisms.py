@@ -4,13 +4,14 @@ import numpy as np
 
 from model.conflict import predation, rival_fights
 from model.groups import membership_flows
+from model.metrics import ZONE_METRICS
 from model.model import BorderSecurityModel
 from model.params import DynamicsParams
 from model.rng import Streams
 from model.routes import Routes
 from tests.conftest import short
 
-ZONE_HOMICIDES = 0  # ZONE_METRICS index of homicides
+ZONE_HOMICIDES = ZONE_METRICS.index("homicides")
 
 
 def homicides(model: BorderSecurityModel, zone: str | None = None) -> float:
