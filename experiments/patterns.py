@@ -182,7 +182,7 @@ def _p4(c: np.ndarray, t: list[np.ndarray], z: dict[str, int], pop: np.ndarray) 
 
 def _p5(*_: object) -> Outcome:
     """Killed per wounded by branch from the operations submodel itself (many firefights, same seed)."""
-    from model.conflict import BRANCHES, operations
+    from model.conflict import BRANCHES, operations, simple_forces
     from model.params import Scenario
 
     branches = Scenario().branches
@@ -193,8 +193,8 @@ def _p5(*_: object) -> Outcome:
     for code, name in enumerate(BRANCHES):
         rng = np.random.default_rng(code)
         result = operations(
-            rng, rng, params, table, np.full(n, 20), np.zeros(n, dtype=int), np.zeros(n, dtype=int),
-            np.array([100.0]), np.array([code]), np.zeros((1, 1), dtype=bool), np.array([0.0]),
+            rng, rng, params, table, np.full(n, 20), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+            simple_forces(np.array([100.0]), np.array([code]), np.zeros((1, 1), dtype=bool), np.array([0.0])),
         )  # fmt: skip
         ratios[name] = result.killed.sum() / max(result.arrests.sum(), 1)
     ok = ratios["navy"] > ratios["army"] > ratios["police"] and within_factor(ratios["navy"], 17.3)
@@ -459,10 +459,12 @@ MISSING: dict[str, str] = {
     "spike in confrontations with the army that make a surge violent first.",
     "P4": "Groups refill the posts arrests empty (`replacement_rate`) and operations that take lieutenants start "
     "local successions; if it fails, incapacitation outran replacement over the three years.",
-    "P6": "One command reallocates the same units with pooled intelligence and deters more by spreading them; the "
-    "model lacks what aligned neighbours gain beyond allocation (joint investigations, prosecution, less collusion).",
-    "P7": "A new command is feared beyond its presence (`novelty_heat`) until groups learn it (`adaptation_rate`); if "
-    "it fails, the drop or the learning is too weak against the spread between replicates in a small zone.",
+    "P6": "One command acts through its channels (`mandosim explain`): pooled intelligence, pursuit across the line, "
+    "one actor per target, plans that reach colluders of its members; the model lacks what aligned neighbours gain "
+    "beyond these (joint investigations and prosecution, vetting that comes with the command).",
+    "P7": "Criminals meet the new command's presence and operations and learn them at `risk_learning_rate`, then "
+    "move to where they expect less; no presence is assumed that is not there. If it fails, reallocating the "
+    "same units changes what groups meet too little for a quick drop in a small zone.",
     "P9": "",
     "P10": "",
 }

@@ -69,19 +69,17 @@ class SetRegime(_Ends):
         return self
 
     def apply(self, model: BorderSecurityModel) -> None:
-        model.command.push_regime(self.regime, self.area, model.day)
-        if self.regime == "unified":
-            model.command_started(self.area)
+        model.regime.push(self.regime, self.area, model.day)
 
     def expire(self, model: BorderSecurityModel) -> None:
-        model.command.pop_regime(model.day)
+        model.regime.pop(model.day)
 
 
 class AnnounceUnifiedCommand(Event):
     """Announce a unified command over ``area`` without moving any unit.
 
-    Groups there perceive more presence (fading if none arrives) and the area's agencies trust each
-    other more.
+    Groups there expect the promised force in proportion to credibility, then learn from what they
+    see (``model.risk``); the area's agencies trust each other more.
     """
 
     type: Literal["announce_unified_command"] = "announce_unified_command"

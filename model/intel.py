@@ -3,8 +3,10 @@
 Each day an agency observes cells in its area with a hazard that grows with its officers nearby,
 its local knowledge and community tips (trust × density). An observation is the true head-count
 with lognormal error, minus what a colluding agency hides about the group it protects. Beliefs
-are exponentially smoothed and fade where nothing is seen. Sharing depends on the regime:
-none (fragmented), partial with trust (coordinated), pooled within the area (unified).
+are exponentially smoothed and fade where nothing is seen. Sharing is set by the regime
+(``model.regime``): partners' fresh observations adopted with a trust-weighted share (informal when
+fragmented, more when coordinated, never between agencies in a rift), and pooled within a unified
+command's area. Reported homicides draw attention (response) and pursuers know where a cell fled.
 """
 
 from __future__ import annotations
@@ -38,7 +40,8 @@ class Intelligence:
         self._detected = np.zeros(0, dtype=np.int64)  # flat (agency, cell) indices seen today
         self._observed = np.zeros(0)
         self._positive: tuple[np.ndarray, np.ndarray] | None = None  # sparse view of belief > 0
-        self._near_officers = np.zeros((n_agencies, n_cells))  # scratch, zero between days
+        self._near_officers = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
+        self._weighted = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
 
     def observe(
         self,
@@ -99,16 +102,32 @@ class Intelligence:
             self._positive = _positive_entries(self.belief)
         return self._positive
 
-    def share_coordinated(self, weights: np.ndarray) -> None:
-        """Adopt a share of partners' beliefs: ``weights[a, b]`` = share per day (trust × fidelity).
+    def share(self, weights: np.ndarray) -> None:
+        """Adopt a share of what partners saw today, cell by cell, never losing one's own view.
 
-        Uses the beliefs before today's sharing (a one-day delay), within each agency's own area.
+        For each cell c in agency a's area that partners b observed today (``observed_bc``), with
+        ``w_ab = weights[a, b]``: ``belief_ac ← (belief_ac + Σ_b w_ab · observed_bc) / (1 + Σ_b w_ab)``.
+        Only partners who saw the cell contribute; a's own belief always keeps weight 1.
+
+        Args:
+            weights: (agencies, agencies) share of b's observation a adopts (trust × channel; 0 diagonal).
         """
-        total = weights.sum(axis=1, keepdims=True)
-        if not total.any():
+        if not weights.any() or self._detected.size == 0:
             return
-        mixed = weights @ self.belief - total * self.belief
-        self.belief = np.where(self.observe_mask, self.belief + mixed / np.maximum(1.0, total), self.belief)
+        if _share(self.belief, self.observe_mask, self._detected, self._observed, weights, self._near_officers, self._weighted):
+            self._positive = None
+
+    def follow(self, agencies: np.ndarray, cell: int, members: float) -> None:
+        """Pursuers saw a cell of ``members`` flee to ``cell``: they believe it is there (hot pursuit)."""
+        self.belief[agencies, cell] = np.maximum(self.belief[agencies, cell], members)
+        self._positive = None
+
+    def report_violence(self, cells: np.ndarray, homicides: np.ndarray, weight: float) -> None:
+        """Homicides reported in an agency's area draw its attention there (``command.response_weight`` each)."""
+        if cells.size == 0 or weight <= 0.0:
+            return
+        added = self.observe_mask[:, cells] * (weight * homicides)[None, :]
+        np.add.at(self.belief, (slice(None), cells), added)
         self._positive = None
 
     def pool(self, members: np.ndarray, area: np.ndarray, ramp: float) -> None:
@@ -217,3 +236,35 @@ def _observe(  # noqa: PLR0912
             if neighbours[c, k] >= 0:
                 near_officers[unit_agency[u], neighbours[c, k]] = 0.0
     return detected[:found].copy(), observed[:found].copy(), new_ptr, new_cells[:kept].copy()
+
+
+@njit(cache=True)
+def _share(belief, observable, detected, observed, weights, weight_sum, weighted):
+    """Trust-weighted adoption of partners' observations of today (see ``Intelligence.share``).
+
+    ``weight_sum`` and ``weighted`` are (agencies, cells) arrays of zeros, used for the sums and left
+    zeroed. Returns whether any belief changed.
+    """
+    n_agencies, n_cells = belief.shape
+    touched = np.empty(detected.size * n_agencies, dtype=np.int64)
+    n_touched = 0
+    for k in range(detected.size):
+        b, c = detected[k] // n_cells, detected[k] % n_cells
+        for a in range(n_agencies):
+            w = weights[a, b]
+            if a == b or w <= 0.0 or not observable[a, c]:
+                continue
+            if weight_sum[a, c] == 0.0:
+                touched[n_touched] = a * n_cells + c
+                n_touched += 1
+            weight_sum[a, c] += w
+            weighted[a, c] += w * observed[k]
+    changed = False
+    for m in range(n_touched):
+        a, c = touched[m] // n_cells, touched[m] % n_cells
+        new = (belief[a, c] + weighted[a, c]) / (1.0 + weight_sum[a, c])
+        changed = changed or new != belief[a, c]
+        belief[a, c] = new
+        weight_sum[a, c] = 0.0
+        weighted[a, c] = 0.0
+    return changed

@@ -26,6 +26,8 @@ ZONE_METRICS: tuple[str, ...] = (
     "civilian_deaths",
     "abuses",
     "leaks",
+    "obstructions",
+    "protected_engagements_avoided",
     "cross_line_pursuits",
     "cross_line_escapes",
     "members",
@@ -39,7 +41,7 @@ GROUP_METRICS: tuple[str, ...] = ("members", "recruited", "killed", "arrested", 
 """``transferred``: members moved in (+) or out (−) by a split; zero-sum across groups."""
 TERRITORY_METRICS: tuple[str, ...] = ("members", "cells_controlled")
 #: Zone metrics that are daily counts (summed over the horizon); the others are levels.
-COUNT_METRICS: tuple[str, ...] = ZONE_METRICS[:13]
+COUNT_METRICS: tuple[str, ...] = ZONE_METRICS[: ZONE_METRICS.index("cross_line_escapes") + 1]
 
 
 class Recorder:

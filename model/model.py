@@ -9,8 +9,9 @@ import mesa
 import numpy as np
 
 from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
-from model.command import KINDS, Command
-from model.conflict import BRANCHES, ENCOUNTER_COEFFICIENTS, encounter_day, may_pursue
+from model.command import Command
+from model.conflict import BRANCHES, EncounterForces, EncounterWorld, encounter_coefficients, encounter_day
+from model.events import Event, SetRegime
 from model.groups import GroupState, membership_flows
 from model.institutions import Institutions
 from model.intel import Intelligence
@@ -27,7 +28,9 @@ from model.kernels import (
 from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
 from model.movement import move_cells
 from model.params import Scenario, Section
+from model.regime import KINDS, CommandRegime
 from model.region import Region
+from model.risk import LearnedRisk
 from model.rng import Streams
 from model.routes import Routes
 from model.scenario import LoadedScenario, find_scenario, load_scenario, resolve
@@ -132,6 +135,9 @@ class BorderSecurityModel(mesa.Model):
         self._build_groups_and_cells()
         self.routes = Routes(self.region, p.routes)
         self.flow = self.routes.recompute(self._officers_nearby())
+        self.risk = LearnedRisk(self.groups.size, self._officers_nearby(), p.crime.risk_learning_rate, p.channels.learning)
+        # the scenario's regime is put in force on day 0 by an ordinary event, before the timeline's own
+        self.events: list[Event] = [SetRegime(day=0, regime=p.command.regime, area=list(p.command.area)), *p.events]
         self.recorder = Recorder(self.burn_in + self.horizon, -self.burn_in, self.region.zone_names, self.groups.size)
         self.datacollector = mesa.DataCollector(model_reporters=dict(MODEL_REPORTERS))
         self.datacollector.collect(self)
@@ -165,7 +171,7 @@ class BorderSecurityModel(mesa.Model):
             trust[r.zone_code(zone)] = value
         self._initial_community_trust = trust
         self.patrol = p.command.patrol_weight * r.population / 1e4
-        self._encounter_coefficients = np.array([getattr(getattr(p, section), name) for section, name in ENCOUNTER_COEFFICIENTS])
+        self._coefficients = encounter_coefficients(p, REFUGE_BONUS)
         self._tip_base = p.intel.tip_rate * self.density / (self.density + p.intel.tip_half_density)  # × community trust
         self._territory_scratch = np.zeros((r.n_cells, len(p.groups) * (1 + SPLINTER_ROWS_PER_GROUP)))
         self._market_value = np.log1p(r.population / 1000.0)  # log-attractiveness of a market
@@ -178,6 +184,12 @@ class BorderSecurityModel(mesa.Model):
         self.agency_kind = np.array([KINDS.index(a.kind) for a in p.agencies.values()])
         self.agency_branch = np.array([BRANCHES.index(a.branch) for a in p.agencies.values()])
         self.agency_knowledge = np.array([a.local_knowledge for a in p.agencies.values()])
+        agency_home = np.full(n_agencies, -1, dtype=np.int64)
+        for a, agency in enumerate(p.agencies.values()):
+            if agency.kind == "municipal":
+                agency_home[a] = r.jurisdiction_names.index(agency.jurisdiction)
+            elif agency.kind == "state":
+                agency_home[a] = r.state_names.index(agency.jurisdiction)
         rows: list[tuple[int, int, float]] = []
         for a, agency in enumerate(p.agencies.values()):
             for zone, officers in agency.officers.items():
@@ -208,8 +220,9 @@ class BorderSecurityModel(mesa.Model):
             trust[i, j] = trust[j, i] = pair.value
         np.fill_diagonal(trust, 1.0)
         self.institutions = Institutions(p.institutions, trust, collusion, self._initial_community_trust)
-        self.command = Command(p.command, r, units, self.agency_kind, self.institutions.trust)
-        self.command.set_regime(p.command.base_regime, (), self.day)
+        self.regime = CommandRegime(p.command, p.channels, r, units, self.agency_kind, agency_home, self.institutions.trust)
+        self.regime.set(p.command.base_regime, (), self.day)
+        self.command = Command(p.command, r, units, self.regime, self.institutions.trust)
         self.branch_table = np.array(
             [
                 [b.lethality_index, b.kill_ratio, b.firefight_prob, b.effectiveness, b.abuse_rate]
@@ -219,9 +232,7 @@ class BorderSecurityModel(mesa.Model):
         self.agency_agents = [Agency(self, a) for a in range(n_agencies)]
         self.unit_agents = [SecurityUnit(self, u) for u in range(units.n)]
         self.event_units: dict[int, list[int]] = {}
-        self.announced = np.zeros(r.n_cells)  # presence criminals perceive from an announcement
         self.announced_area: tuple[str, ...] = ()
-        self.novelty = np.zeros(r.n_cells)  # presence criminals assume under a new command, until they adapt
         self.homicides_by_cell = np.zeros(r.n_cells)
         self.credibility = 1.0
         self.prevention = p.dynamics.prevention
@@ -321,20 +332,12 @@ class BorderSecurityModel(mesa.Model):
         zone_out = np.zeros((len(r.zone_names), len(ZONE_METRICS)))
         group_out = np.zeros((self.groups.size, len(GROUP_METRICS)), dtype=np.int64)
 
-        # 1. events
+        # 1. events (day 0's regime is the first event)
         self._event_exits = np.zeros(self.groups.size, dtype=np.int64)
         if day == 0:
             self.routes.freeze_reference()  # approach costs before any event: the reference of diversion
-            self.command.set_regime(p.command.regime, p.command.area, 0)
-            if p.command.regime == "unified":
-                self.command_started(p.command.area)
         if day >= 0:
-            for event in p.events:
-                if event.end_day() == day:
-                    event.expire(self)
-            for event in p.events:
-                if event.day == day:
-                    event.apply(self)
+            self._fire_events(day)
         self._advance_policies(day)
 
         # 2. intelligence
@@ -344,20 +347,22 @@ class BorderSecurityModel(mesa.Model):
         self._intelligence(true_members, dominant_zone, day)
 
         # 3. command
-        self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.positive_cells(), self.intel.pooled, self.patrol)
+        self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.positive_cells(), self._command_map(), self.patrol)
         on_duty = self._on_duty()
         officers_near = neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells)
-        perceived = officers_near + self.announced + self.novelty  # what criminals believe is around them
 
-        # 4. criminal decisions (crises change only after today's encounters)
+        # 4. criminal decisions: groups learn from what their cells see, then move (crises change after encounters)
+        live = self.cells.live()
+        self.risk.watch(self.cells.pos[live], self.cells.group[live], r.neighbours, officers_near)
         fighting = self.groups.fighting_matrix(p.leadership)
         if (day + self.burn_in) % p.routes.update_days == 0:
             self.flow = self.routes.recompute(officers_near)
-        self._move_cells(perceived, fighting)
+        self._move_cells(fighting)
 
-        # 5–6. encounters and visibility
-        live, pos, group, members, today = self._encounters(on_duty, officers_near, perceived, dominant_zone, fighting)
+        # 5–6. encounters and visibility; groups and agencies learn from them
+        live, pos, group, members, today = self._encounters(on_duty, officers_near, dominant_zone, fighting)
         remaining = today["remaining"]
+        self._learn_from_encounters(pos, group, today, officers_near)
 
         # 7. leadership (the group's leader; cells' lieutenants)
         self._leadership(group, pos, today["engaged"], members, true_members)
@@ -387,103 +392,143 @@ class BorderSecurityModel(mesa.Model):
         self.running = self.day <= self.last_day
         self.datacollector.collect(self)
 
+    def _fire_events(self, day: int) -> None:
+        """Events whose effect ends today expire, then events due today fire (in timeline order)."""
+        for event in self.events:
+            if event.end_day() == day:
+                event.expire(self)
+        for event in self.events:
+            if event.day == day:
+                event.apply(self)
+
     # --- 5–6. encounters and visibility ---------------------------------------------------------
-    def _encounters(
-        self, on_duty: np.ndarray, officers_near: np.ndarray, perceived: np.ndarray, dominant_zone: np.ndarray, fighting: np.ndarray
-    ) -> tuple:
+    def _encounters(self, on_duty: np.ndarray, officers_near: np.ndarray, dominant_zone: np.ndarray, fighting: np.ndarray) -> tuple:
         """Rival fights, operations, flight and pursuit, predation; killings made visible or hidden.
 
         Returns:
             (live slots, positions, groups, members at start, per-criminal-cell outcome arrays).
         """
-        r, t, units = self.region, self.cells, self.units
+        p, r, t, units, regime = self.params, self.region, self.cells, self.units, self.regime
         live = t.live()
         members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
         streams = tuple(self.streams.compiled(name) for name in ("fights", "operations", "leaks", "pursuit", "predation", "visibility"))
-        (deaths, fight_bystanders, _, engaged, warned, arrests, killed, officer_deaths, op_bystanders, abuses, new_pos,
-         pursuit_arrests, extortions, kidnappings, killings, hidden, cross_line) = encounter_day(
-            streams, members, pos, group, fighting, self.density, self.market, self.routes.plaza, perceived, officers_near,
-            units.pos, on_duty, self.branch_table[units.branch, 3], np.where(units.pooled, len(self.agency_names), units.agency),
-            units.branch, units.colluding, dominant_zone[units.home_zone], units.kind == KINDS.index("municipal"),
-            units.home_jurisdiction, units.home_state, units.pooled, self.branch_table, r.neighbours, self.command.area_mask,
-            r.jurisdiction, r.state, r.zone, len(r.zone_names), REFUGE_BONUS, self._encounter_coefficients,
-            self._cell_violence(live, group),
+        n_agencies = len(self.agency_names)
+        collusion = p.channels.collusion
+        colluding = units.colluding if collusion else np.zeros(units.n, dtype=bool)
+        zones = len(r.zone_names)
+        based = np.bincount(units.agency * zones + units.home_zone, minlength=n_agencies * zones).reshape(n_agencies, zones)
+        colluding_based = np.bincount(units.agency * zones + units.home_zone, weights=colluding.astype(float), minlength=n_agencies * zones)
+        world = EncounterWorld(
+            self.density, self.market, self.routes.plaza, self.risk.risk, officers_near, fighting, self._cell_violence(live, group),
+            r.neighbours, r.jurisdiction, r.state, r.zone, zones,
         )  # fmt: skip
-        t.pos[live] = new_pos
-        remaining = members - deaths - arrests - killed - pursuit_arrests
-        group_killings = deaths + fight_bystanders + killings
+        codes = regime.joint_commands()
+        forces = EncounterForces(
+            units.pos, on_duty, self.branch_table[units.branch, 3], np.where(units.pooled, n_agencies, codes[units.agency]),
+            units.agency, units.branch, colluding, dominant_zone[units.home_zone], regime.reach(), units.pooled,
+            regime.pooled_reach(), regime.shares_plans() if collusion else np.zeros((n_agencies + 1, n_agencies), dtype=bool),
+            self.observe_mask, colluding_based.reshape(n_agencies, zones) / np.maximum(based, 1), dominant_zone, regime.rifted(),
+            self.branch_table, n_agencies,
+        )  # fmt: skip
+        out = encounter_day(streams, members, pos, group, world, forces, self._coefficients)
+        t.pos[live] = out.new_pos
+        remaining = members - out.fight_deaths - out.arrests - out.killed - out.pursuit_arrests
+        group_killings = out.fight_deaths + out.fight_bystanders + out.killings
         today = {
             "remaining": remaining,
-            "engaged": engaged,
-            "warned": warned,
-            "cross_line": cross_line,
-            "homicides": group_killings - hidden + killed + officer_deaths + op_bystanders,
-            "disappearances": hidden,
-            "extortions": extortions,
-            "kidnappings": kidnappings,
-            "arrests": arrests + pursuit_arrests,
-            "removed_by_forces": arrests + pursuit_arrests + killed,
-            "seizures": engaged.astype(float),
-            "officer_deaths": officer_deaths,
-            "member_deaths": deaths + killed,
-            "civilian_deaths": fight_bystanders + killings + op_bystanders,
-            "abuses": abuses,
-            "leaks": warned.astype(float),
+            "engaged": out.engaged,
+            "warned": out.warned,
+            "pursued_to": out.pursued_to,
+            "cross_line": out.cross,
+            "homicides": group_killings - out.hidden + out.killed + out.officer_deaths + out.op_bystanders,
+            "disappearances": out.hidden,
+            "extortions": out.extortions,
+            "kidnappings": out.kidnappings,
+            "arrests": out.arrests + out.pursuit_arrests,
+            "removed_by_forces": out.arrests + out.pursuit_arrests + out.killed,
+            "seizures": out.engaged.astype(float),
+            "officer_deaths": out.officer_deaths,
+            "member_deaths": out.fight_deaths + out.killed,
+            "civilian_deaths": out.fight_bystanders + out.killings + out.op_bystanders,
+            "abuses": out.abuses,
+            "leaks": out.warned.astype(float),
+            "obstructions": out.obstructed.astype(float),
+            "protected_engagements_avoided": out.avoided.astype(float),
         }
         return live, pos, group, members, today
+
+    def _learn_from_encounters(self, pos: np.ndarray, group: np.ndarray, today: dict, officers_near: np.ndarray) -> None:
+        """Groups remember the operations they met; pursuers know where fled cells went; agencies hear of homicides."""
+        p, units = self.params, self.units
+        engaged = today["engaged"]
+        self.risk.experienced(pos[engaged], group[engaged], officers_near)
+        if not p.channels.response:
+            return
+        fled = np.flatnonzero(today["pursued_to"] >= 0)
+        if fled.size:
+            reach, pooled_area = self.regime.reach(), self.regime.pooled_reach()
+            for i in fled:
+                dest = int(today["pursued_to"][i])
+                here = np.flatnonzero(units.pos == pos[i])
+                able = here[reach[here, self.region.jurisdiction[dest]] | (units.pooled[here] & pooled_area[dest])]
+                self.intel.follow(np.unique(units.agency[able]), dest, float(today["remaining"][i]))
+                if self.regime.pools_intelligence and units.pooled[able].any():
+                    self.intel.pooled[dest] = max(self.intel.pooled[dest], float(today["remaining"][i]))
+        homicides = np.bincount(pos, weights=today["homicides"], minlength=self.region.n_cells)
+        cells = np.flatnonzero(homicides)
+        self.intel.report_violence(cells, homicides[cells], p.command.response_weight)
 
     # --- 2. intelligence ----------------------------------------------------------------------
     def _intelligence(self, true_members: np.ndarray, dominant_zone: np.ndarray, day: int) -> None:
         p, r, units, t = self.params, self.region, self.units, self.cells
         n_agencies = len(self.agency_names)
-        members = self.command.update_pool(day)
+        members = self.regime.update_pool(day)
         sidelined = np.zeros(n_agencies, dtype=bool)
         if members.size:
             sidelined[members] = self.agency_kind[members] == KINDS.index("municipal")
         counts = np.bincount(units.agency, minlength=n_agencies)
-        collusion_share = np.bincount(units.agency, weights=units.colluding.astype(float), minlength=n_agencies) / np.maximum(counts, 1)
+        colluding = units.colluding.astype(float) if p.channels.collusion else np.zeros(units.n)
+        collusion_share = np.bincount(units.agency, weights=colluding, minlength=n_agencies) / np.maximum(counts, 1)
         live = t.live()
         protected = protected_members(t.pos[live], t.group[live], t.members[live].astype(float), dominant_zone, r.zone, r.n_cells)
         self.intel.observe(
             self.streams.compiled("intel"), true_members, units.agency, units.pos, self._on_duty(), r.neighbours, self.agency_knowledge,
-            sidelined, p.command.municipal_knowledge_retained, self.command.area_mask, self._tip_base, self.community_trust,
+            sidelined, p.command.municipal_knowledge_retained, self.regime.area_mask, self._tip_base, self.community_trust,
             r.zone, collusion_share, protected,
         )  # fmt: skip
-        if self.command.regime == "coordinated" or (self.command.regime == "unified" and p.command.base_regime == "coordinated"):
-            weights = p.command.coordinated_sharing * self.trust.copy()
-            np.fill_diagonal(weights, 0.0)
-            self.intel.share_coordinated(weights)
-        if members.size:
-            if not self.command.pool_started:
-                self.intel.seed_pool(members, self.command.area_mask)
-                self.command.pool_started = True
-            self.intel.pool(members, self.command.area_mask, self.command.ramp(day))
+        self.intel.share(self.regime.sharing_weights())
+        if members.size and self.regime.pools_intelligence:
+            if not self.regime.pool_started:
+                self.intel.seed_pool(members, self.regime.area_mask)
+                self.regime.pool_started = True
+            self.intel.pool(members, self.regime.area_mask, self.regime.ramp(day))
+
+    def _command_map(self) -> np.ndarray:
+        """The unified command's map: pooled intelligence, or without the information channel its largest member's own."""
+        if self.regime.pools_intelligence or not self.units.pooled.any():
+            return self.intel.pooled
+        pooled = self.units.pooled
+        weight = np.bincount(self.units.agency[pooled], weights=self.units.officers[pooled], minlength=len(self.agency_names))
+        return self.intel.belief[int(np.argmax(weight))]
 
     # --- 4. movement --------------------------------------------------------------------------
-    def _move_cells(self, officers_near: np.ndarray, fighting: np.ndarray) -> None:
-        """Criminal cells reconsider their location (``model.movement``)."""
+    def _move_cells(self, fighting: np.ndarray) -> None:
+        """Criminal cells reconsider their location (``model.movement``), judging officers by their group's learned risk."""
         p, r, t = self.params, self.region, self.cells
         live = t.live()
         if live.size == 0:
             return
-        base = p.routes.traffic_value * self.flow + self._market_value - p.crime.heat_aversion * officers_near
+        base = p.routes.traffic_value * self.flow + self._market_value
         pressure = fighting.copy()  # rivals press harder on a group in crisis
         np.fill_diagonal(pressure, 0.0)
         pressure = np.ascontiguousarray(pressure[:, : self.groups.count])
         t.pos[live] = move_cells(
             self.streams.compiled("movement"), t.pos[live], t.group[live], p.crime.move_prob, r.neighbours, base,
             p.crime.home_bonus * self._home, r.zone, self.nearby(), pressure, p.crime.rival_pull, float(p.crime.cell_size),
+            self.risk.risk, p.crime.heat_aversion,
         )  # fmt: skip
 
     # --- 5. operations helpers ------------------------------------------------------------------
-    def _can_pursue(self, unit_idx: np.ndarray, dest: int) -> bool:
-        """Some of these units may act on ``dest`` (the rule ``conflict.flee`` applies to pursuers)."""
-        r, units = self.region, self.units
-        return may_pursue(
-            np.asarray(unit_idx, dtype=np.int64), dest, units.kind == KINDS.index("municipal"), units.home_jurisdiction,
-            units.home_state, units.pooled, self.command.area_mask, r.jurisdiction, r.state,
-        )  # fmt: skip
-
     def _cell_violence(self, live: np.ndarray, group: np.ndarray) -> np.ndarray:
         """Killing multiplier per criminal cell (FACTS: P1).
 
@@ -560,6 +605,7 @@ class BorderSecurityModel(mesa.Model):
             g.capacity[new] = g.capacity[gi] * share
             g.capacity[gi] -= g.capacity[new]
             g.home_zones[new] = set(g.home_zones[gi])
+            self.risk.split(gi, new)
             self._home[new] = self._home[gi]
             g.revenue_reference[new] = g.revenue_reference[gi]
             t.group[leaving] = new
@@ -636,38 +682,34 @@ class BorderSecurityModel(mesa.Model):
         return np.unique(self.units.agency[np.isin(self.units.home_zone, codes)])
 
     def _advance_policies(self, day: int) -> None:
-        """Daily evolution of event-driven policies: fading announcements, ramping prevention."""
-        if day >= 0:
-            self.announced *= 1.0 - self.params.command.announcement_decay
-            self.novelty *= 1.0 - self.params.command.adaptation_rate
+        """Daily evolution of event-driven policies: ramping prevention."""
         if self.prevention_schedule is not None:
             start, before, after, ramp = self.prevention_schedule
             share = 1.0 if ramp == 0 else min(1.0, (day - start + 1) / ramp)
             self.prevention = before + (after - before) * share
 
-    def command_started(self, area: list[str] | tuple[str, ...]) -> None:
-        """A unified command starts over ``area``: criminals there assume more presence than they see.
-
-        The novelty (``command.novelty_heat`` officers-equivalent per cell) fades by
-        ``command.adaptation_rate`` per day as groups learn the new routines (FACTS: P7).
-        """
-        self.novelty = np.maximum(self.novelty, self.params.command.novelty_heat * self._zone_mask(list(area)))
-
     def announce(self, area: list[str]) -> None:
-        """Announce a unified command: perceived presence in ``area`` and trust among its agencies rise."""
-        c = self.params.command
-        self.announced = np.maximum(self.announced, c.announcement_heat * self.credibility * self._zone_mask(area))
+        """Announce a unified command over ``area``: groups there expect the promised force; its agencies trust each other more.
+
+        The promised force is ``command.personnel_ceiling`` officers on duty spread evenly over the
+        area; groups adopt it in proportion to the government's credibility and then learn from
+        what they see (``model.risk``).
+        """
+        c, r = self.params.command, self.region
+        mask = self._zone_mask(area)
+        promised_near = c.personnel_ceiling * self.params.operations.on_duty_fraction / max(int(mask.sum()), 1)
+        promised_near *= 1 + r.neighbours.shape[1]  # officers in a 3×3 neighbourhood
+        self.risk.announce(mask, promised_near, self.credibility)
         self.announced_area = tuple(area)
         self.institutions.gain_confidence(self._agencies_based_in(area), c.announcement_trust_boost * self.credibility)
 
     def retract(self) -> None:
         """Retract the announced or running unified command; credibility and trust pay for it."""
         c = self.params.command
-        area = self.announced_area or self.command.state.area
-        if self.command.regime == "unified":
-            area = area or self.command.state.area
-            self.command.pop_regime(self.day)
-        self.announced[:] = 0.0
+        area = self.announced_area or self.regime.area
+        if self.regime.unified:
+            area = area or self.regime.area
+            self.regime.pop(self.day)
         self.credibility *= 1.0 - c.retraction_credibility_loss
         if area:
             zones = np.array([self.region.zone_code(z) for z in area])
@@ -760,7 +802,7 @@ class BorderSecurityModel(mesa.Model):
         n_agencies = len(self.agency_names)
         engaged = pos[today["engaged"]]
         joint = joint_engagements(engaged, units.pos, units.agency, n_agencies)
-        members = self.command.members
+        members = self.regime.members
         if members.size and units.pooled.any():
             pooled_cells = np.zeros(r.n_cells, dtype=bool)
             pooled_cells[units.pos[units.pooled]] = True
@@ -787,14 +829,10 @@ class BorderSecurityModel(mesa.Model):
 
     def _record_institutions(self, zone_out: np.ndarray, day: int) -> None:
         """Per zone: community trust, colluding share, trust and intelligence sharing among its agencies."""
-        p, r, units, inst = self.params, self.region, self.units, self.institutions
-        n_agencies = len(self.agency_names)
-        sharing = np.zeros((n_agencies, n_agencies))
-        coordinated = self.command.regime == "coordinated" or (self.command.regime == "unified" and p.command.base_regime == "coordinated")
-        if coordinated:
-            sharing = p.command.coordinated_sharing * inst.trust
-        area_zones = {r.zone_code(z) for z in self.command.state.area} if self.command.regime == "unified" else set()
-        ramp = self.command.ramp(day)
+        r, units, inst = self.region, self.units, self.institutions
+        sharing = self.regime.sharing_weights()
+        area_zones = {r.zone_code(z) for z in self.regime.area} if self.regime.pools_intelligence else set()
+        ramp = self.regime.ramp(day)
         zone_out[:, ZONE_METRICS.index("community_trust")] = inst.community_trust
         counts = np.bincount(units.home_zone, minlength=len(r.zone_names))
         colluding = np.bincount(units.home_zone, weights=units.colluding.astype(float), minlength=len(r.zone_names))
@@ -807,7 +845,7 @@ class BorderSecurityModel(mesa.Model):
         zone_out[:, ZONE_METRICS.index("interagency_trust")] = np.bincount(zone, weights=inst.trust[a, b], minlength=z) / pairs
         shared = sharing[a, b]
         if area_zones:
-            members = self.command.members
+            members = self.regime.members
             inside = np.isin(zone, list(area_zones)) & np.isin(a, members) & np.isin(b, members)
             shared = np.where(inside, np.maximum(shared, ramp), shared)
         zone_out[:, ZONE_METRICS.index("intel_shared")] = np.bincount(zone, weights=shared, minlength=z) / pairs

@@ -3,7 +3,7 @@
 A cell that reconsiders (``crime.move_prob``) chooses among its cell and its neighbours with logit
 probabilities ``exp(score) / Σ exp(score)`` (a multinomial logit) over log-attractiveness: value
 (trafficking flow, market size), its group's home zones, rival presence nearby (groups push into
-rivals' plazas), and, against it, officers nearby.
+rivals' plazas), and, against it, the officers its group has learned to expect there (``model.risk``).
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ def move_cells(
     pressure: np.ndarray,
     rival_pull: float,
     cell_size: float,
+    risk: np.ndarray,
+    heat_aversion: float,
 ) -> np.ndarray:
     """New domain cell of each criminal cell (all choose against the same start-of-move fields).
 
@@ -36,19 +38,25 @@ def move_cells(
         group: (criminal cells,) group.
         move_prob: Chance a criminal cell reconsiders today.
         neighbours: (cells, 8) Moore neighbours, -1 where none.
-        base_value: (cells,) log-attractiveness shared by all groups (flow, market, officers).
+        base_value: (cells,) log-attractiveness shared by all groups (flow, market).
         home_value: (groups, zones) pull of each zone to each group (home bonus × initial share).
         zone: (cells,) zone code.
         nearby: (groups, cells) members of each group in each 3×3 neighbourhood.
         pressure: (groups, live groups) how hard each row group presses on each column group (0 diagonal).
         rival_pull: Log-units per log1p(rival members nearby / cell size).
         cell_size: Members of a criminal cell at start.
+        risk: (groups, cells) officers each group expects around each cell.
+        heat_aversion: Log-attractiveness lost per officer expected.
     """
-    return _move(rng, pos, group, move_prob, neighbours, base_value, home_value, zone, nearby, pressure, rival_pull, cell_size)
+    return _move(
+        rng, pos, group, move_prob, neighbours, base_value, home_value, zone, nearby, pressure, rival_pull, cell_size, risk, heat_aversion
+    )
 
 
 @njit(cache=True)
-def _move(rng, pos, group, move_prob, neighbours, base_value, home_value, zone, nearby, pressure, rival_pull, cell_size):
+def _move(
+    rng, pos, group, move_prob, neighbours, base_value, home_value, zone, nearby, pressure, rival_pull, cell_size, risk, heat_aversion
+):
     out = pos.copy()
     n_groups = pressure.shape[1]
     if move_prob <= 0.0:
@@ -71,7 +79,9 @@ def _move(rng, pos, group, move_prob, neighbours, base_value, home_value, zone, 
             for h in range(n_groups):
                 rivals += pressure[g, h] * nearby[h, c]
             options[n_options] = c
-            score[n_options] = base_value[c] + home_value[g, zone[c]] + rival_pull * np.log1p(rivals / cell_size)
+            score[n_options] = (
+                base_value[c] - heat_aversion * risk[g, c] + home_value[g, zone[c]] + rival_pull * np.log1p(rivals / cell_size)
+            )
             top = max(top, score[n_options])
             n_options += 1
         total = 0.0

@@ -56,29 +56,45 @@ class CommandParams(Section):
     )
     patrol_weight: float = P(0.3, "members-equivalent per 10k people", "assumption", "pull of population on allocation (patrol)", ge=0)
     pursuit_capture_prob: float = P(0.3, "probability", "assumption", "chance a pursuit catches a fleeing cell", ge=0, le=1)
-    announcement_heat: float = P(
-        15.0,
-        "officers-equivalent",
-        "assumption (FACTS: context, 2024 announcement)",
-        "extra presence criminals perceive in an announced area",
-        ge=0,
-    )
-    novelty_heat: float = P(
-        80.0,
-        "officers-equivalent",
-        "assumption (calibrated to FACTS: P7, −29.5 % in ~2 months)",
-        "extra presence criminals perceive where a unified command starts, before they learn its routines",
-        ge=0,
-    )
-    adaptation_rate: float = P(
-        1 / 30,
+    informal_sharing: float = P(
+        0.1,
         "per day",
-        "assumption (FACTS: P7, rebound within ~3 months)",
-        "share of the novelty criminals learn away per day",
+        "assumption (FACTS: context, agencies operating without a joint strategy)",
+        "share of a partner's fresh observation adopted per day at trust 1 when fragmented (informal contacts)",
         ge=0,
         le=1,
     )
-    announcement_decay: float = P(0.03, "per day", "assumption", "fading of announced presence that does not arrive", ge=0, le=1)
+    agreement_trust: float = P(
+        0.5,
+        "0–1",
+        "assumption",
+        "trust at or above which coordinated agencies act jointly and may pursue into each other's jurisdiction",
+        ge=0,
+        le=1,
+    )
+    rift_trust: float = P(
+        0.2,
+        "0–1",
+        "assumption (FACTS: context, Mexicali municipal officers hindering state operations, 2024)",
+        "trust below which an agency withholds intelligence from the other and obstructs its operations",
+        ge=0,
+        le=1,
+    )
+    obstruction_prob: float = P(
+        0.3,
+        "probability",
+        "assumption (FACTS: context, 2024 accusations)",
+        "chance that a rifted agency with units on the cell obstructs the other's operation in its own area",
+        ge=0,
+        le=1,
+    )
+    response_weight: float = P(
+        5.0,
+        "members-equivalent per homicide",
+        "assumption",
+        "believed criminal presence an agency adds where a homicide is reported in its area (units respond to violence)",
+        ge=0,
+    )
     announcement_trust_boost: float = P(
         0.2, "fraction", "assumption", "share of the gap to full trust an announcement closes among its agencies", ge=0, le=1
     )
@@ -396,6 +412,14 @@ class CrimeParams(Section):
         "extra killing and fighting in a zone through which all the product crosses (plaza value 1)",
         ge=0,
     )
+    risk_learning_rate: float = P(
+        1 / 30,
+        "per day",
+        "assumption (delta rule, Rescorla & Wagner 1972; range 1/90–1/7 per day)",
+        "weight of today's observed presence in a group's learned risk of a cell it watches",
+        gt=0,
+        le=1,
+    )
     extortion_rate: float = P(0.004, "per member per day", "assumption", "extortions per member in a dense market", ge=0)
     kidnapping_rate: float = P(0.0002, "per member per day", "assumption", "kidnappings per member in a dense market", ge=0)
     market_half_density: float = P(1000.0, "people per km²", "assumption", "density at which predation reaches half its rate", gt=0)
@@ -542,6 +566,25 @@ class InstitutionParams(Section):
     success_elasticity: float = P(0.2, "-", "assumption", "rise of community trust with visible successes (relative to before)", ge=0)
 
 
+class ChannelParams(Section):
+    """Channels through which a command regime acts; each can be switched off alone (``mandosim explain``).
+
+    A channel switched off acts the same under every regime (as when fragmented), so the difference a
+    regime makes through it disappears.
+    """
+
+    jurisdiction: bool = P(
+        True, "-", "assumption (model structure: switch)", "who may act where: jurisdictions, agreements, the command's area"
+    )
+    information: bool = P(
+        True, "-", "assumption (model structure: switch)", "who knows what: informal, coordinated and pooled intelligence"
+    )
+    response: bool = P(True, "-", "assumption (model structure: switch)", "units respond to violence, follow fled cells, operate jointly")
+    collusion: bool = P(True, "-", "assumption (model structure: switch)", "colluding units protect, warn and hide their patron group")
+    rifts: bool = P(True, "-", "assumption (model structure: switch)", "agencies in a rift withhold intelligence and obstruct operations")
+    learning: bool = P(True, "-", "assumption (model structure: switch)", "criminals act on learned risk (off: on the presence of the day)")
+
+
 class Scenario(Section):
     """A resolved scenario: every parameter of a run. The default is the 2023–24 baseline."""
 
@@ -561,6 +604,7 @@ class Scenario(Section):
     leadership: LeadershipParams = LeadershipParams()
     dynamics: DynamicsParams = DynamicsParams()
     institutions: InstitutionParams = InstitutionParams()
+    channels: ChannelParams = ChannelParams()
     branches: dict[Branch, BranchParams] = Field(default_factory=_default_branches)
     agencies: dict[str, AgencyParams] = Field(default_factory=_default_agencies, min_length=1)
     groups: dict[str, GroupParams] = Field(default_factory=_default_groups, min_length=1)
@@ -568,6 +612,8 @@ class Scenario(Section):
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:
+        if self.command.regime == "unified" and not self.command.area:
+            raise ValueError("command.area: a unified regime needs an area (a list of zones), e.g. area = ['mexicali_valley']")
         for name, group in self.groups.items():
             for i, rival in enumerate(group.rivals):
                 if rival not in self.groups:

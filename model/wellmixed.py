@@ -86,7 +86,7 @@ def simulate(setup: WellMixedSetup, seed: int) -> np.ndarray:
     group = np.arange(n)
     here = np.zeros(n, dtype=np.int64)  # everyone on one cell
     no_density = np.zeros(1)
-    no_stakes = np.ones(1)  # no routes: the fight hazard is the bare conflict rate
+    no_stakes = np.ones(n)  # no routes, no deterrence: the fight hazard is the bare conflict rate
     reference = np.ones(n)
     ones = np.ones(n)
     no_vacancies = np.zeros(n, dtype=np.int64)  # the Prieto-Curiel equation has no replacement of lost members

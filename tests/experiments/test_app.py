@@ -49,7 +49,7 @@ def test_side_by_side_shares_the_seed_and_differs_by_regime():
     for _ in range(30):
         app.step()
     assert left.day == right.day == 30
-    assert right.command.regime == "unified" and left.command.regime == "fragmented"
+    assert right.regime.name == "unified" and left.regime.name == "fragmented"
     assert app.totals("homicides")[0] != app.totals("homicides")[1]  # the regime changes the outcome
     same = AppModel(regime="fragmented", seed=4)
     for _ in range(30):

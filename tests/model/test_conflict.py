@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from model.conflict import BRANCHES, conceal_share, hidden_killings, operations
+from model.conflict import BRANCHES, conceal_share, hidden_killings, operations, simple_forces
 from model.params import OperationParams, Scenario, VisibilityParams
 
 
@@ -19,8 +19,8 @@ def test_lethality_differs_by_branch_navy_army_police():
     ratios = {}
     for code, name in enumerate(BRANCHES):
         result = operations(
-            rng, rng, params, branch_table(), np.full(n, 20), np.zeros(n, dtype=int), np.zeros(n, dtype=int),
-            np.array([100.0]), np.array([code]), np.zeros((1, 1), dtype=bool), np.array([0.0]),
+            rng, rng, params, branch_table(), np.full(n, 20), np.zeros(n, dtype=np.int64), np.zeros(n, dtype=np.int64),
+            simple_forces(np.array([100.0]), np.array([code]), np.zeros((1, 1), dtype=bool), np.array([0.0])),
         )  # fmt: skip
         ratios[name] = result.killed.sum() / max(result.arrests.sum(), 1)
     assert ratios["navy"] > ratios["army"] > ratios["national_guard"] > ratios["police"]
@@ -34,8 +34,8 @@ def test_leaks_only_where_a_colluder_protects_the_group():
     group = np.repeat([0, 1], n // 2)
     leakers = np.array([[True, False]])
     result = operations(
-        rng, rng, params, branch_table(), np.full(n, 10), np.zeros(n, dtype=int), group,
-        np.array([100.0]), np.array([0]), leakers, np.array([0.0]),
+        rng, rng, params, branch_table(), np.full(n, 10), np.zeros(n, dtype=np.int64), group,
+        simple_forces(np.array([100.0]), np.array([0]), leakers, np.array([0.0])),
     )  # fmt: skip
     assert result.warned[group == 0].all()
     assert not result.warned[group == 1].any()

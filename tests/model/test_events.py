@@ -47,16 +47,16 @@ def test_registry_lists_every_event_type():
         assert cls.model_fields["type"].default == name
 
 
-def test_announcement_shifts_perception_and_trust_before_any_unit_moves():
+def test_announcement_shifts_expectations_and_trust_before_any_unit_moves():
     model = step_to(model_with([{"type": "announce_unified_command", "day": 5, "area": VALLEY}]), 4)
     agencies = agencies_in(model, VALLEY)
     before = mean_trust(model, agencies)
+    risk_before = model.risk.risk.copy()
     step_to(model, 5)
     valley = model._zone_mask(VALLEY)
-    assert (model.announced[valley] > 0).all()
-    assert (model.announced[~valley] == 0).all()
+    assert (model.risk.risk[:, valley].mean(axis=1) > risk_before[:, valley].mean(axis=1) + 1.0).all()
     assert mean_trust(model, agencies) > before
-    assert model.command.regime == "fragmented"
+    assert model.regime.name == "fragmented"
     assert not model.units.pooled.any()
 
 
@@ -64,7 +64,7 @@ def test_announcement_makes_groups_lie_low_in_the_area():
     quiet, loud = 0.0, 0.0
     for seed in (1, 2, 3):
         events = [{"type": "announce_unified_command", "day": 0, "area": AREA}]
-        announced = step_to(model_with(events, seed=seed, command={"announcement_heat": 500.0, "announcement_decay": 0.0}), 20)
+        announced = step_to(model_with(events, seed=seed, command={"personnel_ceiling": 30000.0}, crime={"risk_learning_rate": 0.01}), 20)
         plain = step_to(model_with([], seed=seed), 20)
         quiet += zone_series(announced, "civilian_deaths", AREA).sum()
         loud += zone_series(plain, "civilian_deaths", AREA).sum()
@@ -81,15 +81,15 @@ def test_retraction_costs_credibility_and_trust():
     assert model.credibility == pytest.approx(1 - model.params.command.retraction_credibility_loss)
     assert mean_trust(model, agencies) < trust_before
     assert model.community_trust[model.region.zone_code("mexicali_valley")] < community_before
-    assert not model.announced.any()
+    assert model.announced_area == ()
 
 
 def test_retraction_ends_a_running_unified_command():
     events = [{"type": "set_regime", "day": 1, "regime": "unified", "area": AREA}, {"type": "retract_unified_command", "day": 4}]
     model = step_to(model_with(events), 3)
-    assert model.command.regime == "unified"
+    assert model.regime.name == "unified"
     step_to(model, 4)
-    assert model.command.regime == "fragmented"
+    assert model.regime.name == "fragmented"
 
 
 def test_deploy_adds_officers_and_they_leave_at_the_end():

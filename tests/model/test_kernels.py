@@ -18,12 +18,12 @@ AREA = ["mexicali_valley", "san_luis_rio_colorado"]
 def allocation_inputs(model, patrol, factor):
     """Arguments of ``allocate_deployments`` for the model's current state (no pooled units)."""
     command, region = model.command, model.region
-    unified = command.regime == "unified"
+    unified = model.regime.unified
     agencies, jurisdictions, outside, cells, cell_ptr, order, units, unit_ptr = command._deployment_arrays(False, unified, patrol)
     n_jurisdictions = len(region.jurisdiction_names)
     ptr, positive = bucket_cells(*model.intel.positive_cells(), region.jurisdiction, n_jurisdictions)
     keys = np.random.default_rng(0).random(model.units.n)
-    return [model.intel.belief, patrol, ptr, positive, n_jurisdictions, command.area_mask, agencies, jurisdictions, outside,
+    return [model.intel.belief, patrol, ptr, positive, n_jurisdictions, model.regime.area_mask, agencies, jurisdictions, outside,
             units, unit_ptr, cells, cell_ptr, order, np.zeros(agencies.size), keys, factor, False, np.zeros(region.n_cells),
             model.units.pos.copy()]  # fmt: skip
 

@@ -22,7 +22,7 @@ def homicides(model: BorderSecurityModel, zone: str | None = None) -> float:
 # --- P1: succession crises raise killings -------------------------------------------------------
 def test_predation_killings_scale_with_each_cells_violence():
     n = 4000
-    args = (np.full(n, 20), np.zeros(n, dtype=np.int64), np.zeros(n), np.ones(1), np.zeros(1), np.zeros(1))
+    args = (np.full(n, 20), np.zeros(n, dtype=np.int64), np.zeros(n), np.ones(1), np.zeros(n), np.zeros(1))
     rates = (0.0, 0.0, 0.0, 1e-3, 0.6, 10.0, 0.0, 0.0)
     calm = predation(np.random.default_rng(0), *args, np.ones(n), *rates)[2].sum()
     crisis = predation(np.random.default_rng(0), *args, np.full(n, 2.0), *rates)[2].sum()
@@ -112,41 +112,49 @@ def test_replacement_keeps_groups_up_under_arrests():
     assert members_at_end(0.5) > 1.02 * members_at_end(0.0)
 
 
-# --- P7: novelty of a new command, learnt away -----------------------------------------------------
-def test_a_new_command_is_feared_then_learnt():
+# --- learned risk: criminals act on what they have seen, never on presence that is not there --------
+def test_groups_learn_presence_by_the_delta_rule():
+    from model.risk import LearnedRisk
+
+    neighbours = np.full((3, 8), -1, dtype=np.int64)
+    neighbours[0, 0], neighbours[1, 0] = 1, 0
+    risk = LearnedRisk(2, np.zeros(3), rate=0.1, learning=True)
+    seen = np.array([10.0, 20.0, 30.0])
+    for day in range(1, 31):
+        risk.watch(np.array([0]), np.array([0]), neighbours, seen)
+        assert np.isclose(risk.risk[0, 0], 10.0 * (1 - 0.9**day))
+    assert risk.risk[0, 2] == 0.0  # never watched: nothing learned
+    assert np.all(risk.risk[1] == 0.0)  # another group learns nothing from this one's cells
+    risk.experienced(np.array([2]), np.array([1]), seen)  # an operation is learned at once
+    assert risk.risk[1, 2] == 30.0
+    blind = LearnedRisk(2, np.zeros(3), rate=0.1, learning=False)
+    blind.watch(np.array([0]), np.array([0]), neighbours, seen)
+    assert np.array_equal(blind.risk[1], seen)  # without the channel: today's presence everywhere
+
+
+def test_an_announcement_is_expected_then_learnt_away_when_nothing_arrives():
     loaded = short(
         "baseline",
-        events=[{"type": "set_regime", "day": 5, "regime": "unified", "area": ["san_luis_rio_colorado"]}],
-        time={"burn_in_days": 5, "horizon_days": 40},
+        events=[{"type": "announce_unified_command", "day": 2, "area": ["mexicali_valley"]}],
+        time={"burn_in_days": 5, "horizon_days": 90},
     )
     model = BorderSecurityModel(loaded, seed=1)
-    area = model.region.zone == model.region.zone_code("san_luis_rio_colorado")
-    for _ in range(model.burn_in + 6):  # through day 5: the command starts, and a first day is learnt
+    valley = model.region.zone == model.region.zone_code("mexicali_valley")
+    group = model.groups.names.index("valley")
+    for _ in range(model.burn_in + 2):
         model.step()
-    assert np.all(model.novelty[~area] == 0)
-    start = model.novelty[area].max()
-    assert np.isclose(start, model.params.command.novelty_heat * (1 - model.params.command.adaptation_rate))
-    for _ in range(30):
+    before = model.risk.risk[group, valley].mean()
+    model.step()  # day 2: the announcement
+    raised = model.risk.risk[group, valley].mean()
+    assert raised > before + 3.0
+    for _ in range(80):
         model.step()
-    assert model.novelty[area].max() < 0.4 * start
-
-
-def test_novelty_lowers_homicides_under_a_new_command():
-    def run(heat: float) -> float:
-        loaded = short(
-            "baseline",
-            command={"novelty_heat": heat},
-            events=[{"type": "set_regime", "day": 0, "regime": "unified", "area": ["san_luis_rio_colorado"]}],
-            time={"burn_in_days": 20, "horizon_days": 60},
-        )
-        total = 0.0
-        for seed in range(3):
-            model = BorderSecurityModel(loaded, seed=seed)
-            model.run()
-            total += homicides(model, "san_luis_rio_colorado")
-        return total
-
-    assert run(80.0) < 0.9 * run(0.0)
+    watched = valley & (model.risk._stamp[group] == model.risk._today)  # cells its members watch today
+    assert watched.sum() > 10
+    excess = model.risk.risk[group, watched] - model._officers_nearby()[watched]
+    assert excess.mean() < 0.5 * (raised - before)  # checked against what they see, and learnt away
+    unwatched = valley & (model.risk._stamp[group] < 0)  # never watched: the announcement is all they know there
+    assert model.risk.risk[group, unwatched].mean() > before + 0.9 * (raised - before)
 
 
 # --- P2: trafficking diverts between ports; plazas are worth what crosses them ----------------------
@@ -188,7 +196,7 @@ def test_fights_scale_with_the_stakes():
     group = np.repeat([0, 1], n // 2)
     nearby = np.array([[20.0 * n / 2], [20.0 * n / 2]]) / 100.0
     rivalry = np.array([[0.0, 1.0], [1.0, 0.0]])
-    low = rival_fights(np.random.default_rng(0), members, pos, group, nearby, rivalry, np.zeros(1), np.ones(1), 1e-4, 0.0)[0].sum()
-    high = rival_fights(np.random.default_rng(0), members, pos, group, nearby, rivalry, np.zeros(1), np.full(1, 2.0), 1e-4, 0.0)[0].sum()
-    none = rival_fights(np.random.default_rng(0), members, pos, group, nearby, rivalry, np.zeros(1), np.zeros(1), 1e-4, 0.0)[0].sum()
+    low = rival_fights(np.random.default_rng(0), members, pos, group, nearby, rivalry, np.zeros(1), np.ones(n), 1e-4, 0.0)[0].sum()
+    high = rival_fights(np.random.default_rng(0), members, pos, group, nearby, rivalry, np.zeros(1), np.full(n, 2.0), 1e-4, 0.0)[0].sum()
+    none = rival_fights(np.random.default_rng(0), members, pos, group, nearby, rivalry, np.zeros(1), np.zeros(n), 1e-4, 0.0)[0].sum()
     assert none == 0 and 1.7 < high / low < 2.1
