@@ -256,7 +256,7 @@ def plot_sweep(out: Path, table: pd.DataFrame, indices: pd.DataFrame) -> list[Pa
     figures = out / "figures"
     paths: list[Path] = []
     for (unit, outcome), block in table.groupby(["unit", "outcome"], sort=False):
-        label = f"{outcome.replace('_', ' ')} ({unit})"
+        label = f"{'effect on ' if sweep.get('contrast') else ''}{outcome.replace('_', ' ')} ({unit})"
         stem = figures / f"response_{outcome}_{unit.replace(' ', '_')}"
         if sweep["design"] == "grid" and len(names) == 2:
             paths += _heatmap(block, names, label, stem)
@@ -400,5 +400,42 @@ def plot_pattern(pattern_id: str, title: str, plot: dict, stem: str | Path) -> l
     ax.set_ylabel(plot["label"] + (" (30-day sum)" if plot["kind"] == "series" else ""))
     ax.set_title(f"{pattern_id}: {title}", fontsize=10)
     ax.legend(fontsize=8)
+    fig.tight_layout()
+    return _save_both(fig, Path(stem))
+
+
+def plot_explanation(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
+    """A policy's effect and each channel's contribution, in % of the reference level, with 95 % CIs."""
+    fig, ax = plt.subplots(figsize=(8.5, 0.9 + 0.42 * len(table)))
+    y = np.arange(len(table))
+    err = np.vstack([table["pct_of_reference"] - table["pct_ci_low"], table["pct_ci_high"] - table["pct_of_reference"]])
+    colours = ["black" if part == "total effect" else ("0.6" if part.startswith("interaction") else "tab:blue") for part in table["part"]]
+    ax.barh(y, table["pct_of_reference"], xerr=err, capsize=3, color=colours, height=0.7)
+    ax.axvline(0, color="black", lw=0.8)
+    ax.set_yticks(y, list(table["part"]))
+    ax.invert_yaxis()
+    reps = int(table["replicates"].iloc[0])
+    ax.set_xlabel(f"homicides a year, % of the reference level (paired, 95 % CI, {reps} replicates)")
+    ax.grid(axis="x", alpha=0.3)
+    ax.set_title(title, fontsize=10)
+    fig.tight_layout()
+    return _save_both(fig, Path(stem))
+
+
+def plot_dose_response(table: pd.DataFrame, title: str, stem: str | Path) -> list[Path]:
+    """The paired effect at each level of each lever (one panel per lever), with 95 % CIs."""
+    levers = list(dict.fromkeys(table["lever"]))
+    fig, axes = plt.subplots(1, len(levers), figsize=(3.2 * len(levers), 3.2), squeeze=False)
+    for ax, lever in zip(axes[0], levers, strict=True):
+        block = table[table["lever"] == lever]
+        x = np.arange(len(block))
+        err = np.vstack([block["pct"] - block["pct_low"], block["pct_high"] - block["pct"]])
+        ax.errorbar(x, block["pct"], yerr=err, marker="o", capsize=3)
+        ax.axhline(0, color="black", lw=0.8)
+        ax.set_xticks(x, [f"{v:g}" if isinstance(v, float) else str(v) for v in block["level"]])
+        ax.set_xlabel(lever, fontsize=8)
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("effect on homicides, % of reference")
+    fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save_both(fig, Path(stem))

@@ -4,6 +4,10 @@ A sweep file (TOML) names the base scenario, the parameters (dotted paths into t
 as ``institutions.trust_default`` or ``events[0].rate``) with levels or ranges, the design, the
 replicates and the outcomes. Replicate k of every design point shares its seed (common random
 numbers), so differences between points are paired.
+
+With a ``[contrast]`` table (dotted paths → values, e.g. ``"command.regime" = "unified"``) every
+design point also runs a second arm with those values, on the same seeds, and the responses are the
+paired effects (contrast − base): the sensitivity of a policy's effect, not of a level.
 """
 
 from __future__ import annotations
@@ -81,6 +85,9 @@ class SweepFile(BaseModel):
     outcomes: list[Literal[OUTCOME_CHOICES]] = Field(default_factory=lambda: ["homicides_annual", "disappearances_annual"], min_length=1)  # type: ignore[valid-type]
     units: list[str] = Field(default_factory=lambda: ["region"], min_length=1)
     fixed: dict[str, Scalar | list[Scalar]] = {}
+    contrast: dict[str, Scalar | list[Scalar]] = Field(
+        default_factory=dict, description="values of a second arm at every point; responses become its paired effect"
+    )
     parameters: list[SweepParameter] = Field(min_length=1)
 
     @model_validator(mode="after")
@@ -176,9 +183,14 @@ class Sweep:
             set_path(self.base_data, key, value)
         for i, p in enumerate(self.spec.parameters):
             self._check_path(p.path, f"parameters[{i}].path", valid)
+        for key in self.spec.contrast:
+            self._check_path(key, f"contrast.{key}", valid)
         self.names = [p.path for p in self.spec.parameters]
         self.points = self._points()
         self.scenarios = [self._scenario(i, values) for i, values in enumerate(self.points)]
+        self.contrast_scenarios = (
+            [self._scenario(i, values, contrast=True) for i, values in enumerate(self.points)] if self.spec.contrast else []
+        )
 
     def _check_path(self, path: str, key: str, valid: list[str]) -> None:
         try:
@@ -187,7 +199,7 @@ class Sweep:
             close = difflib.get_close_matches(path, valid, n=1, cutoff=0.6)
             hint = f"did you mean '{close[0]}'?" if close else "see 'mandosim show' for the scenario's parameters"
             raise InputError(self.path, key, f"no parameter {path!r} in the base scenario; {hint}") from None
-        if isinstance(value, dict | list):
+        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
             raise InputError(self.path, key, f"{path!r} is a table, not a parameter; name one of its keys")
 
     @property
@@ -218,11 +230,19 @@ class Sweep:
             points.append(tuple(values))
         return points
 
-    def _scenario(self, index: int, values: tuple[Scalar, ...]) -> LoadedScenario:
+    @property
+    def contrast_name(self) -> str:
+        """Scenario name of the contrast arm in the store (the base arm is the sweep's name)."""
+        return f"{self.spec.name}__contrast"
+
+    def _scenario(self, index: int, values: tuple[Scalar, ...], contrast: bool = False) -> LoadedScenario:
         data = copy.deepcopy(self.base_data)
         for name, value in zip(self.names, values, strict=True):
             set_path(data, name, value)
-        data["name"] = f"{self.spec.name}_p{index}"
+        if contrast:
+            for key, value in self.spec.contrast.items():
+                set_path(data, key, value)
+        data["name"] = f"{self.spec.name}_p{index}{'_contrast' if contrast else ''}"
         data["region"] = str(self.base.region_path)
         try:
             return resolve(data, self.base.path, self.base.region_path.parent, None)
@@ -245,9 +265,11 @@ class Sweep:
 
     def tasks(self) -> list[Task]:
         seeds = replicate_seeds(self.spec.seed, self.spec.replicates)
+        arms = [(self.spec.name, self.scenarios)] + ([(self.contrast_name, self.contrast_scenarios)] if self.spec.contrast else [])
         return [
-            Task(RunKey(self.spec.name, p, k), scenario, seed, self.spec.days)
-            for p, scenario in enumerate(self.scenarios)
+            Task(RunKey(arm, p, k), scenario, seed, self.spec.days)
+            for arm, scenarios in arms
+            for p, scenario in enumerate(scenarios)
             for k, seed in enumerate(seeds)
         ]
 
@@ -268,7 +290,7 @@ def run_sweep(
         },
         "seeds": replicate_seeds(sweep.spec.seed, sweep.spec.replicates),
         "region": {"path": str(sweep.base.region_path), "cell_km": sweep.base.scenario.space.cell_km},
-        "runs_total": len(sweep.points) * sweep.spec.replicates,
+        "runs_total": len(sweep.points) * sweep.spec.replicates * (2 if sweep.spec.contrast else 1),
     }
     store.write_manifest(manifest)  # first, so the directory is a store before anything else lands in it
     sweep.design_frame().to_csv(out / "design.csv", index=False)
@@ -283,8 +305,13 @@ def responses(out: Path) -> pd.DataFrame:
 
     manifest = read_manifest(out)
     spec = SweepFile.model_validate(manifest["sweep"])
-    runs = read_table(out, "runs", columns=["point", "replicate", "unit", *spec.outcomes])
+    runs = read_table(out, "runs", columns=["scenario", "point", "replicate", "unit", *spec.outcomes])
     runs = runs[runs["unit"].isin(spec.units)]
+    if spec.contrast:  # the paired effect of the contrast arm, replicate by replicate
+        keys = ["point", "replicate", "unit"]
+        base = runs[runs["scenario"] == spec.name].set_index(keys)[list(spec.outcomes)]
+        other = runs[runs["scenario"] != spec.name].set_index(keys)[list(spec.outcomes)]
+        runs = (other - base.reindex(other.index)).dropna().reset_index()
     points = pd.read_csv(out / "design.csv")
     rows = []
     for (point, unit), block in runs.groupby(["point", "unit"], sort=True):
