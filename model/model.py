@@ -18,13 +18,13 @@ from model.intel import Intelligence
 from model.kernels import (
     joint_engagements,
     keyed_neighbourhood_sum,
-    largest_per_key,
     leak_incidents,
     neighbourhood_sum,
     protected_members,
     sums_by_key,
     territory,
 )
+from model.leadership import Leadership
 from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
 from model.movement import move_cells
 from model.params import Scenario, Section
@@ -272,6 +272,7 @@ class BorderSecurityModel(mesa.Model):
                 for pos, size in zip(where, sizes, strict=True):
                     self._add_cell(int(pos), g, int(size))
         self.group_agents = [CriminalGroup(self, g) for g in range(n)]
+        self.leadership = Leadership(p.leadership, self.groups, self.cells, self.streams["leadership"], self._split)
         self._home = np.zeros((self.groups.size, len(r.zone_names)))
         for g, group in enumerate(p.groups.values()):
             for zone, members in group.members.items():
@@ -365,8 +366,11 @@ class BorderSecurityModel(mesa.Model):
         self._learn_from_encounters(pos, group, today, officers_near)
 
         # 7. leadership (the group's leader; cells' lieutenants)
-        self._leadership(group, pos, today["engaged"], members, true_members)
-        self._lieutenants(live, members, today["removed_by_forces"])
+        engaged = today["engaged"]
+        quality = np.zeros(pos.size)
+        quality[engaged] = self._intelligence_quality(pos[engaged], true_members)
+        self.leadership.operations(group, pos, engaged, members, quality)
+        self.leadership.lieutenants(live, members, today["removed_by_forces"])
 
         # 8. group dynamics (posts emptied today are vacancies to refill)
         self.cells.vacancies[live] += today["member_deaths"] + today["arrests"]
@@ -378,7 +382,7 @@ class BorderSecurityModel(mesa.Model):
         group_out[:, [GROUP_METRICS.index(column) for column in flows]] = sums_by_key(stacked, group, self.groups.size)
         group_out[:, GROUP_METRICS.index("exited")] += self._event_exits
         self._tidy_cells()
-        split_transfers = self._end_crises()
+        split_transfers = self.leadership.end_crises()
 
         # 9. institutions (from today's counts per zone)
         self._zone_counts(zone_out, pos, today)
@@ -418,9 +422,10 @@ class BorderSecurityModel(mesa.Model):
         zones = len(r.zone_names)
         based = np.bincount(units.agency * zones + units.home_zone, minlength=n_agencies * zones).reshape(n_agencies, zones)
         colluding_based = np.bincount(units.agency * zones + units.home_zone, weights=colluding.astype(float), minlength=n_agencies * zones)
+        violence = self.leadership.cell_violence(live, group)
         world = EncounterWorld(
-            self.density, self.market, self.routes.plaza, self.risk.risk, officers_near, fighting, self._cell_violence(live, group),
-            r.neighbours, r.jurisdiction, r.state, r.zone, zones,
+            self.density, self.market, self.routes.plaza, self.risk.risk, officers_near, fighting, violence, r.neighbours,
+            r.jurisdiction, r.state, r.zone, zones,
         )  # fmt: skip
         codes = regime.joint_commands()
         forces = EncounterForces(
@@ -528,91 +533,21 @@ class BorderSecurityModel(mesa.Model):
             self.risk.risk, p.crime.heat_aversion,
         )  # fmt: skip
 
-    # --- 5. operations helpers ------------------------------------------------------------------
-    def _cell_violence(self, live: np.ndarray, group: np.ndarray) -> np.ndarray:
-        """Killing multiplier per criminal cell (FACTS: P1).
+    def _split(self, parent: int, splinter: int) -> None:
+        """A splinter group is born: its agent, home pull and learned risk start as its parent's."""
+        self._home[splinter] = self._home[parent]
+        self.risk.split(parent, splinter)
+        self.group_agents.append(CriminalGroup(self, splinter))
 
-        ``1 + crisis_violence`` for its group's succession crisis, and again for its own local succession.
-        """
-        lead = self.params.leadership
-        local = 1.0 + lead.crisis_violence * (self.cells.succession[live] > 0)
-        return self.groups.violence(lead)[group] * local
-
-    # --- 7. leadership ------------------------------------------------------------------------
-    def _lieutenants(self, live: np.ndarray, members: np.ndarray, removed: np.ndarray) -> None:
-        """Operations that remove members may take the cell's lieutenant: a local succession starts.
-
-        Each member is equally likely to be the lieutenant, so the chance is removed / members (no
-        free parameter); running successions count down by a day.
-        """
-        t = self.cells
-        t.succession[live] = np.maximum(t.succession[live] - 1, 0)
-        hit = np.flatnonzero(removed > 0)
-        if hit.size == 0:
-            return
-        rng = self.streams["leadership"]
-        taken = rng.random(hit.size) < removed[hit] / np.maximum(members[hit], 1)
-        t.succession[live[hit[taken]]] = self.params.leadership.local_succession_days
-
-    def _leadership(self, group: np.ndarray, pos: np.ndarray, engaged: np.ndarray, members: np.ndarray, true_members: np.ndarray) -> None:
-        p, g = self.params.leadership, self.groups
-        rng = self.streams["leadership"]
-        if not engaged.any():
-            return
-        largest = largest_per_key(group, members, g.size)  # each group's largest cell (lowest slot on ties)
-        for i in np.flatnonzero(engaged):
-            gi = int(group[i])
-            if largest[gi] != i or not g.leader_present[gi]:
-                continue
-            here = self.units.agency[self.units.pos == pos[i]]
-            believed = self.intel.belief[here, pos[i]].max() if here.size else 0.0
-            quality = min(1.0, believed / max(true_members[pos[i]], 1.0))
-            if rng.random() < p.capture_prob * quality:
-                self.strike_leader(gi)
-
-    def _end_crises(self) -> np.ndarray:
-        """Count down crises; a crisis that ends gets a new leader and maybe a split.
-
-        Returns:
-            Members transferred into (+) or out of (−) each group by splits today.
-        """
-        p, g, t = self.params.leadership, self.groups, self.cells
-        rng = self.streams["leadership"]
-        transfers = np.zeros(g.size, dtype=np.int64)
-        active = g.crisis_left > 0
-        g.crisis_left[active] -= 1
-        for gi in np.flatnonzero(active & (g.crisis_left == 0)):
-            g.leader_present[gi] = True
-            if rng.random() >= p.split_prob or g.count >= g.size:
-                continue
-            slots = np.flatnonzero(t.alive & (t.group == gi))
-            if slots.size < 2:
-                continue
-            leaving = slots[rng.random(slots.size) < 0.5]
-            if leaving.size in (0, slots.size):
-                continue
-            new = g.count
-            g.names.append(f"{g.names[gi]}_splinter{new}")
-            g.active[new] = True
-            g.leader_present[new] = True
-            g.parent[new] = gi
-            g.rivalry[new] = g.rivalry[gi]
-            g.rivalry[:, new] = g.rivalry[:, gi]
-            g.rivalry[new, gi] = g.rivalry[gi, new] = 1.0
-            g.rivalry[new, new] = 0.0
-            moved = int(t.members[leaving].sum())
-            share = moved / max(int(t.members[slots].sum()), 1)
-            g.capacity[new] = g.capacity[gi] * share
-            g.capacity[gi] -= g.capacity[new]
-            g.home_zones[new] = set(g.home_zones[gi])
-            self.risk.split(gi, new)
-            self._home[new] = self._home[gi]
-            g.revenue_reference[new] = g.revenue_reference[gi]
-            t.group[leaving] = new
-            transfers[gi] -= moved
-            transfers[new] += moved
-            self.group_agents.append(CriminalGroup(self, new))
-        return transfers
+    def _intelligence_quality(self, pos: np.ndarray, true_members: np.ndarray) -> np.ndarray:
+        """Per criminal cell: believed / true members of the best-informed agency with units on its cell (≤ 1)."""
+        quality = np.zeros(pos.size)
+        units = self.units
+        for i, c in enumerate(pos):
+            here = units.agency[units.pos == c]
+            if here.size:
+                quality[i] = min(1.0, self.intel.belief[here, c].max() / max(true_members[c], 1.0))
+        return quality
 
     # --- 8. dynamics --------------------------------------------------------------------------
     def _dynamics(self, live: np.ndarray, remaining: np.ndarray, group: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -763,12 +698,8 @@ class BorderSecurityModel(mesa.Model):
         self.remove_units(uids)
 
     def strike_leader(self, group: int) -> None:
-        """The group's leader is captured or killed: a succession crisis starts."""
-        g = self.groups
-        if g.active[group] and g.leader_present[group]:
-            g.leader_present[group] = False
-            g.crisis_left[group] = self.params.leadership.succession_days
-            g.leader_strikes[group] += 1
+        """The group's leader is captured or killed: a succession crisis starts (``model.leadership``)."""
+        self.leadership.strike(group)
 
     def group_exit(self, group: int, share: float) -> None:
         """``share`` of the group's members leave the region (largest cells first); they count as exited."""

@@ -49,11 +49,11 @@ def test_operations_that_take_a_lieutenant_start_a_local_succession():
     t = model.cells
     live = t.live()[:3].copy()
     days = model.params.leadership.local_succession_days
-    model._lieutenants(live, np.array([10, 10, 10]), np.array([10, 0, 0]))  # all of cell 0 taken, none of the others
+    model.leadership.lieutenants(live, np.array([10, 10, 10]), np.array([10, 0, 0]))  # all of cell 0 taken, none of the others
     assert t.succession[live].tolist() == [days, 0, 0]
-    model._lieutenants(live, np.array([10, 10, 10]), np.array([0, 0, 0]))
+    model.leadership.lieutenants(live, np.array([10, 10, 10]), np.array([0, 0, 0]))
     assert t.succession[live].tolist() == [days - 1, 0, 0]
-    assert np.all(model._cell_violence(live, t.group[live]) == [1.0 + model.params.leadership.crisis_violence, 1.0, 1.0])
+    assert np.all(model.leadership.cell_violence(live, t.group[live]) == [1.0 + model.params.leadership.crisis_violence, 1.0, 1.0])
 
 
 def test_local_successions_make_arrests_raise_violence():

@@ -1,0 +1,128 @@
+"""Leadership: a group's leader and each cell's lieutenant, successions and splits (ODD §7.9).
+
+- An engagement with a group's largest cell, on good intelligence, may take the group's leader: a
+  succession crisis of ``succession_days`` follows (successor factions fight for the rents: the
+  group's killings × ``1 + crisis_violence``; its cells fight each other; rivals probe it). When it
+  ends a new leader takes over and, with ``split_prob``, about half the group's cells form a
+  splinter group, rival of its parent.
+- Each member removed by an operation is equally likely to be the cell's lieutenant, so a cell that
+  loses r of its m members has its lieutenant taken with probability r/m: a local succession of
+  ``local_succession_days`` multiplies that cell's killings by ``1 + crisis_violence`` again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from model.groups import GroupState
+from model.kernels import largest_per_key
+from model.params import LeadershipParams
+from model.tables import CellTable
+
+
+class Leadership:
+    """Leaders, lieutenants and successions of every group.
+
+    Args:
+        params: Leadership parameters.
+        groups: The groups' state (leader present, crisis days left, rivalry, capacity...).
+        cells: The criminal cells' table (local successions).
+        rng: The ``leadership`` stream.
+        on_split: Called with (parent, splinter) when a crisis ends in a split (agents, maps to copy).
+    """
+
+    def __init__(
+        self, params: LeadershipParams, groups: GroupState, cells: CellTable, rng: np.random.Generator, on_split: Callable[[int, int], None]
+    ) -> None:
+        self.params = params
+        self.groups = groups
+        self.cells = cells
+        self.rng = rng
+        self.on_split = on_split
+
+    def strike(self, group: int) -> None:
+        """The group's leader is captured or killed: a succession crisis starts."""
+        g = self.groups
+        if g.active[group] and g.leader_present[group]:
+            g.leader_present[group] = False
+            g.crisis_left[group] = self.params.succession_days
+            g.leader_strikes[group] += 1
+
+    def cell_violence(self, live: np.ndarray, group: np.ndarray) -> np.ndarray:
+        """Killing multiplier per criminal cell (FACTS: P1): its group's crisis and its own local succession."""
+        local = 1.0 + self.params.crisis_violence * (self.cells.succession[live] > 0)
+        return self.groups.violence(self.params)[group] * local
+
+    def operations(self, group: np.ndarray, pos: np.ndarray, engaged: np.ndarray, members: np.ndarray, quality: np.ndarray) -> None:
+        """Engagements with a group's largest cell may take its leader.
+
+        Args:
+            group: (criminal cells,) group.
+            pos: (criminal cells,) cell.
+            engaged: (criminal cells,) engaged today.
+            members: (criminal cells,) members at the start of the encounters.
+            quality: (criminal cells,) intelligence of the best-informed agency on the cell: believed / true members, ≤ 1.
+        """
+        g = self.groups
+        if not engaged.any():
+            return
+        largest = largest_per_key(group, members, g.size)  # each group's largest cell (lowest slot on ties)
+        for i in np.flatnonzero(engaged):
+            gi = int(group[i])
+            if largest[gi] != i or not g.leader_present[gi]:
+                continue
+            if self.rng.random() < self.params.capture_prob * quality[i]:
+                self.strike(gi)
+
+    def lieutenants(self, live: np.ndarray, members: np.ndarray, removed: np.ndarray) -> None:
+        """Operations that remove members may take the cell's lieutenant (chance removed / members); successions count down."""
+        t = self.cells
+        t.succession[live] = np.maximum(t.succession[live] - 1, 0)
+        hit = np.flatnonzero(removed > 0)
+        if hit.size == 0:
+            return
+        taken = self.rng.random(hit.size) < removed[hit] / np.maximum(members[hit], 1)
+        t.succession[live[hit[taken]]] = self.params.local_succession_days
+
+    def end_crises(self) -> np.ndarray:
+        """Count down crises; a crisis that ends gets a new leader and maybe a split.
+
+        Returns:
+            Members transferred into (+) or out of (−) each group by splits today.
+        """
+        p, g, t, rng = self.params, self.groups, self.cells, self.rng
+        transfers = np.zeros(g.size, dtype=np.int64)
+        active = g.crisis_left > 0
+        g.crisis_left[active] -= 1
+        for gi in np.flatnonzero(active & (g.crisis_left == 0)):
+            g.leader_present[gi] = True
+            if rng.random() >= p.split_prob or g.count >= g.size:
+                continue
+            slots = np.flatnonzero(t.alive & (t.group == gi))
+            if slots.size < 2:
+                continue
+            leaving = slots[rng.random(slots.size) < 0.5]
+            if leaving.size in (0, slots.size):
+                continue
+            new = g.count
+            g.names.append(f"{g.names[gi]}_splinter{new}")
+            g.active[new] = True
+            g.leader_present[new] = True
+            g.parent[new] = gi
+            g.rivalry[new] = g.rivalry[gi]
+            g.rivalry[:, new] = g.rivalry[:, gi]
+            g.rivalry[new, gi] = g.rivalry[gi, new] = 1.0
+            g.rivalry[new, new] = 0.0
+            moved = int(t.members[leaving].sum())
+            share = moved / max(int(t.members[slots].sum()), 1)
+            g.capacity[new] = g.capacity[gi] * share
+            g.capacity[gi] -= g.capacity[new]
+            g.home_zones[new] = set(g.home_zones[gi])
+            g.revenue_reference[new] = g.revenue_reference[gi]
+            t.group[leaving] = new
+            transfers[gi] -= moved
+            transfers[new] += moved
+            self.on_split(gi, new)
+        return transfers
