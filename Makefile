@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint figures clean
+.PHONY: demo test lint figures channels clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("mandosim needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -30,6 +30,13 @@ figures: $(STAMP)
 	cp results/baseline_seed1/timeseries.png docs/figures/baseline_timeseries.png
 	$(BIN)/mandosim compare baseline coordination_failure unified_command --reps 10 --out results/compare --quiet
 	cp results/compare/figures/effects_homicides.png docs/figures/effects_homicides.png
+
+## channels: why a regime changes violence — decompositions, dose-responses, Sobol indices → docs/validation/channels.md
+channels: $(STAMP)
+	$(BIN)/mandosim explain baseline unified_command --reps 20 --out results/explain_unified --quiet
+	$(BIN)/mandosim explain baseline coordination_failure --reps 20 --zones mexicali_city,mexicali_valley,san_luis_rio_colorado --dose --out results/explain_failure --quiet
+	$(BIN)/mandosim sweep experiments/sweeps/unified_effect_sobol.toml --out results/unified_effect_sobol --quiet
+	$(BIN)/python -c 'from pathlib import Path; from experiments.explain import write_channels_page as w; w(Path("docs/validation/channels.md"), [Path("results/explain_unified"), Path("results/explain_failure")], Path("results/unified_effect_sobol"))'
 
 clean:
 	rm -rf $(VENV) results

@@ -234,7 +234,8 @@ def cmd_explain(args: argparse.Namespace) -> int:
         dose.to_csv(out / "dose.csv", index=False)
         plot_dose_response(dose, f"{policy.scenario.name}: failure levers", out / "dose")
         sections.append(dose_markdown(dose, units, labels))
-    (out / "explain.md").write_text("\n\n".join(sections) + "\n")
+        (out / "dose.md").write_text(sections[-1] + "\n")
+    (out / "explain.md").write_text(text + "\n")
     print("\n\n".join(sections))
     print(f"wrote {out}/ (explain.md, explain.csv, explain.png{', dose.csv, dose.png' if args.dose else ''}; runs in runs_store/)")
     return 0

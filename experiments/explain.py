@@ -253,3 +253,57 @@ def dose_markdown(table: pd.DataFrame, units: list[str], labels: dict[str, str])
             f"{row.pct:+.1f} % ({row.pct_low:+.1f} to {row.pct_high:+.1f}) |"
         )
     return "\n".join(lines)
+
+
+def write_channels_page(page: Path, explained: list[Path], sobol: Path | None) -> Path:
+    """docs/validation/channels.md: the decompositions, the dose-responses and the Sobol indices of a policy's effect.
+
+    Copies each results folder's tables and figures beside the page (``channels/NAME/``) and links them.
+
+    Args:
+        page: The Markdown page to write.
+        explained: Output folders of ``mandosim explain`` (each with explain.md, explain.png, maybe dose.*).
+        sobol: Output folder of a sweep with a ``[contrast]`` (responses.csv, indices.csv, figures/), or None.
+    """
+    import shutil
+
+    assets = page.parent / "channels"
+    assets.mkdir(parents=True, exist_ok=True)
+    parts = [
+        "# Why a regime changes violence: the channels",
+        "",
+        "Made by `make channels` (`mandosim explain` and `mandosim sweep experiments/sweeps/unified_effect_sobol.toml`).",
+        "Each channel of `model/regime.py` (docs/ODD.md §7.0) is switched off in turn on the same replicate seeds;",
+        "its contribution is the part of the policy's paired effect that disappears without it.",
+        "",
+    ]
+    for folder in explained:
+        target = assets / folder.name
+        target.mkdir(exist_ok=True)
+        for name in ("explain.md", "explain.csv", "explain.png", "dose.md", "dose.csv", "dose.png"):
+            if (folder / name).is_file():
+                shutil.copy2(folder / name, target / name)
+        parts += [(folder / "explain.md").read_text().strip(), "", f"![decomposition](channels/{folder.name}/explain.png)", ""]
+        if (folder / "dose.md").is_file():
+            parts += [(folder / "dose.md").read_text().strip(), "", f"![dose-response](channels/{folder.name}/dose.png)", ""]
+    if sobol is not None:
+        indices = pd.read_csv(sobol / "indices.csv")
+        table = pd.read_csv(sobol / "responses.csv")
+        target = assets / sobol.name
+        target.mkdir(exist_ok=True)
+        parts += ["## Which assumptions carry the answer (Sobol indices of the unified command's effect)", ""]
+        for unit, block in table.groupby("unit", sort=False):
+            q = block["mean"].quantile([0.05, 0.5, 0.95]).to_numpy()
+            parts.append(
+                f"- {unit}: effect over the design {block['mean'].min():+.1f} to {block['mean'].max():+.1f} homicides a year "
+                f"(5 %, 50 %, 95 % quantiles {q[0]:+.1f}, {q[1]:+.1f}, {q[2]:+.1f}; {block['point'].nunique()} points)"
+            )
+        parts += ["", "| unit | parameter | S1 (± 95 %) | ST (± 95 %) |", "|---|---|---:|---:|"]
+        for row in indices.itertuples():
+            parts.append(f"| {row.unit} | {row.parameter} | {row.S1:.2f} ± {row.S1_conf:.2f} | {row.ST:.2f} ± {row.ST_conf:.2f} |")
+        for figure in sorted((sobol / "figures").glob("sensitivity_*.png")):
+            shutil.copy2(figure, target / figure.name)
+            parts += ["", f"![{figure.stem}](channels/{sobol.name}/{figure.name})"]
+        parts.append("")
+    page.write_text("\n".join(parts) + "\n")
+    return page

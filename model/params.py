@@ -55,7 +55,9 @@ class CommandParams(Section):
         0.5, "per day", "assumption", "share of a partner's belief adopted per day at trust 1 (coordinated)", ge=0, le=1
     )
     patrol_weight: float = P(0.3, "members-equivalent per 10k people", "assumption", "pull of population on allocation (patrol)", ge=0)
-    pursuit_capture_prob: float = P(0.3, "probability", "assumption", "chance a pursuit catches a fleeing cell", ge=0, le=1)
+    pursuit_capture_prob: float = P(
+        0.3, "probability", "assumption (documented range 0.05–0.6)", "chance a pursuit catches a fleeing cell", ge=0, le=1
+    )
     informal_sharing: float = P(
         0.1,
         "per day",
@@ -147,10 +149,17 @@ class OperationParams(Section):
         15.0, "on-duty officers", "assumption", "effective officers at which the hazard is half its top", gt=0
     )
     arrest_fraction: float = P(
-        0.06, "fraction", "assumption (calibrated to FACTS: Prieto-Curiel flows)", "share of an engaged cell's members arrested", ge=0, le=1
+        0.06,
+        "fraction",
+        "assumption (calibrated to FACTS: Prieto-Curiel flows, ~3 % of members incapacitated a year; documented range 0.02–0.15)",
+        "share of an engaged cell's members arrested",
+        ge=0,
+        le=1,
     )
     casualty_fraction: float = P(0.10, "fraction", "assumption", "share of an engaged cell's members hit in a firefight", ge=0, le=1)
-    leak_prob: float = P(0.5, "probability", "assumption (FACTS: context)", "chance a colluding unit warns the target", ge=0, le=1)
+    leak_prob: float = P(
+        0.5, "probability", "assumption (FACTS: context; documented range 0.1–0.9)", "chance a colluding unit warns the target", ge=0, le=1
+    )
     flee_prob: float = P(0.5, "probability", "assumption", "chance an engaged or warned cell flees to a neighbouring cell", ge=0, le=1)
     bystanders_per_firefight: float = P(
         0.03, "deaths per firefight at 10k people/km²", "assumption", "civilians killed in firefights", ge=0
@@ -429,7 +438,7 @@ class CrimeParams(Section):
     killing_deterrence_half_officers: float = P(
         10.0,
         "on-duty officers",
-        "assumption",
+        "assumption (documented range 3–60: one patrol crew to two platoons in the 56 km² neighbourhood of a 2.5 km cell)",
         "officers in the 3×3 neighbourhood at which deterrence of killings is half its largest",
         gt=0,
     )
@@ -522,7 +531,7 @@ class DynamicsParams(Section):
     replacement_rate: float = P(
         0.5,
         "per vacancy per day",
-        "assumption (calibrated to FACTS: P4, groups replace the members they lose)",
+        "assumption (calibrated to FACTS: P4, groups replace the members they lose; documented range 0.05–1)",
         "share of the posts emptied by arrests and killings refilled per day",
         ge=0,
         le=1,

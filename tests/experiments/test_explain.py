@@ -58,3 +58,31 @@ def test_a_sweep_contrast_gives_paired_effects(write, tmp_path):
     run_sweep(sweep, tmp_path / "c", 1, ["test"], quiet=True)
     table = responses(tmp_path / "c")
     assert (table["mean"] == 0.0).all()  # the contrast arm is the base arm: every paired effect is exactly 0
+
+
+def test_failure_levers_have_at_least_three_levels_each():
+    from experiments.explain import failure_levers
+    from model.scenario import load_scenario
+
+    levers = failure_levers(load_scenario(SCENARIOS / "coordination_failure.toml"))
+    assert set(levers) == {"trust of the listed pairs", "collusion (× every agency's)", "operations.leak_prob", "command.obstruction_prob"}
+    assert all(len(levels) >= 3 for levels in levers.values())
+
+
+def test_channels_page_collects_decompositions_and_indices(tmp_path):
+    from experiments.explain import write_channels_page
+
+    explained = tmp_path / "explain_x"
+    explained.mkdir()
+    (explained / "explain.md").write_text("### x vs y\n")
+    (explained / "explain.png").write_bytes(b"png")
+    sobol = tmp_path / "sobol"
+    (sobol / "figures").mkdir(parents=True)
+    pd.DataFrame({"unit": ["region"], "parameter": ["a"], "S1": [0.5], "S1_conf": [0.1], "ST": [0.6], "ST_conf": [0.1]}).to_csv(
+        sobol / "indices.csv", index=False
+    )
+    pd.DataFrame({"unit": ["region", "region"], "point": [0, 1], "mean": [-3.0, 1.0]}).to_csv(sobol / "responses.csv", index=False)
+    page = write_channels_page(tmp_path / "docs" / "channels.md", [explained], sobol)
+    text = page.read_text()
+    assert "### x vs y" in text and "| region | a | 0.50 ± 0.10 | 0.60 ± 0.10 |" in text
+    assert (tmp_path / "docs" / "channels" / "explain_x" / "explain.png").is_file()
