@@ -255,6 +255,20 @@ def dose_markdown(table: pd.DataFrame, units: list[str], labels: dict[str, str])
     return "\n".join(lines)
 
 
+def reading(table: pd.DataFrame) -> str:
+    """A plain-language reading of a decomposition table: what is distinguishable from zero."""
+    total = table[table["part"] == "total effect"].iloc[0]
+    clear = lambda row: row.pct_ci_low > 0 or row.pct_ci_high < 0  # noqa: E731
+    verdict = f"The total effect, {total.pct_of_reference:+.1f} % ({total.pct_ci_low:+.1f} to {total.pct_ci_high:+.1f}), " + (
+        "is distinguishable from zero." if clear(total) else "is not distinguishable from zero at this number of replicates."
+    )
+    channels = [row for row in table.itertuples() if row.part not in ("total effect",) and clear(row)]
+    if channels:
+        named = "; ".join(f"{row.part} {row.pct_of_reference:+.1f} % ({row.pct_ci_low:+.1f} to {row.pct_ci_high:+.1f})" for row in channels)
+        return f"**Reading.** {verdict} Parts whose 95 % CI excludes zero: {named}."
+    return f"**Reading.** {verdict} No channel's contribution is distinguishable from zero."
+
+
 def write_channels_page(page: Path, explained: list[Path], sobol: Path | None) -> Path:
     """docs/validation/channels.md: the decompositions, the dose-responses and the Sobol indices of a policy's effect.
 
@@ -283,7 +297,8 @@ def write_channels_page(page: Path, explained: list[Path], sobol: Path | None) -
         for name in ("explain.md", "explain.csv", "explain.png", "dose.md", "dose.csv", "dose.png"):
             if (folder / name).is_file():
                 shutil.copy2(folder / name, target / name)
-        parts += [(folder / "explain.md").read_text().strip(), "", f"![decomposition](channels/{folder.name}/explain.png)", ""]
+        parts += [(folder / "explain.md").read_text().strip(), "", reading(pd.read_csv(folder / "explain.csv")), ""]
+        parts += [f"![decomposition](channels/{folder.name}/explain.png)", ""]
         if (folder / "dose.md").is_file():
             parts += [(folder / "dose.md").read_text().strip(), "", f"![dose-response](channels/{folder.name}/dose.png)", ""]
     if sobol is not None:
@@ -294,9 +309,13 @@ def write_channels_page(page: Path, explained: list[Path], sobol: Path | None) -
         parts += ["## Which assumptions carry the answer (Sobol indices of the unified command's effect)", ""]
         for unit, block in table.groupby("unit", sort=False):
             q = block["mean"].quantile([0.05, 0.5, 0.95]).to_numpy()
+            n = int(block["replicates"].iloc[0])
+            standard_error = block["ci_half"] / stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) if n > 1 else block["ci_half"] * np.nan
+            noise = float((standard_error**2).mean() / block["mean"].var()) if block["mean"].var() > 0 else float("nan")
             parts.append(
                 f"- {unit}: effect over the design {block['mean'].min():+.1f} to {block['mean'].max():+.1f} homicides a year "
-                f"(5 %, 50 %, 95 % quantiles {q[0]:+.1f}, {q[1]:+.1f}, {q[2]:+.1f}; {block['point'].nunique()} points)"
+                f"(5 %, 50 %, 95 % quantiles {q[0]:+.1f}, {q[1]:+.1f}, {q[2]:+.1f}; {block['point'].nunique()} points × {n} "
+                f"replicates); replicate noise is about {noise:.0%} of the variance of the point means"
             )
         parts += ["", "| unit | parameter | S1 (± 95 %) | ST (± 95 %) |", "|---|---|---:|---:|"]
         for row in indices.itertuples():

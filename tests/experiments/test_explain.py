@@ -81,7 +81,8 @@ def test_channels_page_collects_decompositions_and_indices(tmp_path):
     pd.DataFrame({"unit": ["region"], "parameter": ["a"], "S1": [0.5], "S1_conf": [0.1], "ST": [0.6], "ST_conf": [0.1]}).to_csv(
         sobol / "indices.csv", index=False
     )
-    pd.DataFrame({"unit": ["region", "region"], "point": [0, 1], "mean": [-3.0, 1.0]}).to_csv(sobol / "responses.csv", index=False)
+    responses = {"unit": ["region", "region"], "point": [0, 1], "mean": [-3.0, 1.0], "ci_half": [1.0, 1.0], "replicates": [2, 2]}
+    pd.DataFrame(responses).to_csv(sobol / "responses.csv", index=False)
     page = write_channels_page(tmp_path / "docs" / "channels.md", [explained], sobol)
     text = page.read_text()
     assert "### x vs y" in text and "| region | a | 0.50 ± 0.10 | 0.60 ± 0.10 |" in text

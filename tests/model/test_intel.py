@@ -1,0 +1,36 @@
+"""Intelligence: response to reported homicides and hot pursuit change what agencies believe, and so where they go."""
+
+import numpy as np
+
+from model.intel import Intelligence
+from model.model import BorderSecurityModel
+from model.params import IntelParams
+from tests.conftest import short
+
+
+def test_reported_homicides_draw_only_the_agencies_whose_area_holds_them():
+    observe = np.array([[True, True, False], [False, True, True]])
+    intel = Intelligence(2, 3, IntelParams(), observe)
+    intel.report_violence(np.array([0, 2]), np.array([2.0, 1.0]), weight=5.0)
+    assert intel.belief.tolist() == [[10.0, 0.0, 0.0], [0.0, 0.0, 5.0]]
+    ptr, cells = intel.positive_cells()
+    assert cells[ptr[0] : ptr[1]].tolist() == [0] and cells[ptr[1] : ptr[2]].tolist() == [2]
+
+
+def test_pursuers_believe_the_fled_cell_is_where_it_went():
+    intel = Intelligence(2, 3, IntelParams(), np.ones((2, 3), dtype=bool))
+    intel.follow(np.array([1]), 2, 12.0)
+    assert intel.belief[1, 2] == 12.0 and intel.belief[0, 2] == 0.0
+
+
+def test_the_response_channel_sends_units_where_homicides_were_reported():
+    def units_on_homicide_cells(response: bool) -> float:
+        model = BorderSecurityModel(short("baseline", channels={"response": response}, command={"response_weight": 50.0}), seed=5)
+        hits = 0.0
+        for _ in range(model.burn_in + 30):
+            reported = np.flatnonzero(model.homicides_by_cell)  # yesterday's homicides
+            model.step()
+            hits += np.isin(model.units.pos, reported).sum()  # units placed today on those cells
+        return hits
+
+    assert units_on_homicide_cells(True) > 1.2 * units_on_homicide_cells(False)
