@@ -76,6 +76,8 @@ def test_channels_page_collects_decompositions_and_indices(tmp_path):
     explained.mkdir()
     (explained / "explain.md").write_text("### x vs y\n")
     (explained / "explain.png").write_bytes(b"png")
+    parts = {"part": ["total effect", "a"], "pct_of_reference": [-5.0, -4.0], "pct_ci_low": [-8.0, -6.0], "pct_ci_high": [-2.0, 1.0]}
+    pd.DataFrame(parts).to_csv(explained / "explain.csv", index=False)
     sobol = tmp_path / "sobol"
     (sobol / "figures").mkdir(parents=True)
     pd.DataFrame({"unit": ["region"], "parameter": ["a"], "S1": [0.5], "S1_conf": [0.1], "ST": [0.6], "ST_conf": [0.1]}).to_csv(
@@ -86,4 +88,5 @@ def test_channels_page_collects_decompositions_and_indices(tmp_path):
     page = write_channels_page(tmp_path / "docs" / "channels.md", [explained], sobol)
     text = page.read_text()
     assert "### x vs y" in text and "| region | a | 0.50 ± 0.10 | 0.60 ± 0.10 |" in text
+    assert "-5.0 % (-8.0 to -2.0), is distinguishable from zero" in text and "a -4.0 %" not in text
     assert (tmp_path / "docs" / "channels" / "explain_x" / "explain.png").is_file()
