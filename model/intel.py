@@ -115,20 +115,22 @@ class Intelligence:
         if not weights.any() or self._detected.size == 0:
             return
         if _share(self.belief, self.observe_mask, self._detected, self._observed, weights, self._near_officers, self._weighted):
-            self._positive = None
+            self._positive = None  # some entry became positive or zero
 
     def follow(self, agencies: np.ndarray, cell: int, members: float) -> None:
         """Pursuers saw a cell of ``members`` flee to ``cell``: they believe it is there (hot pursuit)."""
+        if members > 0 and (self.belief[agencies, cell] <= 0).any():
+            self._positive = None
         self.belief[agencies, cell] = np.maximum(self.belief[agencies, cell], members)
-        self._positive = None
 
     def report_violence(self, cells: np.ndarray, homicides: np.ndarray, weight: float) -> None:
         """Homicides reported in an agency's area draw its attention there (``command.response_weight`` each)."""
         if cells.size == 0 or weight <= 0.0:
             return
         added = self.observe_mask[:, cells] * (weight * homicides)[None, :]
-        np.add.at(self.belief, (slice(None), cells), added)
-        self._positive = None
+        if ((self.belief[:, cells] <= 0) & (added > 0)).any():
+            self._positive = None  # a cell nobody believed held criminals now draws attention
+        self.belief[:, cells] += added  # cells are distinct (one entry per cell with homicides)
 
     def pool(self, members: np.ndarray, area: np.ndarray, ramp: float) -> None:
         """Unified command: merge members' observations in the area into one map and hand it back.
@@ -243,7 +245,7 @@ def _share(belief, observable, detected, observed, weights, weight_sum, weighted
     """Trust-weighted adoption of partners' observations of today (see ``Intelligence.share``).
 
     ``weight_sum`` and ``weighted`` are (agencies, cells) arrays of zeros, used for the sums and left
-    zeroed. Returns whether any belief changed.
+    zeroed. Returns whether any belief became positive or zero (the sparse view must be rebuilt).
     """
     n_agencies, n_cells = belief.shape
     touched = np.empty(detected.size * n_agencies, dtype=np.int64)
@@ -263,7 +265,7 @@ def _share(belief, observable, detected, observed, weights, weight_sum, weighted
     for m in range(n_touched):
         a, c = touched[m] // n_cells, touched[m] % n_cells
         new = (belief[a, c] + weighted[a, c]) / (1.0 + weight_sum[a, c])
-        changed = changed or new != belief[a, c]
+        changed = changed or ((new > 0.0) != (belief[a, c] > 0.0))
         belief[a, c] = new
         weight_sum[a, c] = 0.0
         weighted[a, c] = 0.0
