@@ -11,11 +11,62 @@ command's area. Reported homicides draw attention (response) and pursuers know w
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from model.params import IntelParams
 from model.rng import Stream
+
+
+class ObservationWorld(NamedTuple):
+    """What the agencies look at on a day.
+
+    Attributes:
+        true_members: (cells,) criminal members per cell.
+        unit_agency: (units,) agency of each unit.
+        unit_pos: (units,) cell of each unit.
+        unit_on_duty: (units,) on-duty officers of each unit.
+        neighbours: (cells, 8) Moore neighbours, -1 where none.
+        knowledge: (agencies,) local knowledge.
+        sidelined: (agencies,) municipal members of a unified command (their knowledge in the area
+            falls to ``knowledge_retained``).
+        knowledge_retained: Share of local knowledge a sidelined agency keeps in the area.
+        area_mask: (cells,) inside the unified command's area.
+        tip_base: (cells,) community tips hazard at full community trust.
+        community_trust: (zones,) community trust today (tips scale with it).
+        zone: (cells,) zone code.
+        collusion_share: (agencies,) share of each agency's units colluding.
+        protected_members: (cells,) members of the group dominant in each cell's zone, there.
+    """
+
+    true_members: np.ndarray
+    unit_agency: np.ndarray
+    unit_pos: np.ndarray
+    unit_on_duty: np.ndarray
+    neighbours: np.ndarray
+    knowledge: np.ndarray
+    sidelined: np.ndarray
+    knowledge_retained: float
+    area_mask: np.ndarray
+    tip_base: np.ndarray
+    community_trust: np.ndarray
+    zone: np.ndarray
+    collusion_share: np.ndarray
+    protected_members: np.ndarray
+
+
+class ObservationCoefficients(NamedTuple):
+    """The ``intel.*`` parameters the observation kernel reads."""
+
+    base_detection: float
+    detection_per_officer: float
+    collusion_suppression: float
+    noise_sd: float
+    decay: float
+    memory: float
+    belief_floor: float
 
 
 class Intelligence:
@@ -43,24 +94,7 @@ class Intelligence:
         self._near_officers = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
         self._weighted = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
 
-    def observe(
-        self,
-        rng: Stream,
-        true_members: np.ndarray,
-        unit_agency: np.ndarray,
-        unit_pos: np.ndarray,
-        unit_on_duty: np.ndarray,
-        neighbours: np.ndarray,
-        knowledge: np.ndarray,
-        sidelined: np.ndarray,
-        knowledge_retained: float,
-        area_mask: np.ndarray,
-        tip_base: np.ndarray,
-        community_trust: np.ndarray,
-        zone: np.ndarray,
-        collusion_share: np.ndarray,
-        protected_members: np.ndarray,
-    ) -> None:
+    def observe(self, rng: Stream, world: ObservationWorld) -> None:
         """One day of observation by every agency, on the active entries.
 
         An active entry (agency a, cell c) is detected with probability ``1 − exp(−h)``, where
@@ -70,30 +104,24 @@ class Intelligence:
 
         Args:
             rng: The ``intel`` stream.
-            true_members: (cells,) criminal members per cell.
-            unit_agency: (units,) agency of each unit.
-            unit_pos: (units,) cell of each unit.
-            unit_on_duty: (units,) on-duty officers of each unit.
-            neighbours: (cells, 8) Moore neighbours, -1 where none.
-            knowledge: (agencies,) local knowledge.
-            sidelined: (agencies,) municipal members of a unified command (their knowledge in the
-                area falls to ``knowledge_retained``).
-            knowledge_retained: Share of local knowledge a sidelined agency keeps in the area.
-            area_mask: (cells,) inside the unified command's area.
-            tip_base: (cells,) community tips hazard at full community trust.
-            community_trust: (zones,) community trust today (tips scale with it).
-            zone: (cells,) zone code.
-            collusion_share: (agencies,) share of each agency's units colluding.
-            protected_members: (cells,) members of the group dominant in each cell's zone, there.
+            world: What the agencies look at today (``ObservationWorld``).
         """
         p = self.params
         ptr, cells = self.positive_cells()
+        coefficients = ObservationCoefficients(
+            p.base_detection, p.detection_per_officer, p.collusion_suppression, p.noise_sd, p.decay, p.memory, p.belief_floor
+        )
         self._detected, self._observed, new_ptr, new_cells = _observe(
-            rng, self.belief, self._near_officers, self.observe_mask, true_members, np.flatnonzero(true_members > 0), ptr, cells,
-            unit_agency, unit_pos, unit_on_duty, neighbours, knowledge, sidelined, knowledge_retained, area_mask,
-            tip_base, community_trust, zone, collusion_share, protected_members, p.base_detection,
-            p.detection_per_officer, p.collusion_suppression, p.noise_sd, p.decay, p.memory, p.belief_floor,
-        )  # fmt: skip
+            rng,
+            self.belief,
+            self._near_officers,
+            self.observe_mask,
+            np.flatnonzero(world.true_members > 0),
+            ptr,
+            cells,
+            world,
+            coefficients,
+        )
         self._positive = (new_ptr, new_cells)
 
     def positive_cells(self) -> tuple[np.ndarray, np.ndarray]:
@@ -173,20 +201,16 @@ def _positive_entries(belief):
 
 
 @njit(cache=True)
-def _observe(  # noqa: PLR0912
-    rng, belief, near_officers, observable, true_members, occupied, pos_ptr, pos_cells, unit_agency, unit_pos, unit_on_duty,
-    neighbours, knowledge, sidelined, retained, area_mask, tip_base, community_trust, zone, collusion_share, protected_members,
-    base_detection, per_officer, suppression, noise_sd, decay, memory, floor,
-):  # fmt: skip
+def _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cells, w, k):  # noqa: PLR0912, PLR0915
     n_agencies, n_cells = belief.shape
     # on-duty officers of each agency in each 3×3 neighbourhood, scattered from the units into a
     # zeroed scratch array that is zeroed again on the way out
-    for u in range(unit_pos.size):
-        c = unit_pos[u]
-        near_officers[unit_agency[u], c] += unit_on_duty[u]
-        for k in range(neighbours.shape[1]):
-            if neighbours[c, k] >= 0:
-                near_officers[unit_agency[u], neighbours[c, k]] += unit_on_duty[u]
+    for u in range(w.unit_pos.size):
+        c = w.unit_pos[u]
+        near_officers[w.unit_agency[u], c] += w.unit_on_duty[u]
+        for n in range(w.neighbours.shape[1]):
+            if w.neighbours[c, n] >= 0:
+                near_officers[w.unit_agency[u], w.neighbours[c, n]] += w.unit_on_duty[u]
     capacity = pos_cells.size + n_agencies * occupied.size
     detected = np.empty(capacity, dtype=np.int64)
     observed = np.empty(capacity)
@@ -210,33 +234,34 @@ def _observe(  # noqa: PLR0912
                 i += 1
                 j += 1
             old = belief[a, c]
-            new = old * decay
+            new = old * k.decay
             if observable[a, c]:
                 near = near_officers[a, c]
-                skill = knowledge[a] * retained if sidelined[a] and area_mask[c] else knowledge[a]
-                hazard = (base_detection + per_officer * near + tip_base[c] * community_trust[zone[c]]) * skill
+                skill = w.knowledge[a] * w.knowledge_retained if w.sidelined[a] and w.area_mask[c] else w.knowledge[a]
+                tips = w.tip_base[c] * w.community_trust[w.zone[c]]
+                hazard = (k.base_detection + k.detection_per_officer * near + tips) * skill
                 if rng.standard_exponential() < hazard:  # detected, probability 1 − exp(−hazard)
-                    hidden = suppression * collusion_share[a] * protected_members[c]
-                    seen = max(true_members[c] - hidden, 0.0)
+                    hidden = k.collusion_suppression * w.collusion_share[a] * w.protected_members[c]
+                    seen = max(w.true_members[c] - hidden, 0.0)
                     if seen > 0.0:  # lognormal error (nothing seen stays nothing)
-                        seen *= np.exp(noise_sd * rng.standard_normal() - 0.5 * noise_sd**2)
+                        seen *= np.exp(k.noise_sd * rng.standard_normal() - 0.5 * k.noise_sd**2)
                     detected[found] = a * n_cells + c
                     observed[found] = seen
                     found += 1
-                    new = memory * old + (1.0 - memory) * seen
-            if new >= floor and new > 0.0:
+                    new = k.memory * old + (1.0 - k.memory) * seen
+            if new >= k.belief_floor and new > 0.0:
                 belief[a, c] = new
                 new_cells[kept] = c
                 kept += 1
             else:
                 belief[a, c] = 0.0
         new_ptr[a + 1] = kept
-    for u in range(unit_pos.size):
-        c = unit_pos[u]
-        near_officers[unit_agency[u], c] = 0.0
-        for k in range(neighbours.shape[1]):
-            if neighbours[c, k] >= 0:
-                near_officers[unit_agency[u], neighbours[c, k]] = 0.0
+    for u in range(w.unit_pos.size):
+        c = w.unit_pos[u]
+        near_officers[w.unit_agency[u], c] = 0.0
+        for n in range(w.neighbours.shape[1]):
+            if w.neighbours[c, n] >= 0:
+                near_officers[w.unit_agency[u], w.neighbours[c, n]] = 0.0
     return detected[:found].copy(), observed[:found].copy(), new_ptr, new_cells[:kept].copy()
 
 

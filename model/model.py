@@ -14,7 +14,7 @@ from model.conflict import BRANCHES, EncounterForces, EncounterWorld, encounter_
 from model.events import Event, SetRegime
 from model.groups import GroupState, membership_flows
 from model.institutions import Institutions
-from model.intel import Intelligence
+from model.intel import Intelligence, ObservationWorld
 from model.kernels import (
     joint_engagements,
     keyed_neighbourhood_sum,
@@ -496,11 +496,12 @@ class BorderSecurityModel(mesa.Model):
         collusion_share = np.bincount(units.agency, weights=colluding, minlength=n_agencies) / np.maximum(counts, 1)
         live = t.live()
         protected = protected_members(t.pos[live], t.group[live], t.members[live].astype(float), dominant_zone, r.zone, r.n_cells)
-        self.intel.observe(
-            self.streams.compiled("intel"), true_members, units.agency, units.pos, self._on_duty(), r.neighbours, self.agency_knowledge,
-            sidelined, p.command.municipal_knowledge_retained, self.regime.area_mask, self._tip_base, self.community_trust,
-            r.zone, collusion_share, protected,
+        world = ObservationWorld(
+            true_members, units.agency, units.pos, self._on_duty(), r.neighbours, self.agency_knowledge, sidelined,
+            p.command.municipal_knowledge_retained, self.regime.area_mask, self._tip_base, self.community_trust, r.zone,
+            collusion_share, protected,
         )  # fmt: skip
+        self.intel.observe(self.streams.compiled("intel"), world)
         self.intel.share(self.regime.sharing_weights())
         if members.size and self.regime.pools_intelligence:
             if not self.regime.pool_started:

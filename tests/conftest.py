@@ -20,6 +20,20 @@ def short(name: str, **extra: dict) -> LoadedScenario:
     return load_scenario(SCENARIOS / f"{name}.toml", deep_merge(SHORT, extra))
 
 
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile (or load) the model's kernels once, in this process, before any test forks workers or starts processes.
+
+    On a new checkout the kernels' cache is empty; workers that compile the same kernels at the same
+    time would race to write it.
+    """
+    from model.model import BorderSecurityModel
+
+    model = BorderSecurityModel(short("baseline", time={"burn_in_days": 3, "horizon_days": 3}), seed=0)
+    model.run()
+    model.release()
+
+
 @pytest.fixture
 def write(tmp_path: Path):
     """Write a text file under tmp_path and return its path."""
