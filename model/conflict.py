@@ -523,6 +523,7 @@ class EncounterWorld(NamedTuple):
         state: (cells,) state code.
         zone: (cells,) zone code.
         n_zones: Number of zones.
+        neighbourhood_scale: Region.neighbourhood_scale (counts nearby as densities over the reference neighbourhood).
     """
 
     density: np.ndarray
@@ -537,6 +538,7 @@ class EncounterWorld(NamedTuple):
     state: np.ndarray
     zone: np.ndarray
     n_zones: int
+    neighbourhood_scale: float
 
 
 class EncounterForces(NamedTuple):
@@ -671,7 +673,9 @@ def encounter_day(streams, members, pos, group, world, forces, k):
     """
     fights_rng, ops_rng, leak_rng, pursuit_rng, prey_rng, vis_rng = streams
     n_cells, n_groups = world.neighbours.shape[0], world.fighting.shape[0]
-    nearby = keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, world.neighbours, n_cells)
+    nearby = (
+        keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, world.neighbours, n_cells) * world.neighbourhood_scale
+    )
     # What criminals expect around them (learned risk) deters their killings and fights; the fight
     # hazard rises with what the ground is worth (the plaza's share of the product).
     perceived = np.empty(pos.size)

@@ -39,6 +39,7 @@ class ObservationWorld(NamedTuple):
         zone: (cells,) zone code.
         collusion_share: (agencies,) share of each agency's units colluding.
         protected_members: (cells,) members of the group dominant in each cell's zone, there.
+        neighbourhood_scale: Region.neighbourhood_scale (officers nearby as a density over the reference neighbourhood).
     """
 
     true_members: np.ndarray
@@ -55,6 +56,7 @@ class ObservationWorld(NamedTuple):
     zone: np.ndarray
     collusion_share: np.ndarray
     protected_members: np.ndarray
+    neighbourhood_scale: float
 
 
 class ObservationCoefficients(NamedTuple):
@@ -236,7 +238,7 @@ def _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cell
             old = belief[a, c]
             new = old * k.decay
             if observable[a, c]:
-                near = near_officers[a, c]
+                near = near_officers[a, c] * w.neighbourhood_scale
                 skill = w.knowledge[a] * w.knowledge_retained if w.sidelined[a] and w.area_mask[c] else w.knowledge[a]
                 tips = w.tip_base[c] * w.community_trust[w.zone[c]]
                 hazard = (k.base_detection + k.detection_per_officer * near + tips) * skill

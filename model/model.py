@@ -170,11 +170,14 @@ class BorderSecurityModel(mesa.Model):
         for zone, value in p.community.zone_trust.items():
             trust[r.zone_code(zone)] = value
         self._initial_community_trust = trust
-        self.patrol = p.command.patrol_weight * r.population / 1e4
+        # people per reference cell (the population a cell would hold at REFERENCE_CELL_KM): values that
+        # compete with believed members per cell, and place agents, do not change with the resolution
+        self._reference_population = r.population * r.neighbourhood_scale
+        self.patrol = p.command.patrol_weight * self._reference_population / 1e4
         self._coefficients = encounter_coefficients(p, REFUGE_BONUS)
         self._tip_base = p.intel.tip_rate * self.density / (self.density + p.intel.tip_half_density)  # × community trust
         self._territory_scratch = np.zeros((r.n_cells, len(p.groups) * (1 + SPLINTER_ROWS_PER_GROUP)))
-        self._market_value = np.log1p(r.population / 1000.0)  # log-attractiveness of a market
+        self._market_value = np.log1p(self._reference_population / 1000.0)  # log-attractiveness of a market
 
     def _build_agencies_and_units(self) -> None:
         p, r = self.params, self.region
@@ -202,7 +205,7 @@ class BorderSecurityModel(mesa.Model):
         units.colluding = rng.random(units.n) < collusion[units.agency]
         for u in range(units.n):
             cells = np.flatnonzero(r.zone == units.home_zone[u])
-            weight = r.population[cells] + 1.0
+            weight = self._reference_population[cells] + 1.0
             units.pos[u] = rng.choice(cells, p=weight / weight.sum())
         observe = np.zeros((n_agencies, r.n_cells), dtype=bool)
         for a, agency in enumerate(p.agencies.values()):
@@ -255,7 +258,7 @@ class BorderSecurityModel(mesa.Model):
 
         self.cells = CellTable(capacity=max(256, int(initial.sum() / p.crime.cell_size * 2)))
         self.cell_agents: dict[int, CriminalCell] = {}
-        weight_all = np.sqrt(r.population + 1.0)
+        weight_all = np.sqrt(self._reference_population + 1.0)
         for g, group in enumerate(p.groups.values()):
             for zone, members in group.members.items():
                 z = r.zone_code(zone)
@@ -296,7 +299,8 @@ class BorderSecurityModel(mesa.Model):
 
     def _officers_nearby(self) -> np.ndarray:
         """On-duty officers in each cell's 3×3 neighbourhood."""
-        return neighbourhood_sum(self.units.pos, self._on_duty(), self.region.neighbours, self.region.n_cells)
+        r = self.region
+        return neighbourhood_sum(self.units.pos, self._on_duty(), r.neighbours, r.n_cells) * r.neighbourhood_scale
 
     def presence(self) -> np.ndarray:
         """(groups, cells) criminal members per group per cell."""
@@ -316,7 +320,10 @@ class BorderSecurityModel(mesa.Model):
         """(groups, cells) members of each group in each cell's 3×3 neighbourhood, now."""
         t, r = self.cells, self.region
         live = t.live()
-        return keyed_neighbourhood_sum(t.group[live], t.pos[live], t.members[live].astype(float), self.groups.size, r.neighbours, r.n_cells)
+        nearby = keyed_neighbourhood_sum(
+            t.group[live], t.pos[live], t.members[live].astype(float), self.groups.size, r.neighbours, r.n_cells
+        )
+        return nearby * r.neighbourhood_scale
 
     @staticmethod
     def dominant_group_by_zone(by_zone: np.ndarray) -> np.ndarray:
@@ -350,7 +357,7 @@ class BorderSecurityModel(mesa.Model):
         # 3. command
         self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.positive_cells(), self._command_map(), self.patrol)
         on_duty = self._on_duty()
-        officers_near = neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells)
+        officers_near = neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells) * r.neighbourhood_scale
 
         # 4. criminal decisions: groups learn from what their cells see, then move (crises change after encounters)
         live = self.cells.live()
@@ -425,7 +432,7 @@ class BorderSecurityModel(mesa.Model):
         violence = self.leadership.cell_violence(live, group)
         world = EncounterWorld(
             self.density, self.market, self.routes.plaza, self.risk.risk, officers_near, fighting, violence, r.neighbours,
-            r.jurisdiction, r.state, r.zone, zones,
+            r.jurisdiction, r.state, r.zone, zones, r.neighbourhood_scale,
         )  # fmt: skip
         codes = regime.joint_commands()
         forces = EncounterForces(
@@ -499,7 +506,7 @@ class BorderSecurityModel(mesa.Model):
         world = ObservationWorld(
             true_members, units.agency, units.pos, self._on_duty(), r.neighbours, self.agency_knowledge, sidelined,
             p.command.municipal_knowledge_retained, self.regime.area_mask, self._tip_base, self.community_trust, r.zone,
-            collusion_share, protected,
+            collusion_share, protected, r.neighbourhood_scale,
         )  # fmt: skip
         self.intel.observe(self.streams.compiled("intel"), world)
         self.intel.share(self.regime.sharing_weights())
@@ -529,7 +536,8 @@ class BorderSecurityModel(mesa.Model):
         np.fill_diagonal(pressure, 0.0)
         pressure = np.ascontiguousarray(pressure[:, : self.groups.count])
         t.pos[live] = move_cells(
-            self.streams.compiled("movement"), t.pos[live], t.group[live], p.crime.move_prob, r.neighbours, base,
+            self.streams.compiled("movement"), t.pos[live], t.group[live], min(1.0, p.crime.move_prob * r.moves_per_reference_step),
+            r.neighbours, base,
             p.crime.home_bonus * self._home, r.zone, self.nearby(), pressure, p.crime.rival_pull, float(p.crime.cell_size),
             self.risk.risk, p.crime.heat_aversion,
         )  # fmt: skip
@@ -634,7 +642,7 @@ class BorderSecurityModel(mesa.Model):
         c, r = self.params.command, self.region
         mask = self._zone_mask(area)
         promised_near = c.personnel_ceiling * self.params.operations.on_duty_fraction / max(int(mask.sum()), 1)
-        promised_near *= 1 + r.neighbours.shape[1]  # officers in a 3×3 neighbourhood
+        promised_near *= (1 + r.neighbours.shape[1]) * r.neighbourhood_scale  # officers in a (reference) 3×3 neighbourhood
         self.risk.announce(mask, promised_near, self.credibility)
         self.announced_area = tuple(area)
         self.institutions.gain_confidence(self._agencies_based_in(area), c.announcement_trust_boost * self.credibility)
@@ -667,7 +675,7 @@ class BorderSecurityModel(mesa.Model):
         new = _unit_table(rows, r, self.agency_kind, self.agency_branch)
         for u in range(new.n):
             cells = np.flatnonzero(r.zone == new.home_zone[u])
-            weight = r.population[cells] + 1.0
+            weight = self._reference_population[cells] + 1.0
             new.pos[u] = rng.choice(cells, p=weight / weight.sum())
         first = self.units.n
         self.units.append(new)

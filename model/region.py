@@ -23,6 +23,9 @@ from model.errors import InputError
 from model.validation import read_toml, validate
 
 KM_PER_DEGREE_LAT = 111.32
+#: Cell side at which counts "in a 3×3 neighbourhood" are defined (the default ``space.cell_km``): such
+#: parameters are per the 56.25 km² around a cell, whatever the resolution.
+REFERENCE_CELL_KM = 2.5
 LAND_CLASSES: tuple[str, ...] = ("urban", "rural", "mountain", "desert")
 #: Neighbour offsets (row, col) of the 8-neighbourhood.
 MOORE_OFFSETS: tuple[tuple[int, int], ...] = (
@@ -176,6 +179,20 @@ class Region:
     @property
     def cell_area_km2(self) -> float:
         return self.cell_km**2
+
+    @property
+    def neighbourhood_scale(self) -> float:
+        """Factor turning a count in a 3×3 neighbourhood into the same density over the reference neighbourhood.
+
+        ``(REFERENCE_CELL_KM / cell_km)²``: 1 at 2.5 km, 4 at 1.25 km, 1/4 at 5 km; so officers and
+        members "nearby" are densities, and rates set per neighbourhood do not change with resolution.
+        """
+        return (REFERENCE_CELL_KM / self.cell_km) ** 2
+
+    @property
+    def moves_per_reference_step(self) -> float:
+        """Cells a criminal cell crosses to cover one reference cell (``REFERENCE_CELL_KM / cell_km``)."""
+        return REFERENCE_CELL_KM / self.cell_km
 
     def zone_population(self) -> np.ndarray:
         """People per zone (float array in ``zone_names`` order)."""
