@@ -629,6 +629,42 @@ def encounter_coefficients(params: Scenario, refuge_bonus: float) -> EncounterCo
     )  # fmt: skip
 
 
+@njit(cache=True)
+def coefficients_record(c: np.ndarray) -> EncounterCoefficients:
+    """The ``EncounterCoefficients`` held in ``c`` (``np.array(coefficients)``: field order).
+
+    ``encounter_day`` takes the coefficients as one array, which a compiled call types at once, and
+    reads them by name through this record.
+    """
+    return EncounterCoefficients(
+        c[0],
+        c[1],
+        c[2],
+        c[3],
+        c[4],
+        c[5],
+        c[6],
+        c[7],
+        c[8],
+        c[9],
+        c[10],
+        c[11],
+        c[12],
+        c[13],
+        c[14],
+        c[15],
+        c[16],
+        c[17],
+        c[18],
+        c[19],
+        c[20],
+        c[21],
+        c[22],
+        c[23],
+        c[24],
+    )
+
+
 class EncounterOutcome(NamedTuple):
     """Per criminal cell, the day's encounters (and per zone, crossings of the state line)."""
 
@@ -655,7 +691,7 @@ class EncounterOutcome(NamedTuple):
 
 
 @njit(cache=True)
-def encounter_day(streams, members, pos, group, world, forces, k):
+def encounter_day(streams, members, pos, group, world, forces, coefficients):
     """The day's encounters in one compiled pass, in the documented order.
 
     Rival fights → operations (forces per cell, protection, leaks, obstruction) → flight and
@@ -669,13 +705,14 @@ def encounter_day(streams, members, pos, group, world, forces, k):
         group: (criminal cells,) group.
         world: ``EncounterWorld``.
         forces: ``EncounterForces``.
-        k: ``EncounterCoefficients``.
+        coefficients: ``np.array(EncounterCoefficients(...))`` (read by name through ``coefficients_record``).
     """
+    k = coefficients_record(coefficients)
     fights_rng, ops_rng, leak_rng, pursuit_rng, prey_rng, vis_rng = streams
     n_cells, n_groups = world.neighbours.shape[0], world.fighting.shape[0]
-    nearby = (
-        keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, world.neighbours, n_cells) * world.neighbourhood_scale
-    )
+    nearby = keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, world.neighbours, n_cells)
+    if world.neighbourhood_scale != 1.0:
+        nearby *= world.neighbourhood_scale
     # What criminals expect around them (learned risk) deters their killings and fights; the fight
     # hazard rises with what the ground is worth (the plaza's share of the product).
     perceived = np.empty(pos.size)

@@ -93,6 +93,7 @@ class Intelligence:
         self._detected = np.zeros(0, dtype=np.int64)  # flat (agency, cell) indices seen today
         self._observed = np.zeros(0)
         self._positive: tuple[np.ndarray, np.ndarray] | None = None  # sparse view of belief > 0
+        self._extra_active = np.zeros(0, dtype=np.int64)  # cells made positive since the view was built
         self._near_officers = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
         self._weighted = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
 
@@ -109,7 +110,13 @@ class Intelligence:
             world: What the agencies look at today (``ObservationWorld``).
         """
         p = self.params
-        ptr, cells = self.positive_cells()
+        # Yesterday's view, plus the cells that responses and pursuits made positive since (active too):
+        # the same active entries as a fresh view, without rebuilding it.
+        ptr, cells = self._positive if self._positive is not None else self.positive_cells()
+        active = np.flatnonzero(world.true_members > 0)
+        if self._extra_active.size:
+            active = np.union1d(active, self._extra_active)
+            self._extra_active = np.zeros(0, dtype=np.int64)
         coefficients = ObservationCoefficients(
             p.base_detection, p.detection_per_officer, p.collusion_suppression, p.noise_sd, p.decay, p.memory, p.belief_floor
         )
@@ -118,7 +125,7 @@ class Intelligence:
             self.belief,
             self._near_officers,
             self.observe_mask,
-            np.flatnonzero(world.true_members > 0),
+            active,
             ptr,
             cells,
             world,
@@ -128,8 +135,9 @@ class Intelligence:
 
     def positive_cells(self) -> tuple[np.ndarray, np.ndarray]:
         """Cells each agency believes hold criminals: ``cells[ptr[a]:ptr[a + 1]]``, ascending."""
-        if self._positive is None:
+        if self._positive is None or self._extra_active.size:
             self._positive = _positive_entries(self.belief)
+            self._extra_active = np.zeros(0, dtype=np.int64)
         return self._positive
 
     def share(self, weights: np.ndarray) -> None:
@@ -144,13 +152,14 @@ class Intelligence:
         """
         if not weights.any() or self._detected.size == 0:
             return
-        if _share(self.belief, self.observe_mask, self._detected, self._observed, weights, self._near_officers, self._weighted):
-            self._positive = None  # some entry became positive or zero
+        fresh = _share(self.belief, self.observe_mask, self._detected, self._observed, weights, self._near_officers, self._weighted)
+        if fresh.size and self._positive is not None:  # entries that became positive join the sparse view
+            self._positive = _insert_entries(*self._positive, np.sort(fresh), self.n_cells)
 
     def follow(self, agencies: np.ndarray, cell: int, members: float) -> None:
         """Pursuers saw a cell of ``members`` flee to ``cell``: they believe it is there (hot pursuit)."""
         if members > 0 and (self.belief[agencies, cell] <= 0).any():
-            self._positive = None
+            self._extra_active = np.union1d(self._extra_active, [cell])  # newly positive: active tomorrow
         self.belief[agencies, cell] = np.maximum(self.belief[agencies, cell], members)
 
     def report_violence(self, cells: np.ndarray, homicides: np.ndarray, weight: float) -> None:
@@ -158,8 +167,9 @@ class Intelligence:
         if cells.size == 0 or weight <= 0.0:
             return
         added = self.observe_mask[:, cells] * (weight * homicides)[None, :]
-        if ((self.belief[:, cells] <= 0) & (added > 0)).any():
-            self._positive = None  # a cell nobody believed held criminals now draws attention
+        fresh = ((self.belief[:, cells] <= 0) & (added > 0)).any(axis=0)
+        if fresh.any():  # cells some agency did not believe held criminals now draw attention: active tomorrow
+            self._extra_active = np.union1d(self._extra_active, cells[fresh])
         self.belief[:, cells] += added  # cells are distinct (one entry per cell with homicides)
 
     def pool(self, members: np.ndarray, area: np.ndarray, ramp: float) -> None:
@@ -272,7 +282,8 @@ def _share(belief, observable, detected, observed, weights, weight_sum, weighted
     """Trust-weighted adoption of partners' observations of today (see ``Intelligence.share``).
 
     ``weight_sum`` and ``weighted`` are (agencies, cells) arrays of zeros, used for the sums and left
-    zeroed. Returns whether any belief became positive or zero (the sparse view must be rebuilt).
+    zeroed. Returns the flat indices (agency × cells + cell) of the entries that became positive
+    (sharing never makes a positive belief zero).
     """
     n_agencies, n_cells = belief.shape
     touched = np.empty(detected.size * n_agencies, dtype=np.int64)
@@ -288,12 +299,37 @@ def _share(belief, observable, detected, observed, weights, weight_sum, weighted
                 n_touched += 1
             weight_sum[a, c] += w
             weighted[a, c] += w * observed[k]
-    changed = False
+    fresh = np.empty(n_touched, dtype=np.int64)
+    n_fresh = 0
     for m in range(n_touched):
         a, c = touched[m] // n_cells, touched[m] % n_cells
         new = (belief[a, c] + weighted[a, c]) / (1.0 + weight_sum[a, c])
-        changed = changed or ((new > 0.0) != (belief[a, c] > 0.0))
+        if new > 0.0 and belief[a, c] <= 0.0:
+            fresh[n_fresh] = touched[m]
+            n_fresh += 1
         belief[a, c] = new
         weight_sum[a, c] = 0.0
         weighted[a, c] = 0.0
-    return changed
+    return fresh[:n_fresh].copy()
+
+
+@njit(cache=True)
+def _insert_entries(ptr, cells, fresh, n_cells):
+    """The sparse view (``ptr``, ``cells``) with the sorted flat entries ``fresh`` (agency × cells + cell) merged in."""
+    n_agencies = ptr.size - 1
+    out_ptr = np.zeros(n_agencies + 1, dtype=np.int64)
+    out = np.empty(cells.size + fresh.size, dtype=np.int64)
+    k, n = 0, 0
+    for a in range(n_agencies):
+        i, end = ptr[a], ptr[a + 1]
+        while i < end or (k < fresh.size and fresh[k] // n_cells == a):
+            take_fresh = k < fresh.size and fresh[k] // n_cells == a and (i >= end or fresh[k] % n_cells < cells[i])
+            if take_fresh:
+                out[n] = fresh[k] % n_cells
+                k += 1
+            else:
+                out[n] = cells[i]
+                i += 1
+            n += 1
+        out_ptr[a + 1] = n
+    return out_ptr, out[:n].copy()

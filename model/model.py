@@ -174,7 +174,7 @@ class BorderSecurityModel(mesa.Model):
         # compete with believed members per cell, and place agents, do not change with the resolution
         self._reference_population = r.population * r.neighbourhood_scale
         self.patrol = p.command.patrol_weight * self._reference_population / 1e4
-        self._coefficients = encounter_coefficients(p, REFUGE_BONUS)
+        self._coefficients = np.array(encounter_coefficients(p, REFUGE_BONUS))  # typed at once by compiled calls
         self._tip_base = p.intel.tip_rate * self.density / (self.density + p.intel.tip_half_density)  # × community trust
         self._territory_scratch = np.zeros((r.n_cells, len(p.groups) * (1 + SPLINTER_ROWS_PER_GROUP)))
         self._market_value = np.log1p(self._reference_population / 1000.0)  # log-attractiveness of a market
@@ -300,7 +300,7 @@ class BorderSecurityModel(mesa.Model):
     def _officers_nearby(self) -> np.ndarray:
         """On-duty officers in each cell's 3×3 neighbourhood."""
         r = self.region
-        return neighbourhood_sum(self.units.pos, self._on_duty(), r.neighbours, r.n_cells) * r.neighbourhood_scale
+        return _scaled(neighbourhood_sum(self.units.pos, self._on_duty(), r.neighbours, r.n_cells), r.neighbourhood_scale)
 
     def presence(self) -> np.ndarray:
         """(groups, cells) criminal members per group per cell."""
@@ -323,7 +323,7 @@ class BorderSecurityModel(mesa.Model):
         nearby = keyed_neighbourhood_sum(
             t.group[live], t.pos[live], t.members[live].astype(float), self.groups.size, r.neighbours, r.n_cells
         )
-        return nearby * r.neighbourhood_scale
+        return _scaled(nearby, r.neighbourhood_scale)
 
     @staticmethod
     def dominant_group_by_zone(by_zone: np.ndarray) -> np.ndarray:
@@ -357,7 +357,7 @@ class BorderSecurityModel(mesa.Model):
         # 3. command
         self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.positive_cells(), self._command_map(), self.patrol)
         on_duty = self._on_duty()
-        officers_near = neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells) * r.neighbourhood_scale
+        officers_near = _scaled(neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells), r.neighbourhood_scale)
 
         # 4. criminal decisions: groups learn from what their cells see, then move (crises change after encounters)
         live = self.cells.live()
@@ -475,6 +475,7 @@ class BorderSecurityModel(mesa.Model):
         engaged = today["engaged"]
         self.risk.experienced(pos[engaged], group[engaged], officers_near)
         if not p.channels.response:
+            self.homicides_by_cell = np.bincount(pos, weights=today["homicides"], minlength=self.region.n_cells)  # today's
             return
         fled = np.flatnonzero(today["pursued_to"] >= 0)
         if fled.size:
@@ -486,9 +487,9 @@ class BorderSecurityModel(mesa.Model):
                 self.intel.follow(np.unique(units.agency[able]), dest, float(today["remaining"][i]))
                 if self.regime.pools_intelligence and units.pooled[able].any():
                     self.intel.pooled[dest] = max(self.intel.pooled[dest], float(today["remaining"][i]))
-        homicides = np.bincount(pos, weights=today["homicides"], minlength=self.region.n_cells)
-        cells = np.flatnonzero(homicides)
-        self.intel.report_violence(cells, homicides[cells], p.command.response_weight)
+        self.homicides_by_cell = np.bincount(pos, weights=today["homicides"], minlength=self.region.n_cells)  # today's
+        cells = np.flatnonzero(self.homicides_by_cell)
+        self.intel.report_violence(cells, self.homicides_by_cell[cells], p.command.response_weight)
 
     # --- 2. intelligence ----------------------------------------------------------------------
     def _intelligence(self, true_members: np.ndarray, dominant_zone: np.ndarray, day: int) -> None:
@@ -595,7 +596,6 @@ class BorderSecurityModel(mesa.Model):
         for row, name in enumerate(counted):
             stacked[row] = today[name]
         zone_out[:, : len(counted)] = sums_by_key(stacked, r.zone[pos], z)
-        self.homicides_by_cell = np.bincount(pos, weights=today["homicides"], minlength=r.n_cells)  # today's, for maps
         zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
         zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
 
@@ -844,6 +844,13 @@ class BorderSecurityModel(mesa.Model):
     def community_trust(self) -> np.ndarray:
         """(zones,) community trust today."""
         return self.institutions.community_trust
+
+
+def _scaled(counts: np.ndarray, scale: float) -> np.ndarray:
+    """Counts in a 3×3 neighbourhood as counts over the reference neighbourhood (in place; nothing to do at 2.5 km)."""
+    if scale != 1.0:
+        counts *= scale
+    return counts
 
 
 def _unit_table(rows: list[tuple[int, int, float]], region: Region, agency_kind: np.ndarray, agency_branch: np.ndarray):

@@ -29,6 +29,7 @@ policy's effect that way. The day-0 regime is an ordinary ``set_regime`` event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -86,6 +87,7 @@ class CommandRegime:
         self.area_mask = np.zeros(region.n_cells, dtype=bool)
         self.members = np.zeros(0, dtype=np.int64)
         self.pool_started = False
+        self._memo: dict[str, tuple[object, np.ndarray]] = {}
         n_j = len(region.jurisdiction_names)
         # host agencies of each jurisdiction: its municipal police and its state's police
         self.hosts = np.zeros((n_j, agency_kind.size), dtype=bool)
@@ -160,12 +162,28 @@ class CommandRegime:
         self.members = np.unique(units.agency[take])
         return self.members
 
+    def _cached(self, name: str, key: object, compute: Callable[[], np.ndarray]) -> np.ndarray:
+        """The rule ``name`` for ``key`` (the regime, the unit table, trust where it matters), computed once per key."""
+        hit = self._memo.get(name)
+        if hit is not None and hit[0] == key:
+            return hit[1]
+        value = compute()
+        self._memo[name] = (key, value)
+        return value
+
+    def _key(self, uses_trust: bool) -> tuple:
+        trust = self.trust.tobytes() if uses_trust else b""
+        return (self.state, id(self.units.agency), self.units.n, self.members.tobytes(), self.channels, trust)
+
     # --- jurisdiction -----------------------------------------------------------------------------
     def reach(self) -> np.ndarray:
         """(units, jurisdictions) where each unit may act outside the command's area (and pursue).
 
         Pooled units may also act anywhere in the command's area (``pooled_reach``).
         """
+        return self._cached("reach", self._key(self.coordinated), self._reach)
+
+    def _reach(self) -> np.ndarray:
         r, units = self.region, self.units
         n_j = len(r.jurisdiction_names)
         reach = np.zeros((units.n, n_j), dtype=bool)
@@ -191,6 +209,9 @@ class CommandRegime:
         ``informal_sharing`` (fragmented) or ``coordinated_sharing`` (coordinated) × trust; nothing
         between agencies in a rift (trust below ``rift_trust``, with the rifts channel).
         """
+        return self._cached("sharing", self._key(True), self._sharing_weights)
+
+    def _sharing_weights(self) -> np.ndarray:
         share = self.params.coordinated_sharing if self.coordinated and self.channels.information else self.params.informal_sharing
         weights = share * self.trust
         if self.channels.rifts:
@@ -211,6 +232,9 @@ class CommandRegime:
         Agencies with the same code act as one on a cell (no pile-up). Coordinated agencies that
         trust each other at least ``agreement_trust`` operate jointly (with the response channel).
         """
+        return self._cached("joint", self._key(self.coordinated), self._joint_commands)
+
+    def _joint_commands(self) -> np.ndarray:
         n = self.agency_kind.size
         code = np.arange(n + 1)
         if self.coordinated and self.channels.response:
@@ -229,6 +253,9 @@ class CommandRegime:
         least ``agreement_trust``. A colluding unit of an agency that knows of a plan may warn its
         patron group (the collusion channel).
         """
+        return self._cached("plans", self._key(self.coordinated), self._shares_plans)
+
+    def _shares_plans(self) -> np.ndarray:
         n = self.agency_kind.size
         plans = np.zeros((n + 1, n), dtype=bool)
         if self.coordinated:
@@ -241,6 +268,9 @@ class CommandRegime:
 
     def rifted(self) -> np.ndarray:
         """(agencies, agencies) pairs in a rift (trust below ``rift_trust``; none without the channel)."""
+        return self._cached("rifted", self._key(True), self._rifted)
+
+    def _rifted(self) -> np.ndarray:
         if not self.channels.rifts:
             return np.zeros_like(self.trust, dtype=bool)
         out = self.trust < self.params.rift_trust

@@ -55,3 +55,11 @@ def test_concealment_rises_with_security_presence():
         np.random.default_rng(0), killings, officers, params.conceal_base, params.conceal_extra, params.conceal_half_officers
     )
     assert np.allclose(hidden / killings, share, atol=0.01)
+
+
+def test_coefficients_travel_as_an_array_and_are_read_by_name():
+    from model.conflict import EncounterCoefficients, coefficients_record, encounter_coefficients
+
+    named = encounter_coefficients(Scenario(), refuge_bonus=3.0)
+    assert coefficients_record(np.array(named)) == named
+    assert len(EncounterCoefficients._fields) == len(named)

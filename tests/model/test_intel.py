@@ -34,3 +34,16 @@ def test_the_response_channel_sends_units_where_homicides_were_reported():
         return hits
 
     assert units_on_homicide_cells(True) > 1.2 * units_on_homicide_cells(False)
+
+
+def test_entries_made_positive_by_sharing_join_the_sparse_view_as_a_rebuild_would():
+    from model.intel import _insert_entries, _positive_entries
+
+    rng = np.random.default_rng(3)
+    belief = np.where(rng.random((4, 50)) < 0.3, rng.random((4, 50)), 0.0)
+    ptr, cells = _positive_entries(belief)
+    fresh = np.flatnonzero((belief.ravel() == 0) & (rng.random(200) < 0.2))
+    belief.ravel()[fresh] = 1.0
+    got_ptr, got_cells = _insert_entries(ptr, cells, fresh, 50)
+    want_ptr, want_cells = _positive_entries(belief)
+    assert got_ptr.tolist() == want_ptr.tolist() and got_cells.tolist() == want_cells.tolist()
