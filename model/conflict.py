@@ -690,8 +690,36 @@ class EncounterOutcome(NamedTuple):
     cross: np.ndarray  # (zones, 2)
 
 
+def encounter_day(
+    streams: tuple,
+    members: np.ndarray,
+    pos: np.ndarray,
+    group: np.ndarray,
+    world: EncounterWorld,
+    forces: EncounterForces,
+    coefficients: np.ndarray,
+) -> EncounterOutcome:
+    """The day's encounters in one compiled pass (``_encounter_day``), in the documented order.
+
+    The records travel into the compiled code field by field (a compiled call types plain arrays
+    far faster than a record of them) and are rebuilt there, so the kernel reads them by name.
+    """
+    return _encounter_day(*streams, members, pos, group, coefficients, *world, *forces)
+
+
+WORLD_FIELDS = len(EncounterWorld._fields)
+
+
 @njit(cache=True)
-def encounter_day(streams, members, pos, group, world, forces, coefficients):
+def _encounter_day(s0, s1, s2, s3, s4, s5, members, pos, group, coefficients, *fields):
+    """``encounter_day``'s compiled body: rebuilds the records, then runs the day."""
+    world = EncounterWorld(*fields[:WORLD_FIELDS])
+    forces = EncounterForces(*fields[WORLD_FIELDS:])
+    return _encounters((s0, s1, s2, s3, s4, s5), members, pos, group, world, forces, coefficients)
+
+
+@njit(cache=True)
+def _encounters(streams, members, pos, group, world, forces, coefficients):
     """The day's encounters in one compiled pass, in the documented order.
 
     Rival fights → operations (forces per cell, protection, leaks, obstruction) → flight and

@@ -120,17 +120,9 @@ class Intelligence:
         coefficients = ObservationCoefficients(
             p.base_detection, p.detection_per_officer, p.collusion_suppression, p.noise_sd, p.decay, p.memory, p.belief_floor
         )
-        self._detected, self._observed, new_ptr, new_cells = _observe(
-            rng,
-            self.belief,
-            self._near_officers,
-            self.observe_mask,
-            active,
-            ptr,
-            cells,
-            world,
-            coefficients,
-        )
+        self._detected, self._observed, new_ptr, new_cells = _observe_fields(
+            rng, self.belief, self._near_officers, self.observe_mask, active, ptr, cells, *coefficients, *world
+        )  # the records travel field by field (fast to type) and are rebuilt in compiled code
         self._positive = (new_ptr, new_cells)
 
     def positive_cells(self) -> tuple[np.ndarray, np.ndarray]:
@@ -166,11 +158,9 @@ class Intelligence:
         """Homicides reported in an agency's area draw its attention there (``command.response_weight`` each)."""
         if cells.size == 0 or weight <= 0.0:
             return
-        added = self.observe_mask[:, cells] * (weight * homicides)[None, :]
-        fresh = ((self.belief[:, cells] <= 0) & (added > 0)).any(axis=0)
-        if fresh.any():  # cells some agency did not believe held criminals now draw attention: active tomorrow
-            self._extra_active = np.union1d(self._extra_active, cells[fresh])
-        self.belief[:, cells] += added  # cells are distinct (one entry per cell with homicides)
+        fresh = _report(self.belief, self.observe_mask, cells, homicides, weight)
+        if fresh.size:  # cells some agency did not believe held criminals now draw attention: active tomorrow
+            self._extra_active = np.union1d(self._extra_active, fresh)
 
     def pool(self, members: np.ndarray, area: np.ndarray, ramp: float) -> None:
         """Unified command: merge members' observations in the area into one map and hand it back.
@@ -210,6 +200,17 @@ def _positive_entries(belief):
                 n += 1
         ptr[a + 1] = n
     return ptr, cells[:n].copy()
+
+
+COEFFICIENT_FIELDS = len(ObservationCoefficients._fields)
+
+
+@njit(cache=True)
+def _observe_fields(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cells, *fields):
+    """``_observe`` with its records passed field by field (coefficients first, then the world)."""
+    k = ObservationCoefficients(*fields[:COEFFICIENT_FIELDS])
+    w = ObservationWorld(*fields[COEFFICIENT_FIELDS:])
+    return _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cells, w, k)
 
 
 @njit(cache=True)
@@ -311,6 +312,28 @@ def _share(belief, observable, detected, observed, weights, weight_sum, weighted
         weight_sum[a, c] = 0.0
         weighted[a, c] = 0.0
     return fresh[:n_fresh].copy()
+
+
+@njit(cache=True)
+def _report(belief, observable, cells, homicides, weight):
+    """Add ``weight × homicides`` to the belief of every agency whose area holds each (distinct) cell.
+
+    Returns the cells where some agency's belief was zero before (they become active entries).
+    """
+    fresh = np.empty(cells.size, dtype=np.int64)
+    n = 0
+    for i in range(cells.size):
+        c = cells[i]
+        added = weight * homicides[i]
+        new = False
+        for a in range(belief.shape[0]):
+            if observable[a, c] and added > 0.0:
+                new = new or belief[a, c] <= 0.0
+                belief[a, c] += added
+        if new:
+            fresh[n] = c
+            n += 1
+    return fresh[:n].copy()
 
 
 @njit(cache=True)

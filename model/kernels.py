@@ -429,3 +429,23 @@ def binomial_thinning(rng: Stream, members: np.ndarray, key: np.ndarray, hazard:
             out[items[j]] += 1
             pool -= 1
     return out
+
+
+@njit(cache=True)
+def pursuing_agencies(origins, destinations, unit_pos, unit_agency, reach, pooled, pooled_area, jurisdiction, n_agencies):
+    """(fled cells, agencies + 1) which agencies' units on each origin may follow to its destination.
+
+    A unit may follow where it may act (``reach`` of the destination's jurisdiction, or the command's
+    area for pooled units); the last column says whether a pooled unit followed.
+    """
+    out = np.zeros((origins.size, n_agencies + 1), dtype=np.bool_)
+    for k in range(origins.size):
+        dest = destinations[k]
+        for u in range(unit_pos.size):
+            if unit_pos[u] != origins[k]:
+                continue
+            if reach[u, jurisdiction[dest]] or (pooled[u] and pooled_area[dest]):
+                out[k, unit_agency[u]] = True
+                if pooled[u]:
+                    out[k, n_agencies] = True
+    return out

@@ -21,6 +21,7 @@ from model.kernels import (
     leak_incidents,
     neighbourhood_sum,
     protected_members,
+    pursuing_agencies,
     sums_by_key,
     territory,
 )
@@ -427,8 +428,8 @@ class BorderSecurityModel(mesa.Model):
         collusion = p.channels.collusion
         colluding = units.colluding if collusion else np.zeros(units.n, dtype=bool)
         zones = len(r.zone_names)
-        based = np.bincount(units.agency * zones + units.home_zone, minlength=n_agencies * zones).reshape(n_agencies, zones)
-        colluding_based = np.bincount(units.agency * zones + units.home_zone, weights=colluding.astype(float), minlength=n_agencies * zones)
+        agency_zone, based, effectiveness = self._unit_keys()
+        colluding_based = np.bincount(agency_zone, weights=colluding.astype(float), minlength=n_agencies * zones)
         violence = self.leadership.cell_violence(live, group)
         world = EncounterWorld(
             self.density, self.market, self.routes.plaza, self.risk.risk, officers_near, fighting, violence, r.neighbours,
@@ -436,7 +437,7 @@ class BorderSecurityModel(mesa.Model):
         )  # fmt: skip
         codes = regime.joint_commands()
         forces = EncounterForces(
-            units.pos, on_duty, self.branch_table[units.branch, 3], np.where(units.pooled, n_agencies, codes[units.agency]),
+            units.pos, on_duty, effectiveness, np.where(units.pooled, n_agencies, codes[units.agency]),
             units.agency, units.branch, colluding, dominant_zone[units.home_zone], regime.reach(), units.pooled,
             regime.pooled_reach(), regime.shares_plans() if collusion else np.zeros((n_agencies + 1, n_agencies), dtype=bool),
             self.observe_mask, colluding_based.reshape(n_agencies, zones) / np.maximum(based, 1), dominant_zone, regime.rifted(),
@@ -469,9 +470,20 @@ class BorderSecurityModel(mesa.Model):
         }
         return live, pos, group, members, today
 
+    def _unit_keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Per unit: agency × zones + home zone, units based per (agency, zone), branch effectiveness (cached per unit table)."""
+        units, zones, n_agencies = self.units, len(self.region.zone_names), len(self.agency_names)
+        key = (id(units.agency), units.n)
+        if getattr(self, "_unit_keys_key", None) != key:
+            agency_zone = units.agency * zones + units.home_zone
+            based = np.bincount(agency_zone, minlength=n_agencies * zones).reshape(n_agencies, zones)
+            self._unit_keys_key = key
+            self._unit_keys_value = (agency_zone, based, self.branch_table[units.branch, 3])
+        return self._unit_keys_value
+
     def _learn_from_encounters(self, pos: np.ndarray, group: np.ndarray, today: dict, officers_near: np.ndarray) -> None:
         """Groups remember the operations they met; pursuers know where fled cells went; agencies hear of homicides."""
-        p, units = self.params, self.units
+        p = self.params
         engaged = today["engaged"]
         self.risk.experienced(pos[engaged], group[engaged], officers_near)
         if not p.channels.response:
@@ -479,14 +491,16 @@ class BorderSecurityModel(mesa.Model):
             return
         fled = np.flatnonzero(today["pursued_to"] >= 0)
         if fled.size:
-            reach, pooled_area = self.regime.reach(), self.regime.pooled_reach()
-            for i in fled:
-                dest = int(today["pursued_to"][i])
-                here = np.flatnonzero(units.pos == pos[i])
-                able = here[reach[here, self.region.jurisdiction[dest]] | (units.pooled[here] & pooled_area[dest])]
-                self.intel.follow(np.unique(units.agency[able]), dest, float(today["remaining"][i]))
-                if self.regime.pools_intelligence and units.pooled[able].any():
-                    self.intel.pooled[dest] = max(self.intel.pooled[dest], float(today["remaining"][i]))
+            units, regime = self.units, self.regime
+            pursuers = pursuing_agencies(
+                pos[fled], today["pursued_to"][fled], units.pos, units.agency, regime.reach(), units.pooled, regime.pooled_reach(),
+                self.region.jurisdiction, len(self.agency_names),
+            )  # fmt: skip
+            for k, i in enumerate(fled):
+                dest, remaining = int(today["pursued_to"][i]), float(today["remaining"][i])
+                self.intel.follow(np.flatnonzero(pursuers[k, :-1]), dest, remaining)
+                if self.regime.pools_intelligence and pursuers[k, -1]:
+                    self.intel.pooled[dest] = max(self.intel.pooled[dest], remaining)
         self.homicides_by_cell = np.bincount(pos, weights=today["homicides"], minlength=self.region.n_cells)  # today's
         cells = np.flatnonzero(self.homicides_by_cell)
         self.intel.report_violence(cells, self.homicides_by_cell[cells], p.command.response_weight)
