@@ -199,7 +199,7 @@ def _leak_chance(forces, c, g, leak_prob):
     free = 1.0 - leak_prob if forces.in_cell_leak[c, g] else 1.0
     lead = forces.lead_command[c]
     z = forces.zone[c]
-    if lead >= 0 and lead < forces.plans.shape[0] and forces.patron[min(z, forces.patron.size - 1)] == g:
+    if lead >= 0 and lead < forces.plans.shape[0] and forces.patron[z] == g:
         for a in range(forces.plans.shape[1]):
             if forces.plans[lead, a] and forces.own_area[a, c]:
                 free *= 1.0 - leak_prob * forces.colluding_share[a, z]
