@@ -566,7 +566,7 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:
             "Run the reference and the policy on the same replicate seeds with every channel on, then with each\n"
             "channel switched off in turn (jurisdiction, information, response, collusion, rifts, learning;\n"
             "a channel switched off acts the same under every regime). A channel's contribution is the part of\n"
-            "the paired effect that disappears without it (95 %% CI; share of the total with a bootstrap CI);\n"
+            "the paired effect that disappears without it (95 % CI; share of the total with a bootstrap CI);\n"
             "what the channels do not explain alone is the interaction. --dose adds the dose-response of the\n"
             "failure levers (rift trust, collusion, leak and obstruction probabilities). Writes explain.md,\n"
             "explain.csv and explain.png (and dose.*); the runs are a resumable store under the output folder."
