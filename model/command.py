@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.kernels import allocate_deployments, bucket_cells
+from model.kernels import BeliefView, Deployments, allocate_deployments, bucket_cells
 from model.params import CommandParams
 from model.regime import KIND_PRIORITY, CommandRegime
 from model.region import Region
@@ -101,21 +101,22 @@ class Command:
             self._allocate_pooled(rng, pooled_belief + patrol, factor)
             covered += np.bincount(units.pos[units.pooled], minlength=n)
         coordinated = self.regime.coordinated
-        agencies, jurisdictions, outside_area, dep_cells, cell_ptr, patrol_order, dep_units, unit_ptr = self._deployment_arrays(
-            any_pooled, unified, patrol
-        )
+        deployments = self.deployment_records(any_pooled, unified, patrol)
         if coordinated:
-            trust = self.trust[agencies]
-            discounts = (trust.sum(axis=1) - trust[np.arange(agencies.size), agencies]) / max(self.trust.shape[0] - 1, 1)
-        else:
-            discounts = np.zeros(agencies.size)
+            trust = self.trust[deployments.agency]
+            others = trust.sum(axis=1) - trust[np.arange(deployments.agency.size), deployments.agency]
+            deployments = deployments._replace(discount=others / max(self.trust.shape[0] - 1, 1))
         n_jurisdictions = len(self.region.jurisdiction_names)
         positive_ptr, positive_cells = bucket_cells(*positive, self.region.jurisdiction, n_jurisdictions)
-        allocate_deployments(
-            belief, patrol, positive_ptr, positive_cells, n_jurisdictions, self.regime.area_mask, agencies, jurisdictions,
-            outside_area, dep_units, unit_ptr, dep_cells, cell_ptr, patrol_order, discounts, rng.random(units.n), factor,
-            coordinated, covered, units.pos,
-        )  # fmt: skip
+        view = BeliefView(belief, patrol, positive_ptr, positive_cells, n_jurisdictions, self.regime.area_mask)
+        allocate_deployments(view, deployments, rng.random(units.n), factor, coordinated, covered, units.pos)
+
+    def deployment_records(self, any_pooled: bool, unified: bool, patrol: np.ndarray) -> Deployments:
+        """The deployments as the allocation kernel takes them (no coverage discount)."""
+        agencies, jurisdictions, outside_area, cells, cell_ptr, patrol_order, units, unit_ptr = self._deployment_arrays(
+            any_pooled, unified, patrol
+        )
+        return Deployments(agencies, jurisdictions, outside_area, cells, cell_ptr, patrol_order, units, unit_ptr, np.zeros(agencies.size))
 
     def _deployment_arrays(self, any_pooled: bool, unified: bool, patrol: np.ndarray) -> tuple[np.ndarray, ...]:
         """Deployments as flat arrays for the kernel (cached; units re-read daily while a command pools)."""

@@ -6,29 +6,64 @@ loop over a few dozen deployments costs more in Python call overhead than in ari
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
 from model.rng import Stream
 
 
-@njit(cache=True)
+class BeliefView(NamedTuple):
+    """What deployments allocate from.
+
+    Attributes:
+        belief: (agencies, cells) believed members in a cell, per agency.
+        patrol: (cells,) value of presence without intelligence.
+        positive_ptr: (agencies × jurisdictions + 1,) agency a believes criminals hold the cells
+            ``positive_cells[ptr[b]:ptr[b+1]]`` of jurisdiction j, ``b = a × jurisdictions + j``.
+        positive_cells: cells with positive belief, by agency and jurisdiction, ascending.
+        n_jurisdictions: Number of jurisdictions.
+        area_mask: (cells,) inside the unified command's area.
+    """
+
+    belief: np.ndarray
+    patrol: np.ndarray
+    positive_ptr: np.ndarray
+    positive_cells: np.ndarray
+    n_jurisdictions: int
+    area_mask: np.ndarray
+
+
+class Deployments(NamedTuple):
+    """Every deployment (an agency's units in one jurisdiction) as flat arrays.
+
+    Attributes:
+        agency: (deployments,) agency of each deployment.
+        jurisdiction: (deployments,) jurisdiction each deployment works.
+        outside_area: (deployments,) the deployment works only outside the command's area.
+        cells: candidate cells of all deployments (each ascending), concatenated.
+        cell_ptr: (deployments + 1,) deployment d's cells are ``cells[ptr[d]:ptr[d+1]]``.
+        patrol_order: each deployment's cells by decreasing patrol value (then cell), concatenated like ``cells``.
+        units: units of all deployments, concatenated.
+        unit_ptr: (deployments + 1,) deployment d's units, likewise.
+        discount: (deployments,) weight of cells already covered by others (0 unless coordinated).
+    """
+
+    agency: np.ndarray
+    jurisdiction: np.ndarray
+    outside_area: np.ndarray
+    cells: np.ndarray
+    cell_ptr: np.ndarray
+    patrol_order: np.ndarray
+    units: np.ndarray
+    unit_ptr: np.ndarray
+    discount: np.ndarray
+
+
 def allocate_deployments(
-    belief: np.ndarray,
-    patrol: np.ndarray,
-    positive_ptr: np.ndarray,
-    positive_cells: np.ndarray,
-    n_jurisdictions: int,
-    area_mask: np.ndarray,
-    dep_agency: np.ndarray,
-    dep_jurisdiction: np.ndarray,
-    dep_outside_area: np.ndarray,
-    dep_units: np.ndarray,
-    dep_unit_ptr: np.ndarray,
-    dep_cells: np.ndarray,
-    dep_cell_ptr: np.ndarray,
-    dep_patrol_order: np.ndarray,
-    dep_discount: np.ndarray,
+    view: BeliefView,
+    deployments: Deployments,
     unit_keys: np.ndarray,
     factor: float,
     track_coverage: bool,
@@ -45,48 +80,44 @@ def allocate_deployments(
 
     Without a coverage discount only the cells the agency believes hold criminals and the k best
     patrol cells among the rest can receive a unit, so only those enter the greedy (same result).
+    The records travel into the compiled code field by field (fast to type) and are rebuilt there.
 
     Args:
-        belief: (agencies, cells) believed members in a cell, per agency.
-        patrol: (cells,) value of presence without intelligence.
-        positive_ptr: (agencies × jurisdictions + 1,) agency a believes criminals hold the cells
-            ``positive_cells[ptr[b]:ptr[b+1]]`` of jurisdiction j, ``b = a × jurisdictions + j``.
-        positive_cells: cells with positive belief, by agency and jurisdiction, ascending.
-        n_jurisdictions: Number of jurisdictions.
-        area_mask: (cells,) inside the unified command's area.
-        dep_agency: (deployments,) agency of each deployment.
-        dep_jurisdiction: (deployments,) jurisdiction each deployment works.
-        dep_outside_area: (deployments,) the deployment works only outside the command's area.
-        dep_units: units of all deployments, concatenated.
-        dep_unit_ptr: (deployments + 1,) deployment d's units are ``dep_units[ptr[d]:ptr[d+1]]``.
-        dep_cells: candidate cells of all deployments (each ascending), concatenated.
-        dep_cell_ptr: (deployments + 1,) deployment d's cells, likewise.
-        dep_patrol_order: each deployment's cells by decreasing patrol value (then cell), concatenated
-            like ``dep_cells``.
-        dep_discount: (deployments,) weight of cells already covered by others.
+        view: What the deployments allocate from (``BeliefView``).
+        deployments: The deployments (``Deployments``).
         unit_keys: (units,) uniform random keys ordering units within their deployment.
         factor: diminishing returns per extra unit on a cell.
         track_coverage: add each deployment's placements to ``covered`` (coordinated command).
         covered: (cells,) units already placed (updated in place).
         pos: (units,) target cell of each unit (written).
     """
-    for d in range(dep_agency.size):
-        units = dep_units[dep_unit_ptr[d] : dep_unit_ptr[d + 1]]
+    _allocate(unit_keys, factor, track_coverage, covered, pos, *view, *deployments)
+
+
+VIEW_FIELDS = len(BeliefView._fields)
+
+
+@njit(cache=True)
+def _allocate(unit_keys, factor, track_coverage, covered, pos, *fields):
+    view = BeliefView(*fields[:VIEW_FIELDS])
+    dep = Deployments(*fields[VIEW_FIELDS:])
+    for d in range(dep.agency.size):
+        units = dep.units[dep.unit_ptr[d] : dep.unit_ptr[d + 1]]
         k = units.size
-        cells = dep_cells[dep_cell_ptr[d] : dep_cell_ptr[d + 1]]
+        cells = dep.cells[dep.cell_ptr[d] : dep.cell_ptr[d + 1]]
         if k == 0 or cells.size == 0:
             continue
-        agency = dep_agency[d]
-        discount = dep_discount[d]
+        agency = dep.agency[d]
+        discount = dep.discount[d]
         if discount > 0.0:
-            value, cell = _discounted_values(belief[agency], patrol, cells, covered, discount, factor)
+            value, cell = _discounted_values(view.belief[agency], view.patrol, cells, covered, discount, factor)
         else:
-            bucket = agency * n_jurisdictions + dep_jurisdiction[d]
-            believed = positive_cells[positive_ptr[bucket] : positive_ptr[bucket + 1]]
-            if dep_outside_area[d]:
-                believed = believed[~area_mask[believed]]
-            order = dep_patrol_order[dep_cell_ptr[d] : dep_cell_ptr[d + 1]]
-            value, cell = _believed_and_patrol(belief[agency], patrol, believed, order, k)
+            bucket = agency * view.n_jurisdictions + dep.jurisdiction[d]
+            believed = view.positive_cells[view.positive_ptr[bucket] : view.positive_ptr[bucket + 1]]
+            if dep.outside_area[d]:
+                believed = believed[~view.area_mask[believed]]
+            order = dep.patrol_order[dep.cell_ptr[d] : dep.cell_ptr[d + 1]]
+            value, cell = _believed_and_patrol(view.belief[agency], view.patrol, believed, order, k)
         targets = _greedy_slots(value, cell, k, factor)
         by_key = np.argsort(unit_keys[units], kind="mergesort")
         for j in range(k):

@@ -7,7 +7,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.kernels import allocate_deployments, binomial_thinning, bucket_cells, keyed_neighbourhood_sum, neighbourhood_sum, poisson_counts
+from model.kernels import (
+    BeliefView,
+    allocate_deployments,
+    binomial_thinning,
+    bucket_cells,
+    keyed_neighbourhood_sum,
+    neighbourhood_sum,
+    poisson_counts,
+)
 from model.model import BorderSecurityModel
 from model.routes import shortest_path_tree, trace_path
 from tests.conftest import short
@@ -17,15 +25,13 @@ AREA = ["mexicali_valley", "san_luis_rio_colorado"]
 
 def allocation_inputs(model, patrol, factor):
     """Arguments of ``allocate_deployments`` for the model's current state (no pooled units)."""
-    command, region = model.command, model.region
-    unified = model.regime.unified
-    agencies, jurisdictions, outside, cells, cell_ptr, order, units, unit_ptr = command._deployment_arrays(False, unified, patrol)
+    region = model.region
+    deployments = model.command.deployment_records(False, model.regime.unified, patrol)
     n_jurisdictions = len(region.jurisdiction_names)
     ptr, positive = bucket_cells(*model.intel.positive_cells(), region.jurisdiction, n_jurisdictions)
+    view = BeliefView(model.intel.belief, patrol, ptr, positive, n_jurisdictions, model.regime.area_mask)
     keys = np.random.default_rng(0).random(model.units.n)
-    return [model.intel.belief, patrol, ptr, positive, n_jurisdictions, model.regime.area_mask, agencies, jurisdictions, outside,
-            units, unit_ptr, cells, cell_ptr, order, np.zeros(agencies.size), keys, factor, False, np.zeros(region.n_cells),
-            model.units.pos.copy()]  # fmt: skip
+    return [view, deployments, keys, factor, False, np.zeros(region.n_cells), model.units.pos.copy()]
 
 
 @pytest.mark.parametrize("regime", ["fragmented", "unified"])
@@ -48,7 +54,7 @@ def test_allocation_from_believed_and_best_patrol_cells_equals_the_full_greedy(r
         model.intel._positive = None  # the believed cells follow the belief map
         fast = allocation_inputs(model, patrol, factor)
         full = allocation_inputs(model, patrol, factor)
-        full[14] = np.full(full[6].size, 1e-12)  # any discount takes the full scan (nothing is covered)
+        full[1] = full[1]._replace(discount=np.full(full[1].agency.size, 1e-12))  # any discount takes the full scan (nothing covered)
         allocate_deployments(*fast)
         allocate_deployments(*full)
         assert np.array_equal(fast[-1], full[-1])
