@@ -13,13 +13,45 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
+from model.kernels import joint_engagements, leak_incidents
 from model.params import InstitutionParams
 from model.rng import Stream
+from model.tables import UnitTable
 
 RATE_FLOOR = 0.05  # events per day added to both sides of a rate ratio (keeps ratios finite)
+
+
+class DayEvents(NamedTuple):
+    """What institutions react to at the end of a day.
+
+    Attributes:
+        engaged_cells: (engagements,) cell of each engagement today.
+        pooled_cells: (cells,) a unit of the unified command stands there.
+        warned_cells: (leaks,) cell of each leak today.
+        warned_groups: (leaks,) group each leak warned.
+        command_members: agencies in the unified command (empty if none).
+        dominant_zone: (zones,) dominant group of each zone (-1 none).
+        members_by_zone: (groups, zones) members of each group in each zone.
+        revenue_factor: (groups,) revenue per member relative to the start (bribes).
+        zone_rates: (zones, 3) today's abuses, homicides and engagements per zone.
+        horizon: False during burn-in.
+    """
+
+    engaged_cells: np.ndarray
+    pooled_cells: np.ndarray
+    warned_cells: np.ndarray
+    warned_groups: np.ndarray
+    command_members: np.ndarray
+    dominant_zone: np.ndarray
+    members_by_zone: np.ndarray
+    revenue_factor: np.ndarray
+    zone_rates: np.ndarray
+    horizon: bool
 
 
 class Institutions:
@@ -46,6 +78,36 @@ class Institutions:
         self.rate_reference: np.ndarray | None = None
         self.incidents = 0
         self.joint_successes = 0
+
+    def daily(self, rng: Stream, units: UnitTable, day: DayEvents) -> None:
+        """One day: trust moves with joint successes and incidents, units are corrupted or leave collusion, community trust moves.
+
+        Args:
+            rng: The ``institutions`` stream.
+            units: The unit table (``colluding`` is rewritten).
+            day: What happened today (``DayEvents``).
+        """
+        n_agencies = self.trust.shape[0]
+        joint = joint_engagements(day.engaged_cells, units.pos, units.agency, n_agencies)
+        members = day.command_members
+        if members.size and units.pooled.any():
+            joint[np.ix_(members, members)] += day.pooled_cells[day.engaged_cells].sum()
+        np.fill_diagonal(joint, 0.0)
+        incidents = np.zeros((n_agencies, n_agencies))
+        if day.warned_cells.size:
+            protected = day.dominant_zone[units.home_zone]
+            incidents = leak_incidents(
+                rng, day.warned_cells, day.warned_groups, units.pos, units.agency, units.colluding, protected, n_agencies,
+                self.params.incident_prob,
+            )  # fmt: skip
+        self.update_trust(joint, incidents)
+        by_zone = day.members_by_zone
+        totals = by_zone.sum(axis=0)
+        control = np.where(totals > 0, by_zone.max(axis=0) / np.maximum(totals, 1.0), 0.0)
+        dominant = day.dominant_zone[units.home_zone]
+        bribes = np.where(dominant >= 0, day.revenue_factor[np.maximum(dominant, 0)], 1.0)
+        units.colluding = self.update_collusion(rng, units.colluding, units.agency, control[units.home_zone], bribes)
+        self.update_community(day.zone_rates, horizon=day.horizon)
 
     # --- inter-agency trust ---------------------------------------------------------------------
     def update_trust(self, joint: np.ndarray, incidents: np.ndarray) -> None:

@@ -13,12 +13,10 @@ from model.command import Command
 from model.conflict import BRANCHES, EncounterForces, EncounterWorld, encounter_coefficients, encounter_day
 from model.events import Event, SetRegime
 from model.groups import GroupState, membership_flows
-from model.institutions import Institutions
+from model.institutions import DayEvents, Institutions
 from model.intel import Intelligence, ObservationWorld
 from model.kernels import (
-    joint_engagements,
     keyed_neighbourhood_sum,
-    leak_incidents,
     neighbourhood_sum,
     protected_members,
     pursuing_agencies,
@@ -750,36 +748,24 @@ class BorderSecurityModel(mesa.Model):
         by_zone: np.ndarray,
         day: int,
     ) -> None:
-        """Trust, collusion and community trust move with today's events (``zone_out``: today's counts per zone)."""
-        r, units, inst = self.region, self.units, self.institutions
-        rng = self.streams.compiled("institutions")
-        n_agencies = len(self.agency_names)
-        engaged = pos[today["engaged"]]
-        joint = joint_engagements(engaged, units.pos, units.agency, n_agencies)
-        members = self.regime.members
-        if members.size and units.pooled.any():
-            pooled_cells = np.zeros(r.n_cells, dtype=bool)
-            pooled_cells[units.pos[units.pooled]] = True
-            joint[np.ix_(members, members)] += pooled_cells[engaged].sum()
-        np.fill_diagonal(joint, 0.0)
-        warned = np.flatnonzero(today["warned"])
-        incidents = np.zeros((n_agencies, n_agencies))
-        if warned.size:
-            protected = dominant_zone[units.home_zone]
-            incidents = leak_incidents(
-                rng, pos[warned], group[warned], units.pos, units.agency, units.colluding, protected, n_agencies, inst.params.incident_prob
-            )
-        inst.update_trust(joint, incidents)
-
-        totals = by_zone.sum(axis=0)
-        control = np.where(totals > 0, by_zone.max(axis=0) / np.maximum(totals, 1.0), 0.0)
-        factor = getattr(self, "_revenue_factor", np.ones(self.groups.size))
-        dominant = dominant_zone[units.home_zone]
-        bribes = np.where(dominant >= 0, factor[np.maximum(dominant, 0)], 1.0)
-        units.colluding = inst.update_collusion(rng, units.colluding, units.agency, control[units.home_zone], bribes)
-
-        rates = zone_out[:, [ZONE_METRICS.index(k) for k in ("abuses", "homicides", "seizures")]]
-        inst.update_community(rates, horizon=day >= 0)
+        """Trust, collusion and community trust move with today's events (``model.institutions``)."""
+        units = self.units
+        pooled_cells = np.zeros(self.region.n_cells, dtype=bool)
+        pooled_cells[units.pos[units.pooled]] = True
+        warned = today["warned"]
+        events = DayEvents(
+            engaged_cells=pos[today["engaged"]],
+            pooled_cells=pooled_cells,
+            warned_cells=pos[warned],
+            warned_groups=group[warned],
+            command_members=self.regime.members,
+            dominant_zone=dominant_zone,
+            members_by_zone=by_zone,
+            revenue_factor=getattr(self, "_revenue_factor", np.ones(self.groups.size)),
+            zone_rates=zone_out[:, [ZONE_METRICS.index(k) for k in ("abuses", "homicides", "seizures")]],
+            horizon=day >= 0,
+        )
+        self.institutions.daily(self.streams.compiled("institutions"), units, events)
 
     def _record_institutions(self, zone_out: np.ndarray, day: int) -> None:
         """Per zone: community trust, colluding share, trust and intelligence sharing among its agencies."""
