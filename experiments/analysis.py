@@ -9,6 +9,14 @@ from scipy import stats
 CONFIDENCE = 0.95
 
 
+def t_interval(values: np.ndarray) -> tuple[float, float, float]:
+    """Mean and 95 % t-interval over replicates (NaN bounds with fewer than two)."""
+    n = values.size
+    mean = float(values.mean()) if n else float("nan")
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+    return mean, mean - half, mean + half
+
+
 def paired_effects(runs: pd.DataFrame, outcomes: list[str], reference: str) -> pd.DataFrame:
     """Paired differences of each scenario against ``reference``, replicate by replicate.
 
@@ -32,8 +40,7 @@ def paired_effects(runs: pd.DataFrame, outcomes: list[str], reference: str) -> p
             for unit, block in joined.groupby("unit", sort=False):
                 diff = (block[f"{outcome}_alt"] - block[f"{outcome}_ref"]).to_numpy(float)
                 n = diff.size
-                mean = float(diff.mean()) if n else float("nan")
-                half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * diff.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
+                mean, low, high = t_interval(diff)
                 ref_mean = float(block[f"{outcome}_ref"].mean())
                 rows.append(
                     {
@@ -44,8 +51,8 @@ def paired_effects(runs: pd.DataFrame, outcomes: list[str], reference: str) -> p
                         "reference_mean": ref_mean,
                         "scenario_mean": float(block[f"{outcome}_alt"].mean()),
                         "difference": mean,
-                        "ci_low": mean - half,
-                        "ci_high": mean + half,
+                        "ci_low": low,
+                        "ci_high": high,
                         "relative_change_pct": 100 * mean / ref_mean if ref_mean else float("nan"),
                         "pairs": n,
                     }

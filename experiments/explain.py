@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.analysis import CONFIDENCE
+from experiments.analysis import CONFIDENCE, t_interval
 from experiments.compare import run_comparison
 from experiments.executors import ExecutorSpec
 from experiments.store import read_table
@@ -56,14 +56,6 @@ class Explanation:
     reference_level: float
     effects: dict[str, np.ndarray]  # configuration → per-replicate paired effect (policy − reference)
     table: pd.DataFrame
-
-
-def t_interval(values: np.ndarray) -> tuple[float, float, float]:
-    """Mean and 95 % t-interval."""
-    n = values.size
-    mean = float(values.mean())
-    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, n - 1) * values.std(ddof=1) / np.sqrt(n)) if n > 1 else float("nan")
-    return mean, mean - half, mean + half
 
 
 def bootstrap_share(part: np.ndarray, total: np.ndarray) -> tuple[float, float, float]:

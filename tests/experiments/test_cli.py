@@ -114,3 +114,13 @@ def test_validate_patterns_writes_a_report_with_verdicts_and_figures(tmp_path, c
     assert "### P5" in report and "### P9" in report and "### P1:" not in report
     assert (out / "figures" / "P5.png").is_file() and (out / "figures" / "P9.png").is_file()
     assert "tolerance" in report.lower()
+    assert "**Validation: 2 of the 2 patterns no parameter was set against pass.**" in report  # P5, P9: nothing fitted
+
+
+def test_patterns_fitted_to_a_parameter_count_as_calibration():
+    from experiments.patterns import FITTED, PATTERNS
+    from model.params import parameter_table
+
+    names = {row["name"] for row in parameter_table()}
+    assert all(name in names for fitted in FITTED.values() for name in fitted)
+    assert set(FITTED) <= {p.id for p in PATTERNS}
