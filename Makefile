@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint figures channels clean
+.PHONY: demo test lint figures channels resolution clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("mandosim needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -37,6 +37,10 @@ channels: $(STAMP)
 	$(BIN)/mandosim explain baseline coordination_failure --reps 20 --zones mexicali_city,mexicali_valley,san_luis_rio_colorado --dose --out results/explain_failure --quiet
 	$(BIN)/mandosim sweep experiments/sweeps/unified_effect_sobol.toml --out results/unified_effect_sobol --quiet
 	$(BIN)/python -c 'from pathlib import Path; from experiments.explain import write_channels_page as w; w(Path("docs/validation/channels.md"), [Path("results/explain_unified"), Path("results/explain_failure")], Path("results/unified_effect_sobol"))'
+
+## resolution: the baseline at 1.25, 2.5 and 5 km cells, 40 replicates each → docs/validation/resolution.md
+resolution: $(STAMP)
+	$(BIN)/python -m experiments.resolution
 
 clean:
 	rm -rf $(VENV) results

@@ -50,7 +50,7 @@ def rival_fights(
     """Rival cells fight where they share a neighbourhood.
 
     A cell's members die with probability ``1 − exp(−fight_rate × stakes × exposure)``, exposure
-    being the rivalry-weighted enemies in its 3×3 neighbourhood and stakes what the ground is worth
+    being the rivalry-weighted enemies within its reach (7.5 km square) and stakes what the ground is worth
     fighting for (more on trafficking routes, P2); bystanders die in proportion to deaths and
     density.
 
@@ -59,7 +59,7 @@ def rival_fights(
         members: Members per criminal cell.
         pos: Domain cell of each criminal cell.
         group: Group of each criminal cell.
-        nearby: (groups, cells) members of each group in each 3×3 neighbourhood.
+        nearby: (groups, cells) members of each group within each cell's reach (7.5 km square).
         rivalry: (groups, groups) fighting weight of row group against column group; the diagonal
             is fighting inside a group (succession crises), against its *other* members.
         density: (cells,) people per km².
@@ -515,15 +515,16 @@ class EncounterWorld(NamedTuple):
         market: (cells,) predation market (0–1).
         plaza: (cells,) plaza value of the cell's zone (0–1).
         risk: (groups, cells) on-duty officers each group has learned to expect around each cell.
-        officers_near: (cells,) on-duty officers in the 3×3 neighbourhood today (visibility).
+        officers_near: (cells,) on-duty officers within each cell's reach today (visibility).
         fighting: (groups, groups) fighting weights (rivalry with crises).
         violence: (criminal cells,) killing multiplier (succession crises).
-        neighbours: (cells, 8) Moore neighbours, -1 where none.
+        neighbours: (cells, 8) Moore neighbours, -1 where none (where a fleeing cell can go).
+        reach: (cells, K) ``Region.reach`` cells (who is nearby: rivals).
+        reach_weights: (K,) their overlap weights.
         jurisdiction: (cells,) jurisdiction code.
         state: (cells,) state code.
         zone: (cells,) zone code.
         n_zones: Number of zones.
-        neighbourhood_scale: Region.neighbourhood_scale (counts nearby as densities over the reference neighbourhood).
     """
 
     density: np.ndarray
@@ -534,19 +535,24 @@ class EncounterWorld(NamedTuple):
     fighting: np.ndarray
     violence: np.ndarray
     neighbours: np.ndarray
+    reach: np.ndarray
+    reach_weights: np.ndarray
     jurisdiction: np.ndarray
     state: np.ndarray
     zone: np.ndarray
     n_zones: int
-    neighbourhood_scale: float
 
 
 class EncounterForces(NamedTuple):
-    """The security units and the rules they act under today.
+    """The security units and the rules they act under today, one row per piece of a unit's patrol square.
+
+    A unit patrols a ``PATROL_KM`` square around its cell (``Region.patrol``): one row per cell the
+    square touches, with the unit's officers times the share of that cell inside the square (at
+    2.5 km, one row per unit as it is).
 
     Attributes:
-        unit_pos: (units,) cell of each unit.
-        on_duty: (units,) on-duty officers.
+        unit_pos: (pieces,) cell of each piece.
+        on_duty: (pieces,) on-duty officers of the unit in that cell.
         effectiveness: (units,) encounter strength per officer.
         command: (units,) command code (agencies acting jointly share one; pooled units the command's).
         agency: (units,) agency code.
@@ -738,9 +744,7 @@ def _encounters(streams, members, pos, group, world, forces, coefficients):
     k = coefficients_record(coefficients)
     fights_rng, ops_rng, leak_rng, pursuit_rng, prey_rng, vis_rng = streams
     n_cells, n_groups = world.neighbours.shape[0], world.fighting.shape[0]
-    nearby = keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, world.neighbours, n_cells)
-    if world.neighbourhood_scale != 1.0:
-        nearby *= world.neighbourhood_scale
+    nearby = keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, world.reach, world.reach_weights, n_cells)
     # What criminals expect around them (learned risk) deters their killings and fights; the fight
     # hazard rises with what the ground is worth (the plaza's share of the product).
     perceived = np.empty(pos.size)

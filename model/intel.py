@@ -28,7 +28,8 @@ class ObservationWorld(NamedTuple):
         unit_agency: (units,) agency of each unit.
         unit_pos: (units,) cell of each unit.
         unit_on_duty: (units,) on-duty officers of each unit.
-        neighbours: (cells, 8) Moore neighbours, -1 where none.
+        reach: (cells, K) ``Region.reach`` cells (what counts as nearby).
+        reach_weights: (K,) their overlap weights.
         knowledge: (agencies,) local knowledge.
         sidelined: (agencies,) municipal members of a unified command (their knowledge in the area
             falls to ``knowledge_retained``).
@@ -39,14 +40,14 @@ class ObservationWorld(NamedTuple):
         zone: (cells,) zone code.
         collusion_share: (agencies,) share of each agency's units colluding.
         protected_members: (cells,) members of the group dominant in each cell's zone, there.
-        neighbourhood_scale: Region.neighbourhood_scale (officers nearby as a density over the reference neighbourhood).
     """
 
     true_members: np.ndarray
     unit_agency: np.ndarray
     unit_pos: np.ndarray
     unit_on_duty: np.ndarray
-    neighbours: np.ndarray
+    reach: np.ndarray
+    reach_weights: np.ndarray
     knowledge: np.ndarray
     sidelined: np.ndarray
     knowledge_retained: float
@@ -56,7 +57,28 @@ class ObservationWorld(NamedTuple):
     zone: np.ndarray
     collusion_share: np.ndarray
     protected_members: np.ndarray
-    neighbourhood_scale: float
+
+
+class RivalTips(NamedTuple):
+    """What a patron group knows of its rivals and who protects it (``Intelligence.rival_tips``).
+
+    Attributes:
+        pos: (criminal cells,) cell of each criminal cell.
+        group: (criminal cells,) its group.
+        members: (criminal cells,) its members.
+        zone: (cells,) zone code.
+        patron_zone: (zones,) dominant group of each zone (-1 none): the patron of its colluding units.
+        fighting: (groups, groups) fighting weights (rivals: > 0).
+        colluding_share: (agencies, zones) share of each agency's units based in the zone that collude.
+    """
+
+    pos: np.ndarray
+    group: np.ndarray
+    members: np.ndarray
+    zone: np.ndarray
+    patron_zone: np.ndarray
+    fighting: np.ndarray
+    colluding_share: np.ndarray
 
 
 class ObservationCoefficients(NamedTuple):
@@ -101,7 +123,7 @@ class Intelligence:
         """One day of observation by every agency, on the active entries.
 
         An active entry (agency a, cell c) is detected with probability ``1 − exp(−h)``, where
-        ``h = (base_detection + detection_per_officer · officers of a in c's 3×3 + tips_c) · knowledge``;
+        ``h = (base_detection + detection_per_officer · officers of a within c's reach + tips_c) · knowledge``;
         it then reports ``max(true − hidden, 0)`` members with lognormal error, ``hidden`` being
         ``collusion_suppression × a's colluding share × members of the group protected in c's zone``.
 
@@ -162,6 +184,24 @@ class Intelligence:
         if fresh.size:  # cells some agency did not believe held criminals now draw attention: active tomorrow
             self._extra_active = np.union1d(self._extra_active, fresh)
 
+    def rival_tips(self, rng: Stream, tips: RivalTips, tip_prob: float) -> np.ndarray:
+        """Patron groups tip their protectors off about their rivals (selective enforcement).
+
+        In each zone, the dominant group (the patron of the zone's colluding units) tells every
+        agency with colluding units there where its rivals' cells are: each rival cell (a group the
+        patron fights) in the agency's area is tipped with ``tip_prob × the agency's colluding share
+        in the zone``, and the agency believes it holds its true members. Assumption: information
+        passes between a colluding unit and its patron both ways with the same chance
+        (``operations.leak_prob``).
+
+        Returns:
+            (criminal cells,) True where the cell was tipped to some agency today.
+        """
+        tipped, fresh = _rival_tips(rng, self.belief, self.observe_mask, tip_prob, *tips)
+        if fresh.size:
+            self._extra_active = np.union1d(self._extra_active, fresh)
+        return tipped
+
     def pool(self, members: np.ndarray, area: np.ndarray, ramp: float) -> None:
         """Unified command: merge members' observations in the area into one map and hand it back.
 
@@ -216,14 +256,14 @@ def _observe_fields(rng, belief, near_officers, observable, occupied, pos_ptr, p
 @njit(cache=True)
 def _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cells, w, k):  # noqa: PLR0912, PLR0915
     n_agencies, n_cells = belief.shape
-    # on-duty officers of each agency in each 3×3 neighbourhood, scattered from the units into a
+    # on-duty officers of each agency within each cell's reach, scattered from the units into a
     # zeroed scratch array that is zeroed again on the way out
     for u in range(w.unit_pos.size):
         c = w.unit_pos[u]
-        near_officers[w.unit_agency[u], c] += w.unit_on_duty[u]
-        for n in range(w.neighbours.shape[1]):
-            if w.neighbours[c, n] >= 0:
-                near_officers[w.unit_agency[u], w.neighbours[c, n]] += w.unit_on_duty[u]
+        near_officers[w.unit_agency[u], c] += w.unit_on_duty[u] * w.reach_weights[0]
+        for n in range(1, w.reach.shape[1]):
+            if w.reach[c, n] >= 0:
+                near_officers[w.unit_agency[u], w.reach[c, n]] += w.unit_on_duty[u] * w.reach_weights[n]
     capacity = pos_cells.size + n_agencies * occupied.size
     detected = np.empty(capacity, dtype=np.int64)
     observed = np.empty(capacity)
@@ -249,7 +289,7 @@ def _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cell
             old = belief[a, c]
             new = old * k.decay
             if observable[a, c]:
-                near = near_officers[a, c] * w.neighbourhood_scale
+                near = near_officers[a, c]
                 skill = w.knowledge[a] * w.knowledge_retained if w.sidelined[a] and w.area_mask[c] else w.knowledge[a]
                 tips = w.tip_base[c] * w.community_trust[w.zone[c]]
                 hazard = (k.base_detection + k.detection_per_officer * near + tips) * skill
@@ -272,9 +312,9 @@ def _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cell
     for u in range(w.unit_pos.size):
         c = w.unit_pos[u]
         near_officers[w.unit_agency[u], c] = 0.0
-        for n in range(w.neighbours.shape[1]):
-            if w.neighbours[c, n] >= 0:
-                near_officers[w.unit_agency[u], w.neighbours[c, n]] = 0.0
+        for n in range(1, w.reach.shape[1]):
+            if w.reach[c, n] >= 0:
+                near_officers[w.unit_agency[u], w.reach[c, n]] = 0.0
     return detected[:found].copy(), observed[:found].copy(), new_ptr, new_cells[:kept].copy()
 
 
@@ -356,3 +396,27 @@ def _insert_entries(ptr, cells, fresh, n_cells):
             n += 1
         out_ptr[a + 1] = n
     return out_ptr, out[:n].copy()
+
+
+@njit(cache=True)
+def _rival_tips(rng, belief, observe_mask, tip_prob, pos, group, members, zone, patron_zone, fighting, colluding_share):
+    n_agencies = colluding_share.shape[0]
+    tipped = np.zeros(pos.size, dtype=np.bool_)
+    fresh = np.empty(pos.size * n_agencies, dtype=np.int64)
+    n_fresh = 0
+    for i in range(pos.size):
+        c, g = pos[i], group[i]
+        patron = patron_zone[zone[c]]
+        if patron < 0 or g == patron or fighting[patron, g] <= 0.0 or members[i] <= 0:
+            continue
+        for a in range(n_agencies):
+            share = colluding_share[a, zone[c]]
+            if share <= 0.0 or not observe_mask[a, c]:
+                continue
+            if rng.random() < tip_prob * share:
+                tipped[i] = True
+                if belief[a, c] <= 0.0:
+                    fresh[n_fresh] = c
+                    n_fresh += 1
+                belief[a, c] = max(belief[a, c], float(members[i]))
+    return tipped, fresh[:n_fresh].copy()

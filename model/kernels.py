@@ -193,33 +193,35 @@ def _greedy_slots(value: np.ndarray, cell: np.ndarray, k: int, factor: float) ->
 
 
 @njit(cache=True)
-def neighbourhood_sum(pos: np.ndarray, weights: np.ndarray, neighbours: np.ndarray, n_cells: int) -> np.ndarray:
-    """(cells,) total ``weights`` of the items standing in each cell's 3×3 neighbourhood.
+def neighbourhood_sum(pos: np.ndarray, weights: np.ndarray, stencil: np.ndarray, overlap: np.ndarray, n_cells: int) -> np.ndarray:
+    """(cells,) total ``weights`` of the items standing within each cell's stencil (``Region.reach``).
 
-    The Moore neighbourhood is symmetric, so scattering each item to its own cell and its neighbours
-    gives every cell the sum over its neighbourhood; the cost follows the items, not the grid.
+    The stencil is a square centred on each cell, so scattering each item to the cells around it,
+    with the share of each cell inside the square, gives every cell the sum over its square; the
+    cost follows the items, not the grid.
 
     Args:
         pos: (items,) domain cell of each item.
         weights: (items,) weight of each item (officers, members).
-        neighbours: (cells, 8) Moore neighbours, -1 where none.
+        stencil: (cells, K) ``Stencil.cells`` (column 0 the cell itself, -1 outside the domain).
+        overlap: (K,) ``Stencil.weights``.
         n_cells: Number of domain cells.
     """
     out = np.zeros(n_cells)
     for i in range(pos.size):
         c = pos[i]
         w = weights[i]
-        out[c] += w
-        for k in range(neighbours.shape[1]):
-            d = neighbours[c, k]
+        out[c] += w * overlap[0]
+        for k in range(1, stencil.shape[1]):
+            d = stencil[c, k]
             if d >= 0:
-                out[d] += w
+                out[d] += w * overlap[k]
     return out
 
 
 @njit(cache=True)
 def keyed_neighbourhood_sum(
-    key: np.ndarray, pos: np.ndarray, weights: np.ndarray, n_keys: int, neighbours: np.ndarray, n_cells: int
+    key: np.ndarray, pos: np.ndarray, weights: np.ndarray, n_keys: int, stencil: np.ndarray, overlap: np.ndarray, n_cells: int
 ) -> np.ndarray:
     """(keys, cells) like ``neighbourhood_sum``, separately for each key (group, agency)."""
     out = np.zeros((n_keys, n_cells))
@@ -227,11 +229,11 @@ def keyed_neighbourhood_sum(
         c = pos[i]
         g = key[i]
         w = weights[i]
-        out[g, c] += w
-        for k in range(neighbours.shape[1]):
-            d = neighbours[c, k]
+        out[g, c] += w * overlap[0]
+        for k in range(1, stencil.shape[1]):
+            d = stencil[c, k]
             if d >= 0:
-                out[g, d] += w
+                out[g, d] += w * overlap[k]
     return out
 
 

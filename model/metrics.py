@@ -28,6 +28,7 @@ ZONE_METRICS: tuple[str, ...] = (
     "leaks",
     "obstructions",
     "protected_engagements_avoided",
+    "rival_tips",
     "cross_line_pursuits",
     "cross_line_escapes",
     "members",

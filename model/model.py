@@ -14,7 +14,7 @@ from model.conflict import BRANCHES, EncounterForces, EncounterWorld, encounter_
 from model.events import Event, SetRegime
 from model.groups import GroupState, membership_flows
 from model.institutions import DayEvents, Institutions
-from model.intel import Intelligence, ObservationWorld
+from model.intel import Intelligence, ObservationWorld, RivalTips
 from model.kernels import (
     keyed_neighbourhood_sum,
     neighbourhood_sum,
@@ -171,7 +171,7 @@ class BorderSecurityModel(mesa.Model):
         self._initial_community_trust = trust
         # people per reference cell (the population a cell would hold at REFERENCE_CELL_KM): values that
         # compete with believed members per cell, and place agents, do not change with the resolution
-        self._reference_population = r.population * r.neighbourhood_scale
+        self._reference_population = r.population * r.reference_cell_scale
         self.patrol = p.command.patrol_weight * self._reference_population / 1e4
         self._coefficients = np.array(encounter_coefficients(p, REFUGE_BONUS))  # typed at once by compiled calls
         self._tip_base = p.intel.tip_rate * self.density / (self.density + p.intel.tip_half_density)  # × community trust
@@ -297,9 +297,9 @@ class BorderSecurityModel(mesa.Model):
         return self.units.officers * self.params.operations.on_duty_fraction
 
     def _officers_nearby(self) -> np.ndarray:
-        """On-duty officers in each cell's 3×3 neighbourhood."""
+        """On-duty officers within each cell's reach (7.5 km square)."""
         r = self.region
-        return _scaled(neighbourhood_sum(self.units.pos, self._on_duty(), r.neighbours, r.n_cells), r.neighbourhood_scale)
+        return neighbourhood_sum(self.units.pos, self._on_duty(), *r.reach, r.n_cells)
 
     def presence(self) -> np.ndarray:
         """(groups, cells) criminal members per group per cell."""
@@ -316,13 +316,11 @@ class BorderSecurityModel(mesa.Model):
         return np.bincount(index, weights=t.members[live], minlength=self.groups.size * z).reshape(self.groups.size, z)
 
     def nearby(self) -> np.ndarray:
-        """(groups, cells) members of each group in each cell's 3×3 neighbourhood, now."""
+        """(groups, cells) members of each group within each cell's reach (7.5 km square), now."""
         t, r = self.cells, self.region
         live = t.live()
-        nearby = keyed_neighbourhood_sum(
-            t.group[live], t.pos[live], t.members[live].astype(float), self.groups.size, r.neighbours, r.n_cells
-        )
-        return _scaled(nearby, r.neighbourhood_scale)
+        nearby = keyed_neighbourhood_sum(t.group[live], t.pos[live], t.members[live].astype(float), self.groups.size, *r.reach, r.n_cells)
+        return nearby
 
     @staticmethod
     def dominant_group_by_zone(by_zone: np.ndarray) -> np.ndarray:
@@ -356,11 +354,11 @@ class BorderSecurityModel(mesa.Model):
         # 3. command
         self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.positive_cells(), self._command_map(), self.patrol)
         on_duty = self._on_duty()
-        officers_near = _scaled(neighbourhood_sum(self.units.pos, on_duty, r.neighbours, r.n_cells), r.neighbourhood_scale)
+        officers_near = neighbourhood_sum(self.units.pos, on_duty, *r.reach, r.n_cells)
 
         # 4. criminal decisions: groups learn from what their cells see, then move (crises change after encounters)
         live = self.cells.live()
-        self.risk.watch(self.cells.pos[live], self.cells.group[live], r.neighbours, officers_near)
+        self.risk.watch(self.cells.pos[live], self.cells.group[live], r.reach.cells, officers_near)
         fighting = self.groups.fighting_matrix(p.leadership)
         if (day + self.burn_in) % p.routes.update_days == 0:
             self.flow = self.routes.recompute(officers_near)
@@ -426,19 +424,21 @@ class BorderSecurityModel(mesa.Model):
         collusion = p.channels.collusion
         colluding = units.colluding if collusion else np.zeros(units.n, dtype=bool)
         zones = len(r.zone_names)
-        agency_zone, based, effectiveness = self._unit_keys()
-        colluding_based = np.bincount(agency_zone, weights=colluding.astype(float), minlength=n_agencies * zones)
+        _, _, effectiveness = self._unit_keys()
         violence = self.leadership.cell_violence(live, group)
         world = EncounterWorld(
             self.density, self.market, self.routes.plaza, self.risk.risk, officers_near, fighting, violence, r.neighbours,
-            r.jurisdiction, r.state, r.zone, zones, r.neighbourhood_scale,
+            r.reach.cells, r.reach.weights, r.jurisdiction, r.state, r.zone, zones,
         )  # fmt: skip
         codes = regime.joint_commands()
+        # each unit acts over its patrol square: one piece per cell it covers, with its share of the officers
+        piece, cell, share = self._patrol = r.patrol.spread(units.pos)
         forces = EncounterForces(
-            units.pos, on_duty, effectiveness, np.where(units.pooled, n_agencies, codes[units.agency]),
-            units.agency, units.branch, colluding, dominant_zone[units.home_zone], regime.reach(), units.pooled,
-            regime.pooled_reach(), regime.shares_plans() if collusion else np.zeros((n_agencies + 1, n_agencies), dtype=bool),
-            self.observe_mask, colluding_based.reshape(n_agencies, zones) / np.maximum(based, 1), dominant_zone, regime.rifted(),
+            cell, on_duty[piece] * share, effectiveness[piece], np.where(units.pooled, n_agencies, codes[units.agency])[piece],
+            units.agency[piece], units.branch[piece], colluding[piece], dominant_zone[units.home_zone][piece],
+            regime.reach()[piece], units.pooled[piece], regime.pooled_reach(),
+            regime.shares_plans() if collusion else np.zeros((n_agencies + 1, n_agencies), dtype=bool),
+            self.observe_mask, self._colluding_share(colluding), dominant_zone, regime.rifted(),
             self.branch_table, n_agencies,
         )  # fmt: skip
         out = encounter_day(streams, members, pos, group, world, forces, self._coefficients)
@@ -465,6 +465,7 @@ class BorderSecurityModel(mesa.Model):
             "leaks": out.warned.astype(float),
             "obstructions": out.obstructed.astype(float),
             "protected_engagements_avoided": out.avoided.astype(float),
+            "rival_tips": self._tipped.astype(float),
         }
         return live, pos, group, members, today
 
@@ -479,6 +480,12 @@ class BorderSecurityModel(mesa.Model):
             self._unit_keys_value = (agency_zone, based, self.branch_table[units.branch, 3])
         return self._unit_keys_value
 
+    def _colluding_share(self, colluding: np.ndarray) -> np.ndarray:
+        """(agencies, zones) share of each agency's units based in each zone that collude."""
+        agency_zone, based, _ = self._unit_keys()
+        counts = np.bincount(agency_zone, weights=colluding.astype(float), minlength=based.size).reshape(based.shape)
+        return counts / np.maximum(based, 1)
+
     def _learn_from_encounters(self, pos: np.ndarray, group: np.ndarray, today: dict, officers_near: np.ndarray) -> None:
         """Groups remember the operations they met; pursuers know where fled cells went; agencies hear of homicides."""
         p = self.params
@@ -490,9 +497,10 @@ class BorderSecurityModel(mesa.Model):
         fled = np.flatnonzero(today["pursued_to"] >= 0)
         if fled.size:
             units, regime = self.units, self.regime
+            piece, cell, _ = self._patrol
             pursuers = pursuing_agencies(
-                pos[fled], today["pursued_to"][fled], units.pos, units.agency, regime.reach(), units.pooled, regime.pooled_reach(),
-                self.region.jurisdiction, len(self.agency_names),
+                pos[fled], today["pursued_to"][fled], cell, units.agency[piece], regime.reach()[piece], units.pooled[piece],
+                regime.pooled_reach(), self.region.jurisdiction, len(self.agency_names),
             )  # fmt: skip
             for k, i in enumerate(fled):
                 dest, remaining = int(today["pursued_to"][i]), float(today["remaining"][i])
@@ -517,12 +525,19 @@ class BorderSecurityModel(mesa.Model):
         live = t.live()
         protected = protected_members(t.pos[live], t.group[live], t.members[live].astype(float), dominant_zone, r.zone, r.n_cells)
         world = ObservationWorld(
-            true_members, units.agency, units.pos, self._on_duty(), r.neighbours, self.agency_knowledge, sidelined,
-            p.command.municipal_knowledge_retained, self.regime.area_mask, self._tip_base, self.community_trust, r.zone,
-            collusion_share, protected, r.neighbourhood_scale,
+            true_members, units.agency, units.pos, self._on_duty(), r.reach.cells, r.reach.weights, self.agency_knowledge,
+            sidelined, p.command.municipal_knowledge_retained, self.regime.area_mask, self._tip_base, self.community_trust,
+            r.zone, collusion_share, protected,
         )  # fmt: skip
         self.intel.observe(self.streams.compiled("intel"), world)
         self.intel.share(self.regime.sharing_weights())
+        self._tipped = np.zeros(live.size, dtype=bool)
+        if p.channels.collusion and units.colluding.any():
+            tips = RivalTips(
+                t.pos[live], t.group[live], t.members[live], r.zone, dominant_zone, self.groups.fighting_matrix(p.leadership),
+                self._colluding_share(units.colluding),
+            )  # fmt: skip
+            self._tipped = self.intel.rival_tips(self.streams.compiled("tips"), tips, p.operations.leak_prob)
         if members.size and self.regime.pools_intelligence:
             if not self.regime.pool_started:
                 self.intel.seed_pool(members, self.regime.area_mask)
@@ -549,7 +564,7 @@ class BorderSecurityModel(mesa.Model):
         np.fill_diagonal(pressure, 0.0)
         pressure = np.ascontiguousarray(pressure[:, : self.groups.count])
         t.pos[live] = move_cells(
-            self.streams.compiled("movement"), t.pos[live], t.group[live], min(1.0, p.crime.move_prob * r.moves_per_reference_step),
+            self.streams.compiled("movement"), t.pos[live], t.group[live], min(1.0, p.crime.move_prob * r.moves_per_reference_move),
             r.neighbours, base,
             p.crime.home_bonus * self._home, r.zone, self.nearby(), pressure, p.crime.rival_pull, float(p.crime.cell_size),
             self.risk.risk, p.crime.heat_aversion,
@@ -654,7 +669,7 @@ class BorderSecurityModel(mesa.Model):
         c, r = self.params.command, self.region
         mask = self._zone_mask(area)
         promised_near = c.personnel_ceiling * self.params.operations.on_duty_fraction / max(int(mask.sum()), 1)
-        promised_near *= (1 + r.neighbours.shape[1]) * r.neighbourhood_scale  # officers in a (reference) 3×3 neighbourhood
+        promised_near *= r.reach.weights.sum()  # officers within a cell's reach
         self.risk.announce(mask, promised_near, self.credibility)
         self.announced_area = tuple(area)
         self.institutions.gain_confidence(self._agencies_based_in(area), c.announcement_trust_boost * self.credibility)
@@ -844,13 +859,6 @@ class BorderSecurityModel(mesa.Model):
     def community_trust(self) -> np.ndarray:
         """(zones,) community trust today."""
         return self.institutions.community_trust
-
-
-def _scaled(counts: np.ndarray, scale: float) -> np.ndarray:
-    """Counts in a 3×3 neighbourhood as counts over the reference neighbourhood (in place; nothing to do at 2.5 km)."""
-    if scale != 1.0:
-        counts *= scale
-    return counts
 
 
 def _unit_table(rows: list[tuple[int, int, float]], region: Region, agency_kind: np.ndarray, agency_branch: np.ndarray):

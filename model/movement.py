@@ -41,7 +41,7 @@ def move_cells(
         base_value: (cells,) log-attractiveness shared by all groups (flow, market).
         home_value: (groups, zones) pull of each zone to each group (home bonus × initial share).
         zone: (cells,) zone code.
-        nearby: (groups, cells) members of each group in each 3×3 neighbourhood.
+        nearby: (groups, cells) members of each group within each cell's reach (7.5 km square).
         pressure: (groups, live groups) how hard each row group presses on each column group (0 diagonal).
         rival_pull: Log-units per log1p(rival members nearby / cell size).
         cell_size: Members of a criminal cell at start.

@@ -113,7 +113,7 @@ class IntelParams(Section):
     noise_sd: float = P(0.5, "log-units", "assumption", "sd of the lognormal error of an observation", ge=0)
     base_detection: float = P(0.02, "per day", "assumption", "hazard of observing a cell with no one nearby", ge=0)
     detection_per_officer: float = P(
-        0.004, "per officer per day", "assumption", "hazard added per on-duty officer in the 3×3 neighbourhood", ge=0
+        0.004, "per officer per day", "assumption", "hazard added per on-duty officer within the reach (7.5 km square)", ge=0
     )
     tip_rate: float = P(0.3, "per day", "assumption", "hazard of a community tip at full trust in a dense cell", ge=0)
     tip_half_density: float = P(2000.0, "people per km²", "assumption", "density at which tips reach half their rate", gt=0)
@@ -380,7 +380,7 @@ class CrimeParams(Section):
     cell_size: int = P(20, "members", "assumption", "members of a criminal cell at start; a cell of twice this splits", ge=2)
     move_prob: float = P(0.15, "per day", "assumption", "chance a criminal cell reconsiders its location", ge=0, le=1)
     heat_aversion: float = P(
-        0.005, "per on-duty officer", "assumption", "log-attractiveness lost per officer in the 3×3 neighbourhood", ge=0
+        0.005, "per on-duty officer", "assumption", "log-attractiveness lost per officer within the reach (7.5 km square)", ge=0
     )
     home_bonus: float = P(1.0, "log-units", "assumption", "pull of a group's home zones (× its initial share there)", ge=0)
     rival_pull: float = P(
@@ -394,7 +394,7 @@ class CrimeParams(Section):
         1.2e-7,
         "per member per rival member per day",
         "assumption (calibrated to FACTS: conflict deaths ≈ 10 % of homicides + missing)",
-        "hazard of dying in rival fights per rival member in the 3×3 neighbourhood",
+        "hazard of dying in rival fights per rival member within the reach (7.5 km square)",
         ge=0,
     )
     bystanders_per_fight_death: float = P(
@@ -439,11 +439,11 @@ class CrimeParams(Section):
         10.0,
         "on-duty officers",
         "assumption (documented range 3–60: one patrol crew to two platoons in the 56 km² neighbourhood of a 2.5 km cell)",
-        "officers in the 3×3 neighbourhood at which deterrence of killings is half its largest",
+        "officers within the reach (7.5 km square) at which deterrence of killings is half its largest",
         gt=0,
     )
     deterrence_per_officer: float = P(
-        0.01, "per on-duty officer", "assumption", "fall of predation per officer in the 3×3 neighbourhood (exponential)", ge=0
+        0.01, "per on-duty officer", "assumption", "fall of predation per officer within the reach (7.5 km square) (exponential)", ge=0
     )
 
 
@@ -453,7 +453,7 @@ class RouteParams(Section):
     mountain_cost: float = P(4.0, "relative", "assumption", "travel cost of mountain", gt=0)
     desert_cost: float = P(2.5, "relative", "assumption", "travel cost of desert", gt=0)
     enforcement_cost: float = P(
-        0.05, "per on-duty officer", "assumption (FACTS: P2)", "added cost per officer in the 3×3 neighbourhood", ge=0
+        0.05, "per on-duty officer", "assumption (FACTS: P2)", "added cost per officer within the reach (7.5 km square)", ge=0
     )
     port_elasticity: float = P(
         2.0,
@@ -478,7 +478,7 @@ class VisibilityParams(Section):
         0.30, "fraction", "assumption (FACTS: P8)", "further share concealed under heavy security presence", ge=0, le=1
     )
     conceal_half_officers: float = P(
-        150.0, "on-duty officers", "assumption", "officers in the 3×3 neighbourhood at which half the extra applies", gt=0
+        150.0, "on-duty officers", "assumption", "officers within the reach (7.5 km square) at which half the extra applies", gt=0
     )
 
 

@@ -12,7 +12,7 @@ import itertools
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 
 import numpy as np
 from matplotlib.path import Path as PolygonPath
@@ -27,12 +27,76 @@ KM_PER_DEGREE_LAT = 111.32
 #: parameters are per the 56.25 km² around a cell, whatever the resolution.
 REFERENCE_CELL_KM = 2.5
 LAND_CLASSES: tuple[str, ...] = ("urban", "rural", "mountain", "desert")
+#: Side of the square a criminal cell or a unit "sees around it" (the reference 3×3 neighbourhood):
+#: who fights whom, officers nearby, what is observed. Assumption (the 3×3 block at 2.5 km).
+REACH_KM = 3 * REFERENCE_CELL_KM
+#: Side of the square one unit patrols in a day, where it can engage a criminal cell. Assumption
+#: (one 2.5-km cell: a patrol sector of ~6 km², the order of a Tijuana police *cuadrante*).
+PATROL_KM = REFERENCE_CELL_KM
 #: Neighbour offsets (row, col) of the 8-neighbourhood.
 MOORE_OFFSETS: tuple[tuple[int, int], ...] = (
     (-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1),
 )  # fmt: skip
 
 LatLon = tuple[float, float]
+
+
+class Stencil(NamedTuple):
+    """A square of fixed side in km around each cell, as grid cells with their overlap.
+
+    ``cells[c, k]`` is the domain cell at the k-th offset from c (-1 outside the domain; column 0 is
+    c itself) and ``weights[k]`` the share of that cell's area inside the square centred on c's
+    centre. At 2.5 km the reach (7.5 km) is the 3×3 block with weights 1; at 1.25 km it is 7×7 with
+    half-weight edges; at 5 km it is 3×3 with weight 1/4 on the sides and 1/16 on the corners. Sums over
+    a stencil are counts over the same area of ground at every resolution.
+    """
+
+    cells: np.ndarray
+    weights: np.ndarray
+
+    def spread(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Items standing on ``pos`` spread over their squares: (item index, cell, weight) per piece.
+
+        A stencil of one cell with weight 1 (the patrol square at 2.5 km) returns the items as they are.
+        """
+        if self.weights.size == 1 and self.weights[0] == 1.0:
+            return np.arange(pos.size), pos, np.ones(pos.size)
+        cells = self.cells[pos]
+        inside = cells >= 0
+        source = np.broadcast_to(np.arange(pos.size)[:, None], cells.shape)[inside]
+        return source, cells[inside], np.broadcast_to(self.weights, cells.shape)[inside]
+
+
+def stencil_offsets(side_km: float, cell_km: float) -> tuple[np.ndarray, np.ndarray]:
+    """(K, 2) row/column offsets and (K,) area weights of a ``side_km`` square centred on a cell.
+
+    Offset (0, 0) comes first, then the others in row-major order; offsets whose weight is 0 are left out.
+    """
+    half = side_km / (2.0 * cell_km)  # half-side in cells
+    reach = int(np.ceil(half - 0.5 - 1e-9))
+    steps = np.arange(-reach, reach + 1)
+    overlap = np.clip(np.minimum(steps + 0.5, half) - np.maximum(steps - 0.5, -half), 0.0, 1.0)
+    rr, cc = np.meshgrid(steps, steps, indexing="ij")
+    ww = np.outer(overlap, overlap)
+    offsets = np.column_stack([rr.ravel(), cc.ravel()])
+    weights = ww.ravel()
+    keep = weights > 1e-12
+    offsets, weights = offsets[keep], weights[keep]
+    centre = int(np.flatnonzero((offsets == 0).all(axis=1))[0])
+    order = np.r_[centre, np.delete(np.arange(weights.size), centre)]
+    return offsets[order].astype(np.int64), weights[order]
+
+
+def _stencil(index_grid: np.ndarray, domain_rc: np.ndarray, side_km: float, cell_km: float) -> Stencil:
+    rows, cols = index_grid.shape
+    offsets, weights = stencil_offsets(side_km, cell_km)
+    cells = np.full((domain_rc.shape[0], weights.size), -1, dtype=np.int64)
+    for k, (dr, dc) in enumerate(offsets):
+        rr = domain_rc[:, 0] + dr
+        cc = domain_rc[:, 1] + dc
+        ok = (rr >= 0) & (rr < rows) & (cc >= 0) & (cc < cols)
+        cells[ok, k] = index_grid[rr[ok], cc[ok]]
+    return Stencil(cells, weights)
 
 
 class _Strict(BaseModel):
@@ -139,6 +203,8 @@ class Region:
         port_cells, port_weights, port_names; entry_cells, entry_weights, entry_names.
         neighbours: (n_cells, 8) domain index of each Moore neighbour, -1 where none.
         adjacency: sparse (n_cells, n_cells) 0/1 matrix of the 3×3 neighbourhood including self.
+        reach: ``Stencil`` of the ``REACH_KM`` square (what is "nearby").
+        patrol: ``Stencil`` of the ``PATROL_KM`` square (where a unit can engage).
         roads: road polylines (lat/lon) for drawing.
     """
 
@@ -169,6 +235,8 @@ class Region:
     entry_names: list[str]
     neighbours: np.ndarray
     adjacency: sparse.csr_matrix
+    reach: Stencil
+    patrol: Stencil
     roads: list[tuple[str, np.ndarray]] = field(default_factory=list)
     towns: list[tuple[str, float, float]] = field(default_factory=list)
 
@@ -181,18 +249,23 @@ class Region:
         return self.cell_km**2
 
     @property
-    def neighbourhood_scale(self) -> float:
-        """Factor turning a count in a 3×3 neighbourhood into the same density over the reference neighbourhood.
+    def reference_cell_scale(self) -> float:
+        """Reference cells' area per cell's area, ``(REFERENCE_CELL_KM / cell_km)²``: 1 at 2.5 km, 4 at 1.25 km.
 
-        ``(REFERENCE_CELL_KM / cell_km)²``: 1 at 2.5 km, 4 at 1.25 km, 1/4 at 5 km; so officers and
-        members "nearby" are densities, and rates set per neighbourhood do not change with resolution.
+        Turns a per-cell quantity (people) into the same density per reference cell, so parameters set
+        per reference cell do not change with resolution.
         """
         return (REFERENCE_CELL_KM / self.cell_km) ** 2
 
     @property
-    def moves_per_reference_step(self) -> float:
-        """Cells a criminal cell crosses to cover one reference cell (``REFERENCE_CELL_KM / cell_km``)."""
-        return REFERENCE_CELL_KM / self.cell_km
+    def moves_per_reference_move(self) -> float:
+        """Moves at this resolution that spread a criminal cell as far as one move at the reference, ``(2.5 / cell_km)²``.
+
+        A random walk's spread (km² per day) grows with moves × step²; a logit's drift toward a
+        gradient likewise. So the daily chance to move scales with the cell area ratio (4× at
+        1.25 km, 1/4 at 5 km), capped at one move a day (below ~0.65 km the spread falls short).
+        """
+        return (REFERENCE_CELL_KM / self.cell_km) ** 2
 
     def zone_population(self) -> np.ndarray:
         """People per zone (float array in ``zone_names`` order)."""
@@ -376,6 +449,8 @@ def rasterise(spec: RegionFile, cell_km: float) -> Region:  # noqa: PLR0915 - on
         entry_names=entry_names,
         neighbours=neighbours,
         adjacency=adjacency,
+        reach=_stencil(index_grid, domain_rc, REACH_KM, cell_km),
+        patrol=_stencil(index_grid, domain_rc, PATROL_KM, cell_km),
         roads=road_lines,
         towns=[(t.name, t.lat, t.lon) for t in spec.towns],
     )

@@ -1,7 +1,7 @@
 """Learned risk: what each criminal group expects of the security presence around each cell.
 
 Criminals never respond to presence that is not there: they respond to what they have learned.
-Each group keeps, per domain cell, the on-duty officers it expects in that cell's 3×3
+Each group keeps, per domain cell, the on-duty officers it expects within that cell's
 neighbourhood. Every day each of its cells watches its own neighbourhood, and the group moves its
 expectation for every watched cell toward what it sees by the delta rule
 ``risk += rate × (seen − risk)`` (Rescorla & Wagner 1972; ``crime.risk_learning_rate``, an
@@ -30,7 +30,7 @@ class LearnedRisk:
 
     Args:
         n_groups: Group rows (with room for splinters).
-        officers_near: (cells,) on-duty officers per 3×3 neighbourhood when the run starts (known to all).
+        officers_near: (cells,) on-duty officers within each cell's reach when the run starts (known to all).
         rate: ``crime.risk_learning_rate``.
         learning: The learning channel; without it ``risk`` is today's presence for every group.
     """
@@ -42,13 +42,13 @@ class LearnedRisk:
         self._stamp = np.full(self.risk.shape, -1, dtype=np.int64)
         self._today = 0
 
-    def watch(self, pos: np.ndarray, group: np.ndarray, neighbours: np.ndarray, officers_near: np.ndarray) -> None:
-        """Each criminal cell watches its 3×3 neighbourhood; its group learns from what it sees today."""
+    def watch(self, pos: np.ndarray, group: np.ndarray, reach: np.ndarray, officers_near: np.ndarray) -> None:
+        """Each criminal cell watches the cells within its reach (``Region.reach.cells``); its group learns from what it sees today."""
         self._today += 1
         if not self.learning:
             self.risk[:] = officers_near[None, :]
             return
-        _watch(self.risk, self._stamp, self._today, pos, group, neighbours, officers_near, self.rate)
+        _watch(self.risk, self._stamp, self._today, pos, group, reach, officers_near, self.rate)
 
     def experienced(self, pos: np.ndarray, group: np.ndarray, officers_near: np.ndarray) -> None:
         """Cells engaged by the forces today: their group now expects at least the presence it met there."""
@@ -69,11 +69,11 @@ class LearnedRisk:
 
 
 @njit(cache=True)
-def _watch(risk, stamp, today, pos, group, neighbours, officers_near, rate):
+def _watch(risk, stamp, today, pos, group, reach, officers_near, rate):
     for i in range(pos.size):
         g, c = group[i], pos[i]
-        for k in range(neighbours.shape[1] + 1):
-            d = c if k == 0 else neighbours[c, k - 1]
+        for k in range(reach.shape[1]):
+            d = reach[c, k]
             if d < 0 or stamp[g, d] == today:
                 continue
             stamp[g, d] = today

@@ -37,6 +37,7 @@ STREAM_NAMES: tuple[str, ...] = (
     "exit",
     "events",
     "institutions",
+    "tips",
 )
 
 

@@ -59,7 +59,7 @@ class Routes:
         return diverted * weights.sum() / diverted.sum()
 
     def cost(self, officers_nearby: np.ndarray) -> np.ndarray:
-        """Travel cost per cell given on-duty officers in each 3×3 neighbourhood."""
+        """Travel cost per cell given on-duty officers within each cell's reach (7.5 km square)."""
         return self.base_cost * (1.0 + self.params.enforcement_cost * officers_nearby)
 
     def recompute(self, officers_nearby: np.ndarray) -> np.ndarray:

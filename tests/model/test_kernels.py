@@ -79,10 +79,10 @@ def test_neighbourhood_sums_equal_the_adjacency_product():
     region, units, cells = model.region, model.units, model.cells
     on_duty = model._on_duty()
     per_cell = np.bincount(units.pos, weights=on_duty, minlength=region.n_cells)
-    assert np.allclose(neighbourhood_sum(units.pos, on_duty, region.neighbours, region.n_cells), region.adjacency @ per_cell)
+    assert np.allclose(neighbourhood_sum(units.pos, on_duty, *region.reach, region.n_cells), region.adjacency @ per_cell)
     live = cells.live()
     keyed = keyed_neighbourhood_sum(
-        cells.group[live], cells.pos[live], cells.members[live].astype(float), model.groups.size, region.neighbours, region.n_cells
+        cells.group[live], cells.pos[live], cells.members[live].astype(float), model.groups.size, *region.reach, region.n_cells
     )
     assert np.allclose(keyed, (region.adjacency @ model.presence().T).T)
 

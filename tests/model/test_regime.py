@@ -216,10 +216,16 @@ def test_coordinated_agencies_cross_only_into_jurisdictions_of_trusted_hosts():
 
 # --- collusion and rifts as behaviour -----------------------------------------------------------------
 def rift_run(**channels):
-    loaded = load_library_short("coordination_failure", channels=channels)
-    model = BorderSecurityModel(loaded, seed=3)
-    model.run()
-    return model.recorder.zone_frame().query("day >= 0")
+    """coordination_failure with every rifted agency obstructing when it can (obstruction is rare), seeds 1–3."""
+    import pandas as pd
+
+    loaded = load_library_short("coordination_failure", channels=channels, command={"obstruction_prob": 1.0})
+    frames = []
+    for seed in (1, 2, 3):
+        model = BorderSecurityModel(loaded, seed=seed)
+        model.run()
+        frames.append(model.recorder.zone_frame().query("day >= 0"))
+    return pd.concat(frames)
 
 
 def load_library_short(name, **extra):
@@ -232,39 +238,54 @@ def test_rifted_agencies_obstruct_and_colluders_protect_only_with_their_channels
     assert on["protected_engagements_avoided"].sum() > 0
     assert on["leaks"].sum() > 0
     assert rift_run(rifts=False)["obstructions"].sum() == 0
+    assert on["rival_tips"].sum() > 0
     off = rift_run(collusion=False)
-    assert off["protected_engagements_avoided"].sum() == 0 and off["leaks"].sum() == 0
+    assert off["protected_engagements_avoided"].sum() == 0 and off["leaks"].sum() == 0 and off["rival_tips"].sum() == 0
 
 
-def test_shared_plans_reach_colluders_of_partners():
-    """A colluding partner that knows the plan warns its patron even with no unit on the cell."""
-    from model.conflict import _leak_chance, simple_forces
+def test_patrons_tip_their_protectors_off_about_rivals_only():
+    """Selective enforcement: tips name cells of groups the patron fights, in the tipped agency's area."""
+    import numpy as np
 
-    forces = simple_forces(np.array([50.0, 0.0]), np.zeros(2, dtype=np.int64), np.zeros((2, 2), dtype=bool), np.zeros(2))
-    plans = np.array([[False, True], [False, False]])  # command 0 shares its plans with agency 1
-    shared = forces._replace(
-        plans=plans, own_area=np.ones((2, 2), dtype=bool), colluding_share=np.array([[0.0], [0.5]]), patron=np.array([1])
-    )
-    assert _leak_chance(forces, 0, 1, 0.6) == 0.0
-    assert _leak_chance(shared, 0, 1, 0.6) == pytest.approx(0.3)
-    assert _leak_chance(shared, 0, 0, 0.6) == 0.0  # only the patron group is warned
+    from model.intel import Intelligence, RivalTips
+    from model.params import IntelParams
+    from model.rng import Streams
 
-
-# --- the regime's own rules --------------------------------------------------------------------------
-def test_day_zero_regime_is_an_ordinary_event():
-    from model.events import SetRegime
-
-    model = BorderSecurityModel(short("baseline", command={"regime": "coordinated"}), seed=1)
-    assert model.events[0] == SetRegime(day=0, regime="coordinated", area=[])
-    for _ in range(model.burn_in):
-        model.step()
-    assert model.regime.name == "fragmented"
-    model.step()
-    assert model.regime.name == "coordinated"
+    observe = np.ones((2, 4), dtype=bool)
+    observe[1, 3] = False  # agency 1 cannot work cell 3
+    intel = Intelligence(2, 4, IntelParams(), observe)
+    fighting = np.array([[0.0, 1.0, 0.0], [1.0, 0.0, 0.0], [0.0, 0.0, 0.0]])  # 0 and 1 are rivals; 2 is at peace
+    tips = RivalTips(
+        pos=np.array([0, 1, 2, 3]), group=np.array([0, 1, 2, 1]), members=np.array([5, 7, 9, 4]), zone=np.zeros(4, dtype=np.int64),
+        patron_zone=np.array([0]), fighting=fighting, colluding_share=np.array([[0.0], [1.0]]),
+    )  # fmt: skip
+    tipped = intel.rival_tips(Streams(1).compiled("tips"), tips, tip_prob=1.0)
+    assert tipped.tolist() == [False, True, False, False]  # not the patron, not a group at peace, not outside the area
+    assert intel.belief[1].tolist() == [0.0, 7.0, 0.0, 0.0] and not intel.belief[0].any()  # agency 0 has no colluders
+    assert not intel.rival_tips(Streams(1).compiled("tips"), tips, tip_prob=0.0).any()
 
 
-def test_unified_without_an_area_is_an_input_error():
-    from model.errors import InputError
+def test_collusion_turns_enforcement_toward_the_patrons_rivals():
+    """With many colluding units (protection, warnings, tips together), more of the arrests fall on the patron's rival.
 
-    with pytest.raises(InputError, match=r"command\.area"):
-        short("baseline", command={"regime": "unified"})
+    Tijuana with the Sinaloa-aligned cells dominant (so the patron stays the same).
+    """
+    import numpy as np
+
+    agencies = {a: {"collusion": 0.6} for a in ("mun_tijuana", "state_bc")}
+    groups = {"tijuana_cjng": {"members": {"tijuana": 2500, "rosarito": 400}}}
+
+    def rival_share(collusion):
+        arrested = np.zeros(2)
+        for seed in (1, 2, 3):
+            loaded = short(
+                "baseline", agencies=agencies, groups=groups, channels={"collusion": collusion},
+                time={"burn_in_days": 20, "horizon_days": 150},
+            )  # fmt: skip
+            model = BorderSecurityModel(loaded, seed=seed)
+            model.run()
+            by_group = model.recorder.group_frame(model.groups.names).query("day >= 0").groupby("group")["arrested"].sum()
+            arrested += by_group["tijuana_sinaloa"], by_group["tijuana_cjng"]
+        return arrested[1] / arrested.sum()
+
+    assert rival_share(True) > rival_share(False) + 0.05

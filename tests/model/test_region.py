@@ -53,3 +53,41 @@ def test_bad_region_file_is_an_input_error(write):
     path = write("r.toml", 'name = "x"\n[grid]\nlat_min = 1\n')
     with pytest.raises(InputError, match=r"r\.toml: grid\.lat_max: required key is missing"):
         load_region_file(path)
+
+
+@pytest.mark.parametrize("cell_km", [0.625, 1.25, 2.5, 3.0, 5.0])
+def test_stencils_cover_the_same_ground_at_every_resolution(cell_km):
+    """The reach covers 7.5 × 7.5 km and the patrol 2.5 × 2.5 km whatever the cell size."""
+    from model.region import PATROL_KM, REACH_KM, stencil_offsets
+
+    for side in (REACH_KM, PATROL_KM):
+        offsets, weights = stencil_offsets(side, cell_km)
+        assert weights.sum() * cell_km**2 == pytest.approx(side**2)
+        assert tuple(offsets[0]) == (0, 0)
+        assert np.all((weights > 0) & (weights <= 1))
+        mirrored = {tuple(o): w for o, w in zip(-offsets, weights, strict=True)}
+        assert all(mirrored[tuple(o)] == pytest.approx(w) for o, w in zip(offsets, weights, strict=True))  # symmetric
+
+
+def test_at_the_reference_resolution_the_reach_is_the_moore_block_and_the_patrol_the_cell(region):
+    assert np.array_equal(region.reach.cells[:, 0], np.arange(region.n_cells))
+    assert np.array_equal(region.reach.cells[:, 1:], region.neighbours)
+    assert np.all(region.reach.weights == 1.0)
+    assert region.patrol.weights.tolist() == [1.0]
+    piece, cell, share = region.patrol.spread(np.array([3, 7, 7]))
+    assert piece.tolist() == [0, 1, 2] and cell.tolist() == [3, 7, 7] and share.tolist() == [1.0, 1.0, 1.0]
+
+
+def test_officers_nearby_are_a_count_over_the_same_ground_at_any_resolution():
+    """A uniform carpet of officers gives the same officers within reach at 1.25, 2.5 and 5 km (away from edges)."""
+    from model.kernels import neighbourhood_sum
+
+    per_km2 = 2.0
+    nearby = {}
+    for cell_km in (1.25, 2.5, 5.0):
+        r = build_region(REGION, cell_km)
+        interior = (r.reach.cells >= 0).all(axis=1)
+        officers = np.full(r.n_cells, per_km2 * cell_km**2)
+        nearby[cell_km] = np.median(neighbourhood_sum(np.arange(r.n_cells), officers, *r.reach, r.n_cells)[interior])
+    assert nearby[1.25] == pytest.approx(nearby[2.5]) and nearby[5.0] == pytest.approx(nearby[2.5])
+    assert nearby[2.5] == pytest.approx(per_km2 * 7.5**2)

@@ -9,19 +9,20 @@ from tests.conftest import short
 def test_groups_learn_presence_by_the_delta_rule():
     from model.risk import LearnedRisk
 
-    neighbours = np.full((3, 8), -1, dtype=np.int64)
-    neighbours[0, 0], neighbours[1, 0] = 1, 0
+    reach = np.full((3, 9), -1, dtype=np.int64)
+    reach[:, 0] = np.arange(3)  # each cell itself, then its neighbours
+    reach[0, 1], reach[1, 1] = 1, 0
     risk = LearnedRisk(2, np.zeros(3), rate=0.1, learning=True)
     seen = np.array([10.0, 20.0, 30.0])
     for day in range(1, 31):
-        risk.watch(np.array([0]), np.array([0]), neighbours, seen)
+        risk.watch(np.array([0]), np.array([0]), reach, seen)
         assert np.isclose(risk.risk[0, 0], 10.0 * (1 - 0.9**day))
     assert risk.risk[0, 2] == 0.0  # never watched: nothing learned
     assert np.all(risk.risk[1] == 0.0)  # another group learns nothing from this one's cells
     risk.experienced(np.array([2]), np.array([1]), seen)  # an operation is learned at once
     assert risk.risk[1, 2] == 30.0
     blind = LearnedRisk(2, np.zeros(3), rate=0.1, learning=False)
-    blind.watch(np.array([0]), np.array([0]), neighbours, seen)
+    blind.watch(np.array([0]), np.array([0]), reach, seen)
     assert np.array_equal(blind.risk[1], seen)  # without the channel: today's presence everywhere
 
 
