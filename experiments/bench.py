@@ -101,7 +101,8 @@ DAYS_PER_YEAR = 365
 SPEED_REPEATS = 5
 SCALE_FACTORS = (1, 4, 16)
 EPSTEIN_AGENT_DENSITY = 0.7 + 0.074  # citizens + cops per grid square in Mesa's example
-EPSTEIN_STEPS = 100
+EPSTEIN_STEPS = 40  # per round
+MESA_ROUNDS = 5
 
 
 def _baseline(overrides: dict | None = None) -> Any:
@@ -138,8 +139,13 @@ def speed_benchmark(repeats: int = SPEED_REPEATS) -> dict[str, Any]:
     }
 
 
-def mesa_benchmark(agents: int, steps: int = EPSTEIN_STEPS) -> dict[str, Any]:
-    """Agent-steps per second of mandosim's baseline and of Mesa's Epstein example at a similar agent count."""
+def mesa_benchmark(agents: int, steps: int = EPSTEIN_STEPS, rounds: int = MESA_ROUNDS) -> dict[str, Any]:
+    """Agent-steps per second of mandosim's baseline and of Mesa's Epstein example at a similar agent count.
+
+    The two are timed in alternation, ``rounds`` times (Epstein for ``steps`` steps, then one baseline
+    run), so that a machine that speeds up or slows down affects both alike; the ratio is the median
+    of the rounds' ratios, with their range.
+    """
     try:
         from mesa.examples.advanced.epstein_civil_violence.model import EpsteinCivilViolence
     except ImportError as error:  # mesa.examples needs networkx
@@ -148,21 +154,26 @@ def mesa_benchmark(agents: int, steps: int = EPSTEIN_STEPS) -> dict[str, Any]:
     epstein = EpsteinCivilViolence(width=side, height=side, seed=1)
     for _ in range(5):
         epstein.step()
-    started = time.perf_counter()
-    for _ in range(steps):
-        epstein.step()
-    epstein_rate = len(epstein.agents) * steps / (time.perf_counter() - started)
     loaded = _baseline()
     _time_run(loaded, 0)
-    elapsed, days, ours = _time_run(loaded, 1)
-    mandosim_rate = ours * days / elapsed
+    epstein_rates, mandosim_rates = [], []
+    for round_ in range(rounds):
+        started = time.perf_counter()
+        for _ in range(steps):
+            epstein.step()
+        epstein_rates.append(len(epstein.agents) * steps / (time.perf_counter() - started))
+        elapsed, days, ours = _time_run(loaded, round_ + 1)
+        mandosim_rates.append(ours * days / elapsed)
+    ratios = [m / e for m, e in zip(mandosim_rates, epstein_rates, strict=True)]
     return {
         "mandosim_agents": ours,
-        "mandosim_agent_steps_per_s": mandosim_rate,
+        "mandosim_agent_steps_per_s": statistics.median(mandosim_rates),
         "epstein_agents": len(epstein.agents),
         "epstein_grid": f"{side}x{side}",
-        "epstein_agent_steps_per_s": epstein_rate,
-        "ratio": mandosim_rate / epstein_rate,
+        "epstein_agent_steps_per_s": statistics.median(epstein_rates),
+        "ratio": statistics.median(ratios),
+        "ratio_range": [min(ratios), max(ratios)],
+        "rounds": rounds,
     }
 
 
@@ -235,7 +246,7 @@ def format_speed(result: dict[str, Any]) -> str:
         lines.append(
             f"agent-steps/s: mandosim {m['mandosim_agent_steps_per_s']:,.0f} ({m['mandosim_agents']:,} agents) · "
             f"Mesa Epstein {m['epstein_agent_steps_per_s']:,.0f} ({m['epstein_agents']:,} agents, {m['epstein_grid']}) · "
-            f"ratio {m['ratio']:.1f}×"
+            f"ratio {m['ratio']:.1f}× (median of {m['rounds']} alternating rounds, range {m['ratio_range'][0]:.1f}–{m['ratio_range'][1]:.1f})"
         )
     if "scaling" in result:
         sc = result["scaling"]
