@@ -246,7 +246,8 @@ def format_speed(result: dict[str, Any]) -> str:
         lines.append(
             f"agent-steps/s: mandosim {m['mandosim_agent_steps_per_s']:,.0f} ({m['mandosim_agents']:,} agents) · "
             f"Mesa Epstein {m['epstein_agent_steps_per_s']:,.0f} ({m['epstein_agents']:,} agents, {m['epstein_grid']}) · "
-            f"ratio {m['ratio']:.1f}× (median of {m['rounds']} alternating rounds, range {m['ratio_range'][0]:.1f}–{m['ratio_range'][1]:.1f})"
+            f"ratio {m['ratio']:.1f}× (median of {m['rounds']} alternating rounds, "
+            f"range {m['ratio_range'][0]:.1f}–{m['ratio_range'][1]:.1f})"
         )
     if "scaling" in result:
         sc = result["scaling"]

@@ -1,17 +1,22 @@
-"""Calibration (``mandosim calibrate``): fit chosen parameters to observed annual zone series.
+"""Calibration (``mandosim calibrate``): fit chosen parameters to observed annual counts.
 
-The observed file is a CSV with columns ``date`` (a year, or an ISO date whose year is used),
-``zone`` (a zone of the scenario's region, a state code such as ``BC``, or zones joined by ``+``),
-``homicides`` and, optionally, ``disappearances`` and ``source``. The targets are the rows of one
-year. For candidate parameter values the model is run ``reps`` times with the same seeds every
-time (common random numbers keep the objective smooth), annual totals are taken per target, and
-the objective is noise-aware::
+Targets are either the rows of one year of an observed CSV (columns ``date`` — a year, or an ISO
+date whose year is used —, ``zone`` — a zone, a state code such as ``BC``, or zones joined by
+``+`` —, ``homicides`` and optionally ``disappearances`` and ``source``), or each zone's published
+level (``--zone-levels``: ``experiments/targets.py``, one target per zone, years as published).
 
-    Σ_targets (mean − observed)² / (se² + (observation_error × observed)²)
+For candidate values the model runs ``reps`` times with the same seeds every time (common random
+numbers keep the objective smooth). Each target's annual count is a negative binomial whose mean
+is the replicates' mean and whose variance is the replicates' variance plus the squared standard
+error of the mean plus the observed count's own error (``OBSERVATION_ERROR``, relative); the
+objective is the negative log-likelihood of the observed counts. ``scipy.optimize``'s differential
+evolution (seeded, deterministic) searches the logarithm of each parameter inside its bounds,
+starting from a population that includes the scenario's values; Nelder–Mead is available for a
+local polish. After the fit, each parameter's likelihood is sliced (the others at their fitted
+values) and a 95 % interval read where the negative log-likelihood rises 1.92 above its minimum.
 
-where ``se`` is the standard error of the replicate mean and ``observation_error`` the relative
-error of an observed count (assumption: 10 %). Nelder–Mead (``scipy.optimize.minimize``) searches
-the logarithm of each parameter inside the schema's bounds.
+Besides the scenario's numeric parameters, ``members.<zone>`` multiplies every group's members in
+that zone (group sizes per zone are not published; FACTS: Criminal groups).
 """
 
 from __future__ import annotations
@@ -24,7 +29,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy.optimize import minimize
+from scipy.optimize import differential_evolution, minimize
+from scipy.special import gammaln
 
 from experiments.executors import Task, run_local
 from experiments.store import RunKey
@@ -39,6 +45,29 @@ OBSERVATION_ERROR = 0.10  # relative error of an observed annual count (assumpti
 METRICS: tuple[str, ...] = ("homicides", "disappearances")
 DAYS_PER_YEAR = 365.0
 LOG_STEP = 0.25  # initial Nelder–Mead step in log-parameter (≈ ±28 %)
+MEMBERS_PREFIX = "members."  # members.<zone>: multiplier of every group's members in the zone
+MEMBERS_BOUNDS = (0.2, 5.0)  # range searched for a zone's members multiplier (assumption)
+POPULATION_PER_PARAMETER = 3  # differential evolution: candidates per parameter and generation
+SLICE_FACTORS = (0.8, 0.9, 1.1, 1.25)  # where each parameter's likelihood is sliced around the fit
+HALF_CHI2_95 = 1.92  # rise of the negative log-likelihood bounding a 95 % interval (χ²₁/2)
+
+
+def negative_binomial_nll(observed: np.ndarray, replicates: np.ndarray) -> float:
+    """Negative log-likelihood of observed annual counts under the replicates' negative binomial.
+
+    Args:
+        observed: (targets,) observed counts (annualised figures may be non-integer).
+        replicates: (reps, targets) the model's annual counts at one candidate.
+    """
+    mean = np.maximum(replicates.mean(axis=0), 1e-6)
+    reps = replicates.shape[0]
+    spread = replicates.var(axis=0, ddof=1) if reps > 1 else np.zeros(mean.size)
+    variance = spread * (1 + 1 / reps) + (OBSERVATION_ERROR * np.maximum(observed, 1.0)) ** 2
+    excess = np.maximum(variance - mean, 1e-9 * mean)  # NB variance μ + μ²/k: at least Poisson
+    k = mean**2 / excess
+    y = np.asarray(observed, float)
+    log_pmf = gammaln(y + k) - gammaln(k) - gammaln(y + 1) + k * np.log(k / (k + mean)) + y * np.log(mean / (k + mean))
+    return float(-log_pmf.sum())
 
 
 def horizon_totals(task: Task) -> np.ndarray:
@@ -108,7 +137,7 @@ class Target:
 @dataclass
 class Evaluation:
     values: dict[str, float]
-    objective: float
+    objective: float  # negative log-likelihood
     means: np.ndarray
     errors: np.ndarray
 
@@ -121,6 +150,8 @@ class CalibrationResult:
     targets: list[Target]
     history: list[Evaluation] = field(default_factory=list)
     success: bool = False
+    intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # 95 % from likelihood slices
+    slices: list[Evaluation] = field(default_factory=list)
 
     @property
     def best(self) -> Evaluation:
@@ -132,53 +163,64 @@ class CalibrationResult:
 
 
 class Calibration:
-    """A calibration problem: a scenario, observed targets of one year, parameters to fit.
+    """A calibration problem: a scenario, observed targets, parameters to fit.
 
     Args:
         scenario: The loaded scenario (its values are the starting point).
-        observed: Path to the observed CSV.
-        params: Dotted parameter paths (``crime.civilian_kill_rate``).
-        year: Year of the targets (default: the latest in the file).
+        observed: Path to the observed CSV, or ``None`` with ``targets``.
+        params: Dotted parameter paths (``crime.civilian_kill_rate``) or ``members.<zone>``.
+        year: Year of the CSV's targets (default: the latest in the file).
         reps: Replicates per evaluation.
         days: Horizon days of each run (default: the scenario's).
         seed: Root seed of the replicates (the same seeds at every evaluation).
         jobs: Worker processes.
+        targets: ``experiments.targets.ZoneTarget`` levels to fit instead of a CSV's year.
     """
 
     def __init__(
         self,
         scenario: LoadedScenario,
-        observed: str | Path,
+        observed: str | Path | None,
         params: list[str],
         year: int | None = None,
         reps: int = 8,
         days: int | None = None,
         seed: int = 1,
         jobs: int = 1,
+        targets: list | None = None,
     ) -> None:
         self.scenario = scenario
-        self.observed_path = Path(observed)
         self.data = scenario.scenario.model_dump(mode="python")
         region = scenario.region()
         self.zone_names, self.state_names = list(region.zone_names), list(region.state_names)
         self._state_of_zone = np.array([region.jurisdiction_state[region.zone_jurisdiction[z]] for z in range(len(self.zone_names))])
-        frame = read_observed(self.observed_path, self.zone_names, self.state_names)
-        self.year = int(frame["year"].max()) if year is None else year
-        rows = frame[frame["year"] == self.year]
-        if rows.empty:
-            raise InputError(self.observed_path, "date", f"no rows for {self.year}; years in the file: {sorted(set(frame['year']))}")
-        self.targets = [
-            Target(f"{row.zone} {metric} {self.year}", k, self._zone_codes(row.zone), float(getattr(row, metric)))
-            for row in rows.itertuples()
-            for k, metric in enumerate(METRICS)
-            if not np.isnan(getattr(row, metric))
-        ]
+        if targets is not None:
+            from experiments.targets import __file__ as targets_file
+
+            self.observed_path = Path(targets_file)
+            self.year = max(t.year for t in targets)
+            self.targets = [Target(f"{t.zone} homicides {t.year}", 0, self._zone_codes(t.zone), float(t.homicides)) for t in targets]
+        else:
+            if observed is None:
+                raise InputError("--observed", "", "name an observed CSV or use --zone-levels")
+            self.observed_path = Path(observed)
+            frame = read_observed(self.observed_path, self.zone_names, self.state_names)
+            self.year = int(frame["year"].max()) if year is None else year
+            rows = frame[frame["year"] == self.year]
+            if rows.empty:
+                raise InputError(self.observed_path, "date", f"no rows for {self.year}; years in the file: {sorted(set(frame['year']))}")
+            self.targets = [
+                Target(f"{row.zone} {metric} {self.year}", k, self._zone_codes(row.zone), float(getattr(row, metric)))
+                for row in rows.itertuples()
+                for k, metric in enumerate(METRICS)
+                if not np.isnan(getattr(row, metric))
+            ]
         valid = _leaf_paths(self.data)
         for name in params:
             self._check_param(name, valid)
         self.params = list(params)
-        self.initial = {name: float(get_path(self.data, name)) for name in params}
-        self.bounds = {name: self._bounds(name) for name in params}
+        self.initial = {name: 1.0 if name.startswith(MEMBERS_PREFIX) else float(get_path(self.data, name)) for name in params}
+        self.bounds = {name: MEMBERS_BOUNDS if name.startswith(MEMBERS_PREFIX) else self._bounds(name) for name in params}
         self.seeds = replicate_seeds(seed, reps)
         self.days = days
         self.jobs = jobs
@@ -194,6 +236,11 @@ class Calibration:
         return np.array(sorted(set(codes)))
 
     def _check_param(self, name: str, valid: list[str]) -> None:
+        if name.startswith(MEMBERS_PREFIX):
+            zone = name[len(MEMBERS_PREFIX) :]
+            if zone not in self.zone_names:
+                raise InputError("--params", name, f"unknown zone {zone!r}; members.<zone> takes one of {', '.join(self.zone_names)}")
+            return
         try:
             value = get_path(self.data, name)
         except KeyError:
@@ -223,7 +270,13 @@ class Calibration:
     def scenario_with(self, values: dict[str, float]) -> LoadedScenario:
         data = copy.deepcopy(self.data)
         for name, value in values.items():
-            set_path(data, name, value)
+            if name.startswith(MEMBERS_PREFIX):
+                zone = name[len(MEMBERS_PREFIX) :]
+                for group in data["groups"].values():
+                    if zone in group["members"]:
+                        group["members"][zone] = float(round(group["members"][zone] * value))
+            else:
+                set_path(data, name, value)
         data["region"] = str(self.scenario.region_path)
         return resolve(data, self.scenario.path, self.scenario.region_path.parent, None)
 
@@ -240,33 +293,83 @@ class Calibration:
         means = per_target.mean(axis=0)
         errors = per_target.std(axis=0, ddof=1) / np.sqrt(per_target.shape[0]) if per_target.shape[0] > 1 else np.zeros(means.size)
         observed = np.array([t.observed for t in self.targets])
-        variance = errors**2 + (OBSERVATION_ERROR * np.maximum(observed, 1.0)) ** 2
-        objective = float(((means - observed) ** 2 / variance).sum())
-        return Evaluation(dict(values), objective, means, errors)
+        return Evaluation(dict(values), negative_binomial_nll(observed, per_target), means, errors)
 
-    def fit(self, max_evaluations: int = 60, progress: Callable[[Evaluation], None] | None = None) -> CalibrationResult:
-        """Nelder–Mead over log-parameters from the scenario's values; returns the best found."""
+    def fit(
+        self, max_evaluations: int = 60, progress: Callable[[Evaluation], None] | None = None, method: str = "differential-evolution"
+    ) -> CalibrationResult:
+        """Search log-parameters from the scenario's values; returns the best found, with likelihood slices.
+
+        Args:
+            max_evaluations: Budget of evaluations for the search (the slices come on top).
+            progress: Called after each evaluation.
+            method: ``differential-evolution`` (global, seeded) or ``nelder-mead`` (local, from the start values).
+        """
         result = CalibrationResult(self.params, self.initial, dict(self.initial), self.targets)
         x0 = np.log([self.initial[n] for n in self.params])
         low = np.log([max(self.bounds[n][0], 1e-300) for n in self.params])
         high = np.log([self.bounds[n][1] for n in self.params])
+        span = np.where(np.isfinite(high), high, x0 + 2.0) - np.where(low > -700, low, x0 - 2.0)  # searched box
+        box_low = np.maximum(low, x0 - np.minimum(span, 2.0))
+        box_high = np.minimum(np.where(np.isfinite(high), high, x0 + 2.0), x0 + np.minimum(span, 2.0))
+
+        def values_at(x: np.ndarray) -> dict[str, float]:
+            return {n: float(np.exp(np.clip(v, lo, hi))) for n, v, lo, hi in zip(self.params, x, low, high, strict=True)}
 
         def objective(x: np.ndarray) -> float:
-            values = {n: float(np.exp(np.clip(v, lo, hi))) for n, v, lo, hi in zip(self.params, x, low, high, strict=True)}
-            evaluation = self.evaluate(values)
+            evaluation = self.evaluate(values_at(x))
             result.history.append(evaluation)
             if progress is not None:
                 progress(evaluation)
             return evaluation.objective
 
-        simplex = np.vstack([x0, x0 + LOG_STEP * np.eye(x0.size)])
-        outcome = minimize(
-            objective, x0, method="Nelder-Mead",
-            options={"initial_simplex": simplex, "maxfev": max_evaluations, "xatol": 0.01, "fatol": 0.05},
-        )  # fmt: skip
+        if method == "nelder-mead":
+            simplex = np.vstack([x0, x0 + LOG_STEP * np.eye(x0.size)])
+            outcome = minimize(
+                objective, x0, method="Nelder-Mead",
+                options={"initial_simplex": simplex, "maxfev": max_evaluations, "xatol": 0.01, "fatol": 0.05},
+            )  # fmt: skip
+        elif method == "differential-evolution":
+            population = max(POPULATION_PER_PARAMETER * x0.size, 5)
+            generations = max(1, max_evaluations // population - 1)
+            outcome = differential_evolution(
+                objective, list(zip(box_low, box_high, strict=True)), x0=x0, popsize=max(1, population // x0.size),
+                maxiter=generations, seed=len(self.seeds), polish=False, init="sobol", tol=0.0, updating="immediate",
+            )  # fmt: skip
+        else:
+            raise InputError("--method", method, "choose differential-evolution or nelder-mead")
         result.fitted = dict(result.best.values)
         result.success = bool(outcome.success)
         return result
+
+    def slice_intervals(self, result: CalibrationResult, progress: Callable[[Evaluation], None] | None = None) -> None:
+        """Each parameter's 95 % interval from its likelihood slice through the fit (others fixed).
+
+        The rise of the negative log-likelihood at ``SLICE_FACTORS`` × the fitted value is fitted by a
+        parabola in log-value centred on the fit; the interval is where it stays within ``HALF_CHI2_95``.
+        A flat or falling slice gives the searched bounds. It is a slice, not a profile (the other
+        parameters are not refitted), so it understates the spread where parameters trade off.
+        """
+        best = result.best
+        for name in self.params:
+            x, y = [np.log(best.values[name])], [best.objective]
+            for factor in SLICE_FACTORS:
+                values = {**best.values, name: float(np.clip(best.values[name] * factor, *self.bounds[name]))}
+                evaluation = self.evaluate(values)
+                result.slices.append(evaluation)
+                if progress is not None:
+                    progress(evaluation)
+                x.append(np.log(values[name]))
+                y.append(evaluation.objective)
+            distance, rise = np.array(x[1:]) - x[0], np.array(y[1:]) - y[0]
+            curvature = float((rise * distance**2).sum() / (distance**4).sum())  # ΔNLL ≈ c·(log v − log v*)²
+            low, high = self.bounds[name]
+            if curvature <= 0:
+                result.intervals[name] = (low, high)
+                continue
+            centre = x[0]
+            half = np.sqrt(HALF_CHI2_95 / curvature)
+            result.intervals[name] = (float(max(low, np.exp(centre - half))), float(min(high, np.exp(centre + half))))
 
 
 def write_calibration(calibration: Calibration, result: CalibrationResult, out: Path) -> list[Path]:
@@ -280,13 +383,18 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     source = calibration.scenario.path
     nested: dict = {}
     for name, value in result.fitted.items():
+        if name.startswith(MEMBERS_PREFIX):
+            continue
         section, _, leaf = name.partition(".")
         nested.setdefault(section, {})[leaf] = float(f"{value:.6g}")
+    if any(name.startswith(MEMBERS_PREFIX) for name in result.fitted):  # the groups' fitted members per zone
+        groups = calibration.scenario_with(result.fitted).scenario.groups
+        nested["groups"] = {name: {"members": dict(group.members)} for name, group in groups.items()}
     header = {
         "name": f"{calibration.scenario.scenario.name}_fitted",
         "description": (
             f"{calibration.scenario.scenario.name} with {', '.join(result.params)} fitted to {calibration.observed_path.name} "
-            f"({calibration.year}; {len(calibration.seeds)} replicates per evaluation, objective {result.best.objective:.3g})"
+            f"({len(calibration.seeds)} replicates per evaluation, negative log-likelihood {result.best.objective:.4g})"
         ),
     }
     if source is not None:
@@ -299,4 +407,12 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     ]
     history = out / "calibration.csv"
     pd.DataFrame(rows).to_csv(history, index_label="evaluation")
-    return [fitted, history, *plot_calibration(result, out / "fit")]
+    spread = out / "spread.csv"
+    pd.DataFrame(
+        [
+            {"parameter": n, "start": result.initial[n], "fitted": result.fitted[n], "low_95": lo, "high_95": hi}
+            for n, (lo, hi) in result.intervals.items()
+        ],
+        columns=["parameter", "start", "fitted", "low_95", "high_95"],
+    ).to_csv(spread, index=False)
+    return [fitted, history, spread, *plot_calibration(result, out / "fit")]

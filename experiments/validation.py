@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
+from experiments.patterns import Outcome
 from model.rng import replicate_seeds
 from model.scenario import find_scenario, load_scenario
 from model.wellmixed import DAYS_PER_YEAR, WellMixedSetup, simulate, solve_ode
@@ -27,7 +28,6 @@ GROUP_TOLERANCE = 0.10  # the same for each group
 CONFLICT_RATE = 5e-8  # θ: deaths per member per rival member per day
 INCAPACITATION = 1.0  # η: arrests per day, shared in proportion to size
 BAND = (10, 90)  # percentiles of the replicate band drawn around the mean
-PATTERNS_NEEDED = 8  # patterns of P1–P10 that must pass for validation to pass
 
 
 @dataclass
@@ -135,53 +135,130 @@ def write_docking(result: DockingResult, out: Path) -> list[Path]:
     return written
 
 
-def patterns_markdown(outcomes: dict, reps: int, seed: int, figures: dict[str, str]) -> str:
-    """The patterns section of the validation report."""
-    from experiments.patterns import FACTOR, FITTED, MISSING, PATTERNS
+def _pattern_rows(ids: list[str], outcomes: dict, fitted_column: bool) -> list[str]:
+    from experiments.patterns import FITTED, PATTERNS
 
-    chosen = [p for p in PATTERNS if p.id in outcomes]
-    passed = sum(outcomes[p.id].passed for p in chosen)
-    unfitted = [p for p in chosen if p.id not in FITTED]
-    validated = sum(outcomes[p.id].passed for p in unfitted)
-    rows = [
-        "## Patterns P1–P10 (FACTS.md)",
-        "",
-        f"Each pattern is a paired experiment on the baseline: control and treatment run with the same {reps} replicate "
-        f"seeds (root seed {seed}); effects are treatment − control with 95 % confidence intervals over replicates. "
-        "The pass rules were written before the runs: a published direction must be reproduced with a 95 % CI that "
-        f"excludes zero; a published magnitude must, in addition, be matched within a factor of {FACTOR:g}.",
-        "",
-        f"**Validation: {validated} of the {len(unfitted)} patterns no parameter was set against pass.** "
-        f"{passed} of {len(chosen)} pass in all; a pattern a parameter was set against (column *fitted to it*, "
-        "docs/ODD.md §8) is a calibration target, and its pass is not evidence that the model is right.",
-        "",
-        "| | pattern | published | model (95 % CI) | tolerance | fitted to it | |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for p in chosen:
-        o = outcomes[p.id]
-        fitted = ", ".join(f"`{name}`" for name in FITTED.get(p.id, ())) or "—"
-        verdict = "pass" if o.passed else "**fail**"
-        rows.append(f"| {p.id} | {p.title} | {p.published} | {o.figure} | {p.tolerance} | {fitted} | {verdict} |")
-    for p in chosen:
-        o = outcomes[p.id]
+    by_id = {p.id: p for p in PATTERNS}
+    fitted_head = " fitted to it |" if fitted_column else ""
+    head = f"| | pattern | published | model (95 % CI) | tolerance (set before the run) |{fitted_head} |"
+    rows = [head, "|---|---|---|---|---|" + ("---|" if fitted_column else "") + "---|"]
+    for pid in ids:
+        p, o = by_id[pid], outcomes[pid]
+        fitted = (" " + (", ".join(f"`{name}`" for name in FITTED.get(pid, ())) or "—") + " |") if fitted_column else ""
+        rows.append(f"| {pid} | {p.title} | {p.published} | {o.figure} | {p.tolerance} |{fitted} {'pass' if o.passed else '**fail**'} |")
+    return rows
+
+
+def _pattern_details(ids: list[str], outcomes: dict, figures: dict[str, str], evidence: str) -> list[str]:
+    from experiments.patterns import MISSING, PATTERNS
+
+    by_id = {p.id: p for p in PATTERNS}
+    rows = []
+    for pid in ids:
+        p, o = by_id[pid], outcomes[pid]
         rows += [
             "",
-            f"### {p.id}: {p.title} — {'pass' if o.passed else 'fail'}",
+            f"### {pid}: {p.title} — {'pass' if o.passed else 'fail'}",
             "",
             f"- Published: {p.published} ({p.source}).",
             f"- Experiment: {p.experiment}. {o.detail}",
             f"- Model: {o.figure}.",
             f"- Tolerance (set in advance): {p.tolerance}.",
-            "- Evidence: "
-            + (
-                f"calibration (set against it: {', '.join(FITTED[p.id])})."
-                if p.id in FITTED
-                else "validation (no parameter set against it)."
-            ),
+            f"- Evidence: {evidence(pid)}",
         ]
-        if not o.passed and MISSING.get(p.id):
-            rows.append(f"- Why it fails — the mechanism that is missing: {MISSING[p.id]}")
-        if p.id in figures:
-            rows += ["", f"![{p.id}]({figures[p.id]})"]
+        if not o.passed and MISSING.get(pid):
+            rows.append(f"- Why it fails — the mechanism that is missing: {MISSING[pid]}")
+        if pid in figures:
+            rows += ["", f"![{pid}]({figures[pid]})"]
+    return rows
+
+
+def _levels_rows(levels: Outcome) -> list[str]:
+    from experiments.targets import LEVEL_FACTOR
+
+    rows = [
+        "### Zone levels",
+        "",
+        f"The baseline's annual homicides per zone (one year, mean of the replicates with its 95 % CI) against each "
+        f"zone's published level (experiments/targets.py; docs/facts.md), to be within ×{LEVEL_FACTOR:g} either way. "
+        f"Targets not from 2023 or derived from the published figure are flagged (†). **{levels.figure}.**",
+        "",
+        "| zone | target | year | source | model (95 % CI) | model / target | |",
+        "|---|---:|---|---|---|---:|---|",
+    ]
+    for r in levels.plot["rows"]:
+        flag = " †" if r["year"] != 2023 or r["derivation"] else ""
+        how = f" ({r['derivation']})" if r["derivation"] else ""
+        rows.append(
+            f"| {r['zone']} | {r['target']:,.0f}{flag} | {r['year']} | {r['source']}{how} | "
+            f"{r['model']:,.0f} ({r['low']:,.0f}–{r['high']:,.0f}) | {r['ratio']:.2f} | {'pass' if r['within'] else '**fail**'} |"
+        )
+    return rows
+
+
+def report_markdown(docking: DockingResult | None, outcomes: dict | None, reps: int, seed: int, figures: dict[str, str]) -> str:
+    """The validation report: verification, calibration and validation, each in its own section.
+
+    The headline counts validation only: patterns no parameter was set against.
+    """
+    from experiments.patterns import FACTOR, FITTED, PATTERNS, VERIFICATION
+
+    rows = ["# Validation report", ""]
+    outcomes = outcomes or {}
+    ran = [p.id for p in PATTERNS if p.id in outcomes]
+    verification = [pid for pid in ran if pid in VERIFICATION]
+    calibration = [pid for pid in ran if pid in FITTED]
+    validation = [pid for pid in ran if pid not in VERIFICATION and pid not in FITTED]
+    if ran:
+        validated = sum(outcomes[pid].passed for pid in validation)
+        rows += [
+            f"**Validation: {validated} of the {len(validation)} patterns no parameter was set against pass "
+            f"({', '.join(f'{pid} {chr(10003) if outcomes[pid].passed else chr(10007)}' for pid in validation)}).** "
+            "Verification and calibration are reported apart and are not evidence that the model is right.",
+            "",
+            f"Each pattern is a paired experiment on the baseline: control and treatment run with the same {reps} replicate "
+            f"seeds (root seed {seed}); effects are treatment − control with 95 % confidence intervals over replicates. "
+            "The pass rules were written before the runs: a published direction must be reproduced with a 95 % CI that "
+            f"excludes zero; a published magnitude must, in addition, be matched within a factor of {FACTOR:g}.",
+            "",
+        ]
+    rows += ["## 1. Verification: the code does what docs/ODD.md says", ""]
+    if docking is not None:
+        rows.append(docking_markdown(docking).replace("## Docking", "### Docking"))
+    if verification:
+        rows += [
+            "Two patterns hold by the model's construction and so check the code, not the model against the world: P5's "
+            "killed per wounded is its lethality input, and P8's shift toward disappearances follows from the "
+            "concealment formula.",
+            "",
+            *_pattern_rows(verification, outcomes, False),
+            *_pattern_details(verification, outcomes, figures, lambda _: "verification (holds by construction)."),
+            "",
+        ]
+    if calibration or "levels" in outcomes:
+        rows += [
+            "## 2. Calibration: targets and the parameters set against them",
+            "",
+            "A pattern a parameter was set against (docs/ODD.md §8) is a calibration target: that it passes shows the fit, "
+            "not that the model is right.",
+            "",
+        ]
+        if "levels" in outcomes:
+            rows += [*_levels_rows(outcomes["levels"]), ""]
+        if calibration:
+            rows += [
+                "### Patterns with a parameter set against them",
+                "",
+                *_pattern_rows(calibration, outcomes, True),
+                *_pattern_details(calibration, outcomes, figures, lambda pid: f"calibration (set against it: {', '.join(FITTED[pid])})."),
+                "",
+            ]
+    if validation:
+        rows += [
+            "## 3. Validation: patterns no parameter was set against",
+            "",
+            *_pattern_rows(validation, outcomes, False),
+            *_pattern_details(validation, outcomes, figures, lambda _: "validation (no parameter set against it)."),
+            "",
+        ]
     return "\n".join(rows) + "\n"

@@ -201,17 +201,23 @@ class Prevention(Event):
 
 
 class GroupExit(Event):
-    """A group relocates out of the region: ``share`` of its cells (largest first) leave; members exit."""
+    """A group relocates out of the region, or is absorbed by another: ``share`` of its cells (largest first).
+
+    Without ``into`` the cells leave and their members exit; with ``into`` they stay where they are
+    and change allegiance to that group (members transfer; the rivalry between the two ends with it).
+    """
 
     type: Literal["group_exit"] = "group_exit"
     group: str
     share: float = Field(1.0, gt=0, le=1, description="share of the group's members that leave")
+    into: str | None = Field(None, description="group that absorbs the cells instead of their leaving")
 
     def named_groups(self) -> list[str]:
-        return [self.group]
+        return [self.group] if self.into is None else [self.group, self.into]
 
     def apply(self, model: BorderSecurityModel) -> None:
-        model.group_exit(model.groups.names.index(self.group), self.share)
+        into = None if self.into is None else model.groups.names.index(self.into)
+        model.group_exit(model.groups.names.index(self.group), self.share, into)
 
 
 #: Every event type by its ``type`` name.

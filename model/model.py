@@ -239,7 +239,7 @@ class BorderSecurityModel(mesa.Model):
         self.credibility = 1.0
         self.prevention = p.dynamics.prevention
         self.prevention_schedule: tuple[int, float, float, int] | None = None
-        self._event_exits = np.zeros(0, dtype=np.int64)
+        self._event_exits = self._event_transfers = np.zeros(0, dtype=np.int64)  # per group, set each day
 
     def _build_groups_and_cells(self) -> None:
         p, r = self.params, self.region
@@ -339,6 +339,7 @@ class BorderSecurityModel(mesa.Model):
 
         # 1. events (day 0's regime is the first event)
         self._event_exits = np.zeros(self.groups.size, dtype=np.int64)
+        self._event_transfers = np.zeros(self.groups.size, dtype=np.int64)
         if day == 0:
             self.routes.freeze_reference()  # approach costs before any event: the reference of diversion
         if day >= 0:
@@ -386,7 +387,7 @@ class BorderSecurityModel(mesa.Model):
         group_out[:, [GROUP_METRICS.index(column) for column in flows]] = sums_by_key(stacked, group, self.groups.size)
         group_out[:, GROUP_METRICS.index("exited")] += self._event_exits
         self._tidy_cells()
-        split_transfers = self.leadership.end_crises()
+        split_transfers = self.leadership.end_crises() + self._event_transfers
 
         # 9. institutions (from today's counts per zone)
         self._zone_counts(zone_out, pos, today)
@@ -737,16 +738,26 @@ class BorderSecurityModel(mesa.Model):
         """The group's leader is captured or killed: a succession crisis starts (``model.leadership``)."""
         self.leadership.strike(group)
 
-    def group_exit(self, group: int, share: float) -> None:
-        """``share`` of the group's members leave the region (largest cells first); they count as exited."""
+    def group_exit(self, group: int, share: float, into: int | None = None) -> None:
+        """``share`` of the group's members (largest cells first) leave the region, or join group ``into``.
+
+        Leaving members count as exited; absorbed cells keep their place and members, change group,
+        and count as transferred (out of ``group``, into ``into``).
+        """
         t = self.cells
         slots = np.flatnonzero(t.alive & (t.group == group))
         slots = slots[np.argsort(-t.members[slots], kind="stable")]
         target = share * t.members[slots].sum()
         leaving = slots[(np.cumsum(t.members[slots]) - t.members[slots]) < target - 1e-9]
-        self._event_exits[group] += int(t.members[leaving].sum())
-        for slot in leaving:
-            self._remove_cell(int(slot))
+        moved = int(t.members[leaving].sum())
+        if into is None:
+            self._event_exits[group] += moved
+            for slot in leaving:
+                self._remove_cell(int(slot))
+        else:
+            t.group[leaving] = into
+            self._event_transfers[group] -= moved
+            self._event_transfers[into] += moved
         if not (t.alive & (t.group == group)).any():
             self.groups.active[group] = False
 

@@ -58,7 +58,7 @@ def test_calibration_recovers_known_parameters(tmp_path):
     observed = synthetic_observed(tmp_path, loaded, TRUTH, replicate_seeds(1, 6))
     calibration = Calibration(loaded, observed, list(TRUTH), reps=6, seed=1, jobs=2)
     assert calibration.initial == {"crime.civilian_kill_rate": KILL_RATE, "visibility.conceal_base": CONCEAL}
-    result = calibration.fit(max_evaluations=40)
+    result = calibration.fit(max_evaluations=40, method="nelder-mead")
     print({name: (result.fitted[name], true) for name, true in TRUTH.items()}, len(result.history))
     for name, true in TRUTH.items():
         assert abs(result.fitted[name] / true - 1) < TOLERANCE, (name, result.fitted[name], true)
@@ -71,7 +71,7 @@ def test_calibrate_command_writes_a_fitted_scenario_that_loads(tmp_path, capsys)
     out = tmp_path / "cal"
     args = ["calibrate", str(loaded.path), "--observed", str(observed), "--params", "crime.civilian_kill_rate"]
     assert main([*args, "--reps", "2", "--max-evaluations", "3", "--jobs", "1", "--out", str(out), "--quiet"]) == 0
-    assert {p.name for p in out.iterdir()} >= {"fitted.toml", "calibration.csv", "fit.png", "fit.svg"}
+    assert {p.name for p in out.iterdir()} >= {"fitted.toml", "calibration.csv", "spread.csv", "fit.png", "fit.svg"}
     fitted = load_scenario(out / "fitted.toml")
     assert fitted.scenario.time.horizon_days == 180  # it extends the calibrated scenario
     assert "crime.civilian_kill_rate" in capsys.readouterr().out
@@ -97,3 +97,35 @@ def test_calibrate_rejects_unknown_parameters_with_a_suggestion(tmp_path, capsys
     assert main([*args, "--out", str(tmp_path / "x")]) == 2
     assert "did you mean 'crime.civilian_kill_rate'" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_the_likelihood_is_lowest_where_the_model_meets_the_observed_count():
+    from experiments.calibration import negative_binomial_nll
+
+    rng = np.random.default_rng(3)
+    observed = np.array([200.0, 40.0])
+    scores = {}
+    for scale in (0.6, 0.8, 1.0, 1.25, 1.6):
+        replicates = rng.negative_binomial(20, 20 / (20 + observed * scale), size=(8, 2)).astype(float)
+        scores[scale] = negative_binomial_nll(observed, replicates)
+    assert min(scores, key=scores.get) == 1.0
+    assert scores[0.6] > scores[0.8] > scores[1.0] < scores[1.25] < scores[1.6]
+    flat = np.full((6, 2), 100.0)  # no spread between replicates: Poisson plus the observation error, finite
+    assert np.isfinite(negative_binomial_nll(np.array([100.0, 0.0]), flat))
+
+
+def test_members_of_a_zone_are_scaled_for_every_group_there_and_nowhere_else(tmp_path):
+    loaded = short_scenario(tmp_path)
+    from experiments.targets import ZONE_TARGETS
+
+    calibration = Calibration(loaded, None, ["members.san_luis_rio_colorado"], targets=list(ZONE_TARGETS))
+    assert calibration.initial == {"members.san_luis_rio_colorado": 1.0}
+    groups = calibration.scenario_with({"members.san_luis_rio_colorado": 2.0}).scenario.groups
+    before = loaded.scenario.groups
+    for name, group in groups.items():
+        for zone, members in group.members.items():
+            expected = 2 * before[name].members[zone] if zone == "san_luis_rio_colorado" else before[name].members[zone]
+            assert members == expected
+    assert [t.label.split()[0] for t in calibration.targets] == [t.zone for t in ZONE_TARGETS]
+    with pytest.raises(InputError, match="unknown zone 'atlantis'"):
+        Calibration(loaded, None, ["members.atlantis"], targets=list(ZONE_TARGETS))

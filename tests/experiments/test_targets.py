@@ -1,0 +1,69 @@
+"""Calibration targets per zone, and pattern verdicts that come from the runs."""
+
+import numpy as np
+import pytest
+
+from experiments.patterns import HOMICIDES, MEMBERS, _p4, _p9, zone_levels
+from experiments.targets import LEVEL_FACTOR, ZONE_TARGETS, within_level
+from model.metrics import ZONE_METRICS
+from model.scenario import find_scenario, load_scenario
+
+
+def test_every_zone_has_one_target_with_its_source():
+    region = load_scenario(find_scenario("baseline")).region()
+    assert sorted(t.zone for t in ZONE_TARGETS) == sorted(region.zone_names)
+    for target in ZONE_TARGETS:
+        assert target.homicides > 0 and target.source
+        assert target.flagged == (target.year != 2023 or bool(target.derivation))
+    assert within_level(150, 100) and within_level(67, 100) and not within_level(151, 100) and not within_level(66, 100)
+
+
+def synthetic(zones, days, per_day, members=100.0, reps=8, seed=0):
+    """(reps, days, zones, metrics) series with Poisson homicides at ``per_day`` (per zone) and flat members."""
+    rng = np.random.default_rng(seed)
+    runs = np.zeros((reps, days, zones, len(ZONE_METRICS)))
+    runs[:, :, :, HOMICIDES] = rng.poisson(per_day, size=(reps, days, zones))
+    runs[:, :, :, MEMBERS] = members
+    return runs
+
+
+ZONES = {name: i for i, name in enumerate(t.zone for t in ZONE_TARGETS)}
+
+
+def test_zone_levels_judge_each_zone_against_its_target():
+    per_day = np.array([t.homicides for t in ZONE_TARGETS]) / 365
+    on_target = zone_levels(synthetic(len(ZONES), 365, per_day), ZONES)
+    assert on_target.passed and all(r["within"] for r in on_target.plot["rows"])
+    off = per_day.copy()
+    off[ZONES["tecate"]] *= LEVEL_FACTOR * 1.3
+    judged = zone_levels(synthetic(len(ZONES), 365, off), ZONES)
+    assert not judged.passed
+    assert [r["zone"] for r in judged.plot["rows"] if not r["within"]] == ["tecate"]
+
+
+def test_p9_verdict_follows_the_runs():
+    control = synthetic(len(ZONES), 365, 2.0)
+    monopoly = synthetic(len(ZONES), 365, 0.8, seed=1)  # −60 % with the same members
+    assert _p9(control, monopoly, ZONES, None).passed
+    assert not _p9(control, synthetic(len(ZONES), 365, 2.0, seed=1), ZONES, None).passed  # no fall: fails
+
+
+def test_p4_judges_the_published_direction_of_arrests_alone():
+    control = synthetic(len(ZONES), 3 * 365, 2.0)
+    fewer = synthetic(len(ZONES), 3 * 365, 1.6, seed=2)  # recruitment cut: a fall
+    assert _p4(control, [synthetic(len(ZONES), 3 * 365, 2.1, seed=1), fewer], ZONES, None).passed  # arrests ×2: a rise
+    assert not _p4(control, [synthetic(len(ZONES), 3 * 365, 1.96, seed=1), fewer], ZONES, None).passed  # a 2 % fall fails
+
+
+@pytest.mark.xfail(strict=True, reason="the baseline is not yet calibrated to every zone (issue: calibration to every zone)")
+def test_baseline_zone_levels_are_within_the_calibration_tolerance():
+    from experiments.executors import Task
+    from experiments.patterns import zone_series
+    from experiments.store import RunKey
+    from model.rng import replicate_seeds
+
+    loaded = load_scenario(find_scenario("baseline"))
+    runs = np.array([zone_series(Task(RunKey("levels", 0, k), loaded, s)) for k, s in enumerate(replicate_seeds(7, 4))])
+    region = loaded.region()
+    levels = zone_levels(runs, {name: i for i, name in enumerate(region.zone_names)})
+    assert levels.passed, levels.figure
