@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint figures channels resolution clean
+.PHONY: demo test lint figures channels validation calibration resolution clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("mandosim needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -37,6 +37,20 @@ channels: $(STAMP)
 	$(BIN)/mandosim explain baseline coordination_failure --reps 20 --zones mexicali_city,mexicali_valley,san_luis_rio_colorado --dose --out results/explain_failure --quiet
 	$(BIN)/mandosim sweep experiments/sweeps/unified_effect_sobol.toml --out results/unified_effect_sobol --quiet
 	$(BIN)/python -c 'from pathlib import Path; from experiments.explain import write_channels_page as w; w(Path("docs/validation/channels.md"), [Path("results/explain_unified"), Path("results/explain_failure")], Path("results/unified_effect_sobol"))'
+
+## validation: docking, zone levels, patterns P1–P10 and the 2024 hindcast → docs/validation/report.md (PNG figures only)
+validation: $(STAMP)
+	-$(BIN)/mandosim validate --out results/validation --quiet
+	mkdir -p docs/validation/figures
+	cp results/validation/report.md results/validation/docking.md results/validation/docking.png docs/validation/
+	cp results/validation/figures/*.png docs/validation/figures/
+
+## calibration: every zone's group sizes fitted to its published homicide level → docs/validation/calibration.md
+ZONES_FITTED = members.tijuana,members.mexicali_city,members.mexicali_valley,members.rosarito,members.tecate,members.ensenada,members.san_luis_rio_colorado
+CALIBRATE = mandosim calibrate baseline --zone-levels --reps 6 --max-evaluations 168 --params $(ZONES_FITTED)
+calibration: $(STAMP)
+	$(BIN)/$(CALIBRATE) --out results/calibrate_zones --quiet
+	$(BIN)/python -c 'from pathlib import Path; from experiments.calibration import write_calibration_page as w; print(w(Path("results/calibrate_zones"), Path("docs/validation/calibration.md"), "$(CALIBRATE)"))'
 
 ## resolution: the baseline at 1.25, 2.5 and 5 km cells, 40 replicates each → docs/validation/resolution.md
 resolution: $(STAMP)

@@ -343,6 +343,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
                     kind = "verification" if p.id in patterns.VERIFICATION else "calibration" if p.id in patterns.FITTED else "validation"
                     print(f"{p.id:<4}{'pass' if outcomes[p.id].passed else 'FAIL':<6}{kind:<14}{outcomes[p.id].figure}")
             print(f"levels: {outcomes['levels'].figure}")
+            if "hindcast" in outcomes:
+                print(f"hindcast: {outcomes['hindcast'].figure}")
             ok &= all(outcomes[pid].passed for pid in patterns.VERIFICATION if pid in outcomes)
             unfitted = [pid for pid in outcomes if pid in {p.id for p in patterns.PATTERNS}]
             unfitted = [pid for pid in unfitted if pid not in patterns.VERIFICATION and pid not in patterns.FITTED]

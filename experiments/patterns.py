@@ -427,7 +427,8 @@ def run_patterns(reps: int, seed: int, jobs: int, only: list[str] | None = None,
     """Run the experiments (every distinct arm once, as one batch) and measure each pattern.
 
     The baseline year that most patterns use as their control runs once and is shared; it also
-    gives the zone levels (``zone_levels``), stored under the key ``"levels"``.
+    gives the zone levels (``zone_levels``), stored under the key ``"levels"``. Without ``only``,
+    the 2024 hindcast (``experiments.hindcast``) runs too, under the key ``"hindcast"``.
     """
     chosen = [p for p in PATTERNS if only is None or p.id in only]
     seeds = replicate_seeds(seed, reps)
@@ -447,6 +448,7 @@ def run_patterns(reps: int, seed: int, jobs: int, only: list[str] | None = None,
         treatments = p.treatment if isinstance(p.treatment, list) else [p.treatment]
         wanted[p.id] = [arm_index(arm, p.days) for arm in [p.control, *treatments]]
     levels_index = arm_index(level_arm, YEAR)
+    hindcast_index = arm_index(Arm(scenario="hindcast_2024", label="2024 as it happened"), YEAR) if only is None else None
     tasks = []
     for index, arm, days in arms.values():
         scenario = arm.load(f"arm{index}")
@@ -476,6 +478,18 @@ def run_patterns(reps: int, seed: int, jobs: int, only: list[str] | None = None,
             outcome.plot["labels"] = (p.control.label, shown.label)
         out[p.id] = outcome
     out["levels"] = zone_levels(stacked(levels_index), zones)
+    if hindcast_index is not None:
+        from experiments.hindcast import hindcast_rows
+
+        states = [region.state_names[region.jurisdiction_state[region.zone_jurisdiction[z]]] for z in range(len(zones))]
+        rows = hindcast_rows(stacked(hindcast_index), list(zones), states)
+        inside = sum(r["inside"] for r in rows)
+        out["hindcast"] = Outcome(
+            f"{inside} of {len(rows)} published 2024 figures inside the model's 90 % prediction interval",
+            inside == len(rows),
+            "scenarios/hindcast_2024.toml, parameters set against levels published before 2024.",
+            {"kind": "hindcast", "rows": rows},
+        )
     return out
 
 

@@ -1,7 +1,8 @@
 """Calibration targets: each zone's published annual homicides (docs/facts.md, FACTS: Violence).
 
-One source per series, the year nearest 2023 that the facts give, flagged where it is not 2023 or
-where the figure is derived (annualised, split, scaled to the part of a municipality a zone covers).
+One source per series, the year nearest 2023 that the facts give before 2024 (2024 is kept for the
+hindcast), flagged where it is not 2023 or where the figure is derived (annualised, split, scaled to
+the part of a municipality a zone covers).
 The baseline is judged against these within ``LEVEL_FACTOR`` (``mandosim validate``, calibration
 section; ``tests/experiments/test_targets.py``).
 """
@@ -36,8 +37,12 @@ class ZoneTarget:
 
 ZONE_TARGETS: tuple[ZoneTarget, ...] = (
     ZoneTarget("tijuana", 1404 * 12 / 9, 2023, "BC state security ministry (case files)", "Jan–Sep 2023 (1,404) × 12/9"),
-    ZoneTarget("mexicali_city", 221 / 2, 2024, "Mexicali municipal police", "221 in 2024, half in the city (Oct 2024: half in the Valley)"),
-    ZoneTarget("mexicali_valley", 221 / 2, 2024, "Mexicali municipal police", "221 in 2024, half in the Valley (Oct 2024)"),
+    ZoneTarget(
+        "mexicali_city", 200 / 2, 2020, "Mexicali municipal police", "'>200' in 2020 (a lower bound), half in the city as in Oct 2024"
+    ),
+    ZoneTarget(
+        "mexicali_valley", 200 / 2, 2020, "Mexicali municipal police", "'>200' in 2020 (a lower bound), half in the Valley as in Oct 2024"
+    ),
     ZoneTarget(
         "rosarito", 109e-5 * 126_890 * JAN_AUG, 2020, "INEGI + state citizens' security council", "109 per 100k Jan–Aug 2020, annualised"
     ),

@@ -220,6 +220,21 @@ class GroupExit(Event):
         model.group_exit(model.groups.names.index(self.group), self.share, into)
 
 
+class SetRivalry(Event):
+    """Two groups go to war (``rivals = true``) or make peace (``false``) from this day on."""
+
+    type: Literal["set_rivalry"] = "set_rivalry"
+    groups: list[str] = Field(min_length=2, max_length=2, description="the two groups")
+    rivals: bool = Field(True, description="at war from this day (true) or not (false)")
+
+    def named_groups(self) -> list[str]:
+        return list(self.groups)
+
+    def apply(self, model: BorderSecurityModel) -> None:
+        first, second = (model.groups.names.index(g) for g in self.groups)
+        model.groups.set_rivalry(first, second, self.rivals)
+
+
 #: Every event type by its ``type`` name.
 EVENT_TYPES: dict[str, type[Event]] = {
     cls.model_fields["type"].default: cls
@@ -234,6 +249,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         Vetting,
         Prevention,
         GroupExit,
+        SetRivalry,
     )
 }
 
@@ -247,6 +263,7 @@ EventSpec = Annotated[
     | TrustShock
     | Vetting
     | Prevention
-    | GroupExit,
+    | GroupExit
+    | SetRivalry,
     Field(discriminator="type"),
 ]

@@ -52,6 +52,13 @@ class GroupState:
     def count(self) -> int:
         return len(self.names)
 
+    def set_rivalry(self, first: int, second: int, rivals: bool) -> None:
+        """Make two groups rivals (both ways) or end their rivalry."""
+        if first == second:
+            return
+        self.rivalry[first, second] = self.rivalry[second, first] = float(rivals)
+        self._fighting_key = None  # the fighting matrix is rebuilt
+
     def fighting_matrix(self, params: LeadershipParams) -> np.ndarray:
         """Rivalry with crises: rivals press harder on a group in crisis, whose cells fight each other.
 

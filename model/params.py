@@ -341,35 +341,36 @@ class GroupParams(Section):
 
 def _default_groups() -> dict[str, GroupParams]:
     derive = (
-        "sizes: 4.2 members per homicide + disappearance (FACTS: national ratios) × zone violence (FACTS: Violence); "
-        "split between groups: assumption"
+        "fitted: members per zone by mandosim calibrate --zone-levels to each zone's published homicides "
+        "(experiments/targets.py; docs/validation/calibration.md), from 4.2 members per homicide + disappearance "
+        "(FACTS: national ratios); split between groups: assumption"
     )
     return {
         "tijuana_cjng": GroupParams(
             label="Tijuana CJNG",
             reported_as="cells aligned with the Jalisco New Generation cartel",
-            members={"tijuana": 5300, "rosarito": 400},
+            members={"tijuana": 4815, "rosarito": 503},
             rivals=["tijuana_sinaloa"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "tijuana_sinaloa": GroupParams(
             label="Tijuana Sinaloa",
             reported_as="Sinaloa-aligned cells",
-            members={"tijuana": 5300, "rosarito": 130, "tecate": 360, "ensenada": 950},
+            members={"tijuana": 4815, "rosarito": 164, "tecate": 829, "ensenada": 2631},
             rivals=["tijuana_cjng"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "valley": GroupParams(
             label="valley group",
             reported_as="Los Rusos (Mayo faction of the Sinaloa cartel)",
-            members={"mexicali_valley": 750, "mexicali_city": 350, "san_luis_rio_colorado": 100},
+            members={"mexicali_valley": 407, "mexicali_city": 866, "san_luis_rio_colorado": 115},
             rivals=["san_luis"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "san_luis": GroupParams(
             label="San Luis group",
             reported_as="La Chapiza (Chapitos faction of the Sinaloa cartel)",
-            members={"san_luis_rio_colorado": 1150, "mexicali_valley": 150, "mexicali_city": 100},
+            members={"san_luis_rio_colorado": 1327, "mexicali_valley": 81, "mexicali_city": 248},
             rivals=["valley"],
             source="FACTS: Criminal groups; " + derive,
         ),

@@ -67,3 +67,21 @@ def test_baseline_zone_levels_are_within_the_calibration_tolerance():
     region = loaded.region()
     levels = zone_levels(runs, {name: i for i, name in enumerate(region.zone_names)})
     assert levels.passed, levels.figure
+
+
+def test_hindcast_rows_judge_each_published_figure_against_the_prediction_interval():
+    from experiments.hindcast import HINDCAST_TARGETS, hindcast_rows
+
+    names = [t.zone for t in ZONE_TARGETS]
+    states = ["SON" if name == "san_luis_rio_colorado" else "BC" for name in names]
+    runs = synthetic(len(names), 366, 1.0, reps=20)
+    runs[:, :, :, ZONE_METRICS.index("disappearances")] = 0.3
+    rows = hindcast_rows(runs, names, states)
+    assert [r["label"] for r in rows] == [t.label for t in HINDCAST_TARGETS]
+    by_label = {r["label"]: r for r in rows}
+    tijuana = by_label["Tijuana homicides, Jan–Sep"]
+    assert 250 < tijuana["median"] < 300  # 274 days at one a day: the window is Jan–Sep only
+    bc = by_label["Baja California homicides"]
+    assert 6 * 330 < bc["median"] < 6 * 400  # six BC zones, the whole year
+    assert bc["inside"] == (bc["low"] <= 2450 <= bc["high"])
+    assert not by_label["San Luis Río Colorado homicides"]["inside"]  # 238 published, ~366 modelled

@@ -41,7 +41,7 @@ def mean_trust(model, agencies):
 def test_registry_lists_every_event_type():
     assert set(EVENT_TYPES) == {
         "set_regime", "announce_unified_command", "retract_unified_command", "deploy", "withdraw",
-        "leader_strike", "trust_shock", "vetting", "prevention", "group_exit",
+        "leader_strike", "trust_shock", "vetting", "prevention", "group_exit", "set_rivalry",
     }  # fmt: skip
     for name, cls in EVENT_TYPES.items():
         assert cls.model_fields["type"].default == name
@@ -185,3 +185,25 @@ def test_group_exit_removes_the_group_and_counts_exits():
 
 def test_zone_metrics_include_institutions():
     assert {"community_trust", "colluding_share", "interagency_trust", "intel_shared"} <= set(ZONE_METRICS)
+
+
+def test_a_war_breaks_out_on_its_day_and_raises_the_fighting():
+    """set_rivalry: the valley and San Luis groups at peace until day 15, at war after it."""
+    peace = {"valley": {"rivals": []}, "san_luis": {"rivals": []}}
+    war = [{"type": "set_rivalry", "day": 15, "groups": ["valley", "san_luis"], "rivals": True}]
+    model = model_with(war, days=60, groups=peace)
+    valley, san_luis = model.groups.names.index("valley"), model.groups.names.index("san_luis")
+    step_to(model, 14)
+    assert model.groups.rivalry[valley, san_luis] == 0 and model.groups.fighting_matrix(model.params.leadership)[valley, san_luis] == 0
+    step_to(model, 15)
+    assert model.groups.rivalry[valley, san_luis] == model.groups.rivalry[san_luis, valley] == 1
+    assert model.groups.fighting_matrix(model.params.leadership)[valley, san_luis] > 0
+
+
+def test_an_absorbed_group_keeps_its_members_under_the_absorber():
+    events = [{"type": "group_exit", "day": 5, "group": "san_luis", "share": 1.0, "into": "valley"}]
+    model = step_to(model_with(events), 6)
+    groups = model.recorder.group_frame(model.groups.names)
+    day5 = groups[groups["day"] == 5].set_index("group")
+    assert day5.loc["san_luis", "members"] == 0 and day5.loc["san_luis", "exited"] == 0
+    assert day5.loc["valley", "transferred"] == -day5.loc["san_luis", "transferred"] > 0
