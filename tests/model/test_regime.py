@@ -48,12 +48,28 @@ def test_unified_never_puts_two_agencies_on_one_target_and_fragmented_does():
 
 
 def test_unified_pools_intelligence_and_fragmented_does_not():
-    uni, frag = run_days(unified()), run_days(fragmented())
-    cells = np.flatnonzero(uni.regime.area_mask)
-    members = uni.regime.members
-    assert len(members) >= 4  # municipal, state and federal agencies of both sides
-    beliefs = uni.intel.belief[np.ix_(members, cells)]
-    assert np.array_equal(beliefs, np.broadcast_to(beliefs[0], beliefs.shape))
+    """Once ramped up, every member of the command allocates from the same map of its area.
+
+    The map is checked where allocation reads it, right after pooling; later in the day each agency
+    still hears of homicides in its own area and follows the cells its units chased.
+    """
+    model = BorderSecurityModel(unified(), seed=4)
+    pooled_views = []
+    pool = model.intel.pool
+
+    def recording_pool(members, area, ramp):
+        pool(members, area, ramp)
+        if ramp == 1.0:
+            pooled_views.append(model.intel.belief[np.ix_(members, np.flatnonzero(area))].copy())
+
+    model.intel.pool = recording_pool
+    for _ in range(model.burn_in + 30):
+        model.step()
+    frag = run_days(fragmented())
+    assert len(model.regime.members) >= 4  # municipal, state and federal agencies of both sides
+    assert len(pooled_views) >= 20
+    for beliefs in pooled_views:
+        assert np.array_equal(beliefs, np.broadcast_to(beliefs[0], beliefs.shape))
     area = np.isin(frag.region.zone, [frag.region.zone_code(z) for z in AREA])
     agencies = area_agencies(frag)
     spread = np.ptp(frag.intel.belief[np.ix_(agencies, np.flatnonzero(area))], axis=0)
