@@ -411,7 +411,7 @@ class CrimeParams(Section):
     contest_multiplier: float = P(
         3.0,
         "factor",
-        "assumption (FACTS: P9, P10; calibrated so the cross-state war shows on both sides)",
+        "assumption (FACTS: P10; calibrated so the cross-state war shows on both sides)",
         "extra killing where rivals share the neighbourhood, at full contest",
         ge=0,
     )
@@ -433,9 +433,7 @@ class CrimeParams(Section):
     extortion_rate: float = P(0.004, "per member per day", "assumption", "extortions per member in a dense market", ge=0)
     kidnapping_rate: float = P(0.0002, "per member per day", "assumption", "kidnappings per member in a dense market", ge=0)
     market_half_density: float = P(1000.0, "people per km²", "assumption", "density at which predation reaches half its rate", gt=0)
-    killing_deterrence_max: float = P(
-        0.6, "fraction", "assumption (FACTS: P7)", "largest fall of killings under heavy presence", ge=0, le=1
-    )
+    killing_deterrence_max: float = P(0.6, "fraction", "assumption", "largest fall of killings under heavy presence", ge=0, le=1)
     killing_deterrence_half_officers: float = P(
         10.0,
         "on-duty officers",
@@ -553,7 +551,7 @@ class InstitutionParams(Section):
     trust_default: float = P(0.5, "0–1", "assumption", "trust between two agencies unless listed", ge=0, le=1)
     trust: list[TrustPair] = P([], "0–1", "assumption", "trust of listed agency pairs (symmetric)")
     trust_gain_per_success: float = P(
-        0.002, "per joint success", "assumption (FACTS: P6)", "share of the gap to full trust closed by one joint success", ge=0, le=1
+        0.002, "per joint success", "assumption", "share of the gap to full trust closed by one joint success", ge=0, le=1
     )
     incident_prob: float = P(
         0.3,
