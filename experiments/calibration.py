@@ -47,6 +47,7 @@ DAYS_PER_YEAR = 365.0
 LOG_STEP = 0.25  # initial Nelder–Mead step in log-parameter (≈ ±28 %)
 MEMBERS_PREFIX = "members."  # members.<zone>: multiplier of every group's members in the zone
 MEMBERS_BOUNDS = (0.2, 8.0)  # range searched for a zone's members multiplier (assumption)
+SEARCH_HALF_WIDTH = 2.0  # differential evolution searches within e^±2 (×0.14–7.4) of the start, inside the bounds
 POPULATION_PER_PARAMETER = 3  # differential evolution: candidates per parameter and generation
 SLICE_FACTORS = (0.8, 0.9, 1.1, 1.25)  # where each parameter's likelihood is sliced around the fit
 HALF_CHI2_95 = 1.92  # rise of the negative log-likelihood bounding a 95 % interval (χ²₁/2)
@@ -309,9 +310,7 @@ class Calibration:
         x0 = np.log([self.initial[n] for n in self.params])
         low = np.log([max(self.bounds[n][0], 1e-300) for n in self.params])
         high = np.log([self.bounds[n][1] for n in self.params])
-        span = np.where(np.isfinite(high), high, x0 + 2.0) - np.where(low > -700, low, x0 - 2.0)  # searched box
-        box_low = np.maximum(low, x0 - np.minimum(span, 2.0))
-        box_high = np.minimum(np.where(np.isfinite(high), high, x0 + 2.0), x0 + np.minimum(span, 2.0))
+        box_low, box_high = np.maximum(low, x0 - SEARCH_HALF_WIDTH), np.minimum(high, x0 + SEARCH_HALF_WIDTH)  # searched box
 
         def values_at(x: np.ndarray) -> dict[str, float]:
             return {n: float(np.exp(np.clip(v, lo, hi))) for n, v, lo, hi in zip(self.params, x, low, high, strict=True)}

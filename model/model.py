@@ -439,7 +439,7 @@ class BorderSecurityModel(mesa.Model):
             units.agency[piece], units.branch[piece], colluding[piece], dominant_zone[units.home_zone][piece],
             regime.reach()[piece], units.pooled[piece], regime.pooled_reach(),
             regime.shares_plans() if collusion else np.zeros((n_agencies + 1, n_agencies), dtype=bool),
-            self.observe_mask, self._colluding_share(colluding), dominant_zone, regime.rifted(),
+            self.observe_mask, self._colluding_share(), dominant_zone, regime.rifted(),
             self.branch_table, n_agencies,
         )  # fmt: skip
         out = encounter_day(streams, members, pos, group, world, forces, self._coefficients)
@@ -481,11 +481,17 @@ class BorderSecurityModel(mesa.Model):
             self._unit_keys_value = (agency_zone, based, self.branch_table[units.branch, 3])
         return self._unit_keys_value
 
-    def _colluding_share(self, colluding: np.ndarray) -> np.ndarray:
-        """(agencies, zones) share of each agency's units based in each zone that collude."""
-        agency_zone, based, _ = self._unit_keys()
-        counts = np.bincount(agency_zone, weights=colluding.astype(float), minlength=based.size).reshape(based.shape)
-        return counts / np.maximum(based, 1)
+    def _colluding_share(self) -> np.ndarray:
+        """(agencies, zones) share of each agency's units based in each zone that collude today (0 without the channel).
+
+        Collusion changes only with the institutions (after the encounters), so it is computed once a day.
+        """
+        if getattr(self, "_colluding_day", None) != self.day:
+            agency_zone, based, _ = self._unit_keys()
+            colluding = self.units.colluding if self.params.channels.collusion else np.zeros(self.units.n, dtype=bool)
+            counts = np.bincount(agency_zone, weights=colluding.astype(float), minlength=based.size).reshape(based.shape)
+            self._colluding_day, self._colluding_today = self.day, counts / np.maximum(based, 1)
+        return self._colluding_today
 
     def _learn_from_encounters(self, pos: np.ndarray, group: np.ndarray, today: dict, officers_near: np.ndarray) -> None:
         """Groups remember the operations they met; pursuers know where fled cells went; agencies hear of homicides."""
@@ -536,7 +542,7 @@ class BorderSecurityModel(mesa.Model):
         if p.channels.collusion and units.colluding.any():
             tips = RivalTips(
                 t.pos[live], t.group[live], t.members[live], r.zone, dominant_zone, self.groups.fighting_matrix(p.leadership),
-                self._colluding_share(units.colluding),
+                self._colluding_share(),
             )  # fmt: skip
             self._tipped = self.intel.rival_tips(self.streams.compiled("tips"), tips, p.operations.leak_prob)
         if members.size and self.regime.pools_intelligence:
