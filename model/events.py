@@ -3,7 +3,7 @@
 An event fires at the start of its ``day`` (counted from day 0 of the horizon; burn-in days are
 negative and run no events). Events with an ``end`` undo their effect on that day. Add a type by
 subclassing ``Event`` with a ``type`` literal, implementing ``apply`` (and ``expire``), and listing it
-in ``EventSpec``.
+in ``EventSpec``. What an event does to the model's state lives in ``model.interventions``.
 """
 
 from __future__ import annotations
@@ -11,6 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from model import interventions
 
 if TYPE_CHECKING:
     from model.model import BorderSecurityModel
@@ -86,7 +88,7 @@ class AnnounceUnifiedCommand(Event):
     area: list[str] = Field(min_length=1, description="zones the announcement names")
 
     def apply(self, model: BorderSecurityModel) -> None:
-        model.announce(self.area)
+        interventions.announce(model, self.area)
 
 
 class RetractUnifiedCommand(Event):
@@ -99,7 +101,7 @@ class RetractUnifiedCommand(Event):
     type: Literal["retract_unified_command"] = "retract_unified_command"
 
     def apply(self, model: BorderSecurityModel) -> None:
-        model.retract()
+        interventions.retract(model)
 
 
 class Deploy(_Ends):
@@ -116,10 +118,10 @@ class Deploy(_Ends):
         return [self.agency]
 
     def apply(self, model: BorderSecurityModel) -> None:
-        model.event_units[id(self)] = model.add_units(self.agency, self.officers)
+        model.event_units[id(self)] = interventions.add_units(model, self.agency, self.officers)
 
     def expire(self, model: BorderSecurityModel) -> None:
-        model.remove_units(model.event_units.pop(id(self), []))
+        interventions.remove_units(model, model.event_units.pop(id(self), []))
 
 
 class Withdraw(Event):
@@ -136,7 +138,7 @@ class Withdraw(Event):
         return [self.agency]
 
     def apply(self, model: BorderSecurityModel) -> None:
-        model.withdraw_officers(self.agency, self.officers)
+        interventions.withdraw_officers(model, self.agency, self.officers)
 
 
 class LeaderStrike(Event):
@@ -149,7 +151,7 @@ class LeaderStrike(Event):
         return [self.group]
 
     def apply(self, model: BorderSecurityModel) -> None:
-        model.strike_leader(model.groups.names.index(self.group))
+        model.leadership.strike(model.groups.names.index(self.group))
 
 
 class TrustShock(Event):
@@ -217,7 +219,7 @@ class GroupExit(Event):
 
     def apply(self, model: BorderSecurityModel) -> None:
         into = None if self.into is None else model.groups.names.index(self.into)
-        model.group_exit(model.groups.names.index(self.group), self.share, into)
+        interventions.group_exit(model, model.groups.names.index(self.group), self.share, into)
 
 
 class SetRivalry(Event):

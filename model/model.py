@@ -15,6 +15,7 @@ from model.events import Event, SetRegime
 from model.groups import GroupState, membership_flows
 from model.institutions import DayEvents, Institutions
 from model.intel import Intelligence, ObservationWorld, RivalTips
+from model.interventions import advance_policies
 from model.kernels import (
     keyed_neighbourhood_sum,
     neighbourhood_sum,
@@ -33,6 +34,7 @@ from model.risk import LearnedRisk
 from model.rng import Streams
 from model.routes import Routes
 from model.scenario import LoadedScenario, find_scenario, load_scenario, resolve
+from model.tables import UnitTable
 
 SPLINTER_ROWS_PER_GROUP = 2  # room for splinter groups (each group may split this often)
 REFUGE_BONUS = 3.0  # log-attractiveness of a flight destination the pursuers cannot enter
@@ -171,12 +173,12 @@ class BorderSecurityModel(mesa.Model):
         self._initial_community_trust = trust
         # people per reference cell (the population a cell would hold at REFERENCE_CELL_KM): values that
         # compete with believed members per cell, and place agents, do not change with the resolution
-        self._reference_population = r.population * r.reference_cell_scale
-        self.patrol = p.command.patrol_weight * self._reference_population / 1e4
+        self.reference_population = r.population * r.reference_cell_scale
+        self.patrol = p.command.patrol_weight * self.reference_population / 1e4
         self._coefficients = np.array(encounter_coefficients(p, REFUGE_BONUS))  # typed at once by compiled calls
         self._tip_base = p.intel.tip_rate * self.density / (self.density + p.intel.tip_half_density)  # × community trust
         self._territory_scratch = np.zeros((r.n_cells, len(p.groups) * (1 + SPLINTER_ROWS_PER_GROUP)))
-        self._market_value = np.log1p(self._reference_population / 1000.0)  # log-attractiveness of a market
+        self._market_value = np.log1p(self.reference_population / 1000.0)  # log-attractiveness of a market
 
     def _build_agencies_and_units(self) -> None:
         p, r = self.params, self.region
@@ -199,12 +201,12 @@ class BorderSecurityModel(mesa.Model):
                     continue
                 n_units = max(1, round(officers / p.operations.unit_size))
                 rows.extend((a, r.zone_code(zone), officers / n_units) for _ in range(n_units))
-        units = self.units = _unit_table(rows, r, self.agency_kind, self.agency_branch)
+        units = self.units = UnitTable.from_rows(rows, r, self.agency_kind, self.agency_branch)
         collusion = np.array([a.collusion for a in p.agencies.values()])
         units.colluding = rng.random(units.n) < collusion[units.agency]
         for u in range(units.n):
             cells = np.flatnonzero(r.zone == units.home_zone[u])
-            weight = self._reference_population[cells] + 1.0
+            weight = self.reference_population[cells] + 1.0
             units.pos[u] = rng.choice(cells, p=weight / weight.sum())
         observe = np.zeros((n_agencies, r.n_cells), dtype=bool)
         for a, agency in enumerate(p.agencies.values()):
@@ -239,7 +241,7 @@ class BorderSecurityModel(mesa.Model):
         self.credibility = 1.0
         self.prevention = p.dynamics.prevention
         self.prevention_schedule: tuple[int, float, float, int] | None = None
-        self._event_exits = self._event_transfers = np.zeros(0, dtype=np.int64)  # per group, set each day
+        self.event_exits = self.event_transfers = np.zeros(0, dtype=np.int64)  # per group, set each day
 
     def _build_groups_and_cells(self) -> None:
         p, r = self.params, self.region
@@ -257,7 +259,7 @@ class BorderSecurityModel(mesa.Model):
 
         self.cells = CellTable(capacity=max(256, int(initial.sum() / p.crime.cell_size * 2)))
         self.cell_agents: dict[int, CriminalCell] = {}
-        weight_all = np.sqrt(self._reference_population + 1.0)
+        weight_all = np.sqrt(self.reference_population + 1.0)
         for g, group in enumerate(p.groups.values()):
             for zone, members in group.members.items():
                 z = r.zone_code(zone)
@@ -272,7 +274,7 @@ class BorderSecurityModel(mesa.Model):
                 weight = weight_all[cells]
                 where = rng.choice(cells, size=k, p=weight / weight.sum())
                 for pos, size in zip(where, sizes, strict=True):
-                    self._add_cell(int(pos), g, int(size))
+                    self.add_cell(int(pos), g, int(size))
         self.group_agents = [CriminalGroup(self, g) for g in range(n)]
         self.leadership = Leadership(p.leadership, self.groups, self.cells, self.streams["leadership"], self._split)
         self._home = np.zeros((self.groups.size, len(r.zone_names)))
@@ -281,12 +283,12 @@ class BorderSecurityModel(mesa.Model):
                 self._home[g, r.zone_code(zone)] = members
             self._home[g] /= max(self._home[g].max(), 1.0)
 
-    def _add_cell(self, pos: int, group: int, members: int) -> int:
+    def add_cell(self, pos: int, group: int, members: int) -> int:
         slot = self.cells.add(pos, group, members)
         self.cell_agents[slot] = CriminalCell(self, slot)
         return slot
 
-    def _remove_cell(self, slot: int) -> None:
+    def remove_cell(self, slot: int) -> None:
         self.cells.remove(slot)
         self.cell_agents.pop(slot).remove()
 
@@ -338,13 +340,13 @@ class BorderSecurityModel(mesa.Model):
         group_out = np.zeros((self.groups.size, len(GROUP_METRICS)), dtype=np.int64)
 
         # 1. events (day 0's regime is the first event)
-        self._event_exits = np.zeros(self.groups.size, dtype=np.int64)
-        self._event_transfers = np.zeros(self.groups.size, dtype=np.int64)
+        self.event_exits = np.zeros(self.groups.size, dtype=np.int64)
+        self.event_transfers = np.zeros(self.groups.size, dtype=np.int64)
         if day == 0:
             self.routes.freeze_reference()  # approach costs before any event: the reference of diversion
         if day >= 0:
             self._fire_events(day)
-        self._advance_policies(day)
+        advance_policies(self, day)
 
         # 2. intelligence
         true_members = np.bincount(self.cells.pos[self.cells.alive], weights=self.cells.members[self.cells.alive], minlength=r.n_cells)
@@ -385,9 +387,9 @@ class BorderSecurityModel(mesa.Model):
         stacked = np.empty((len(flows), group.size))
         stacked[0], stacked[1], stacked[2], stacked[3] = recruited, today["member_deaths"], today["arrests"], exited
         group_out[:, [GROUP_METRICS.index(column) for column in flows]] = sums_by_key(stacked, group, self.groups.size)
-        group_out[:, GROUP_METRICS.index("exited")] += self._event_exits
+        group_out[:, GROUP_METRICS.index("exited")] += self.event_exits
         self._tidy_cells()
-        split_transfers = self.leadership.end_crises() + self._event_transfers
+        split_transfers = self.leadership.end_crises() + self.event_transfers
 
         # 9. institutions (from today's counts per zone)
         self._zone_counts(zone_out, pos, today)
@@ -610,14 +612,14 @@ class BorderSecurityModel(mesa.Model):
         p, r, t = self.params, self.region, self.cells
         rng = self.streams["movement"]
         for slot in np.flatnonzero(t.alive & (t.members <= 0)):
-            self._remove_cell(int(slot))
+            self.remove_cell(int(slot))
         for slot in np.flatnonzero(t.alive & (t.members > 2 * p.crime.cell_size)):
             half = int(t.members[slot]) // 2
             options = r.neighbours[t.pos[slot]]
             options = options[options >= 0]
             target = int(rng.choice(options)) if options.size else int(t.pos[slot])
             t.members[slot] -= half
-            new = self._add_cell(target, int(t.group[slot]), half)
+            new = self.add_cell(target, int(t.group[slot]), half)
             t.succession[new] = t.succession[slot]
 
     # --- 10. record ---------------------------------------------------------------------------
@@ -648,124 +650,6 @@ class BorderSecurityModel(mesa.Model):
         rec.territory[row, :, :, 0] = np.rint(members_zg).astype(np.int64)
         rec.territory[row, :, :, 1] = cells_zg
         rec.days_recorded += 1
-
-    # ------------------------------------------------------------------------------------------
-    # event hooks
-    # ------------------------------------------------------------------------------------------
-    def _zone_mask(self, zones: list[str] | tuple[str, ...]) -> np.ndarray:
-        return np.isin(self.region.zone, [self.region.zone_code(z) for z in zones])
-
-    def _agencies_based_in(self, zones: list[str] | tuple[str, ...]) -> np.ndarray:
-        codes = [self.region.zone_code(z) for z in zones]
-        return np.unique(self.units.agency[np.isin(self.units.home_zone, codes)])
-
-    def _advance_policies(self, day: int) -> None:
-        """Daily evolution of event-driven policies: ramping prevention."""
-        if self.prevention_schedule is not None:
-            start, before, after, ramp = self.prevention_schedule
-            share = 1.0 if ramp == 0 else min(1.0, (day - start + 1) / ramp)
-            self.prevention = before + (after - before) * share
-
-    def announce(self, area: list[str]) -> None:
-        """Announce a unified command over ``area``: groups there expect the promised force; its agencies trust each other more.
-
-        The promised force is ``command.personnel_ceiling`` officers on duty spread evenly over the
-        area; groups adopt it in proportion to the government's credibility and then learn from
-        what they see (``model.risk``).
-        """
-        c, r = self.params.command, self.region
-        mask = self._zone_mask(area)
-        promised_near = c.personnel_ceiling * self.params.operations.on_duty_fraction / max(int(mask.sum()), 1)
-        promised_near *= r.reach.weights.sum()  # officers within a cell's reach
-        self.risk.announce(mask, promised_near, self.credibility)
-        self.announced_area = tuple(area)
-        self.institutions.gain_confidence(self._agencies_based_in(area), c.announcement_trust_boost * self.credibility)
-
-    def retract(self) -> None:
-        """Retract the announced or running unified command; credibility and trust pay for it."""
-        c = self.params.command
-        area = self.announced_area or self.regime.area
-        if self.regime.unified:
-            area = area or self.regime.area
-            self.regime.pop(self.day)
-        self.credibility *= 1.0 - c.retraction_credibility_loss
-        if area:
-            zones = np.array([self.region.zone_code(z) for z in area])
-            self.institutions.lose_credibility(zones, self._agencies_based_in(area), c.retraction_community_loss, c.retraction_trust_loss)
-        self.announced_area = ()
-
-    def add_units(self, agency: str, officers: dict[str, float]) -> list[int]:
-        """New units of ``agency`` (clean, on cells of their zone by population); returns their uids."""
-        p, r = self.params, self.region
-        rng = self.streams["events"]
-        a = self.agency_names.index(agency)
-        rows: list[tuple[int, int, float]] = []
-        for zone, count in officers.items():
-            if count > 0:
-                n_units = max(1, round(count / p.operations.unit_size))
-                rows.extend((a, r.zone_code(zone), count / n_units) for _ in range(n_units))
-        if not rows:
-            return []
-        new = _unit_table(rows, r, self.agency_kind, self.agency_branch)
-        for u in range(new.n):
-            cells = np.flatnonzero(r.zone == new.home_zone[u])
-            weight = self._reference_population[cells] + 1.0
-            new.pos[u] = rng.choice(cells, p=weight / weight.sum())
-        first = self.units.n
-        self.units.append(new)
-        self.unit_agents.extend(SecurityUnit(self, first + u) for u in range(new.n))
-        self.command.rebuild()
-        return [int(x) for x in self.units.uid[first:]]
-
-    def remove_units(self, uids: list[int]) -> None:
-        """Units with these uids leave the region."""
-        leaving = np.isin(self.units.uid, uids)
-        if not leaving.any():
-            return
-        for u in np.flatnonzero(leaving):
-            self.unit_agents[u].remove()
-        self.unit_agents = [agent for agent, gone in zip(self.unit_agents, leaving, strict=True) if not gone]
-        self.units.keep(~leaving)
-        for slot, agent in enumerate(self.unit_agents):
-            agent.slot = slot
-        self.command.rebuild()
-
-    def withdraw_officers(self, agency: str, officers: dict[str, float]) -> None:
-        """Whole units of ``agency`` leave each zone, latest arrivals first, up to ``officers`` per zone."""
-        a, units, uids = self.agency_names.index(agency), self.units, []
-        for zone, count in officers.items():
-            here = np.flatnonzero((units.agency == a) & (units.home_zone == self.region.zone_code(zone)))
-            here = here[np.argsort(-units.uid[here], kind="stable")]
-            taken = np.cumsum(units.officers[here]) <= count + 1e-9
-            uids.extend(int(x) for x in units.uid[here[taken]])
-        self.remove_units(uids)
-
-    def strike_leader(self, group: int) -> None:
-        """The group's leader is captured or killed: a succession crisis starts (``model.leadership``)."""
-        self.leadership.strike(group)
-
-    def group_exit(self, group: int, share: float, into: int | None = None) -> None:
-        """``share`` of the group's members (largest cells first) leave the region, or join group ``into``.
-
-        Leaving members count as exited; absorbed cells keep their place and members, change group,
-        and count as transferred (out of ``group``, into ``into``).
-        """
-        t = self.cells
-        slots = np.flatnonzero(t.alive & (t.group == group))
-        slots = slots[np.argsort(-t.members[slots], kind="stable")]
-        target = share * t.members[slots].sum()
-        leaving = slots[(np.cumsum(t.members[slots]) - t.members[slots]) < target - 1e-9]
-        moved = int(t.members[leaving].sum())
-        if into is None:
-            self._event_exits[group] += moved
-            for slot in leaving:
-                self._remove_cell(int(slot))
-        else:
-            t.group[leaving] = into
-            self._event_transfers[group] -= moved
-            self._event_transfers[into] += moved
-        if not (t.alive & (t.group == group)).any():
-            self.groups.active[group] = False
 
     # ------------------------------------------------------------------------------------------
     # 9. institutions
@@ -876,21 +760,6 @@ class BorderSecurityModel(mesa.Model):
     def community_trust(self) -> np.ndarray:
         """(zones,) community trust today."""
         return self.institutions.community_trust
-
-
-def _unit_table(rows: list[tuple[int, int, float]], region: Region, agency_kind: np.ndarray, agency_branch: np.ndarray):
-    from model.tables import UnitTable
-
-    units = UnitTable(len(rows))
-    for u, (agency, zone, officers) in enumerate(rows):
-        units.agency[u] = agency
-        units.home_zone[u] = zone
-        units.officers[u] = officers
-    units.kind[:] = agency_kind[units.agency]
-    units.branch[:] = agency_branch[units.agency]
-    units.home_jurisdiction[:] = region.zone_jurisdiction[units.home_zone]
-    units.home_state[:] = region.jurisdiction_state[units.home_jurisdiction]
-    return units
 
 
 __all__ = ["BorderSecurityModel"]

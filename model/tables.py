@@ -6,7 +6,12 @@ works on whole arrays while each agent keeps its identity and attributes.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
+
+if TYPE_CHECKING:
+    from model.region import Region
 
 
 class CellTable:
@@ -92,6 +97,20 @@ class UnitTable:
         for name, dtype in self.COLUMNS:
             setattr(self, name, np.zeros(n, dtype=dtype))
         self.uid[:] = np.arange(n)
+
+    @classmethod
+    def from_rows(cls, rows: list[tuple[int, int, float]], region: Region, agency_kind: np.ndarray, agency_branch: np.ndarray) -> UnitTable:
+        """Units from ``(agency, home zone, officers)`` rows; kind, branch and jurisdictions follow."""
+        units = cls(len(rows))
+        for u, (agency, zone, officers) in enumerate(rows):
+            units.agency[u] = agency
+            units.home_zone[u] = zone
+            units.officers[u] = officers
+        units.kind[:] = agency_kind[units.agency]
+        units.branch[:] = agency_branch[units.agency]
+        units.home_jurisdiction[:] = region.zone_jurisdiction[units.home_zone]
+        units.home_state[:] = region.jurisdiction_state[units.home_jurisdiction]
+        return units
 
     @property
     def n(self) -> int:

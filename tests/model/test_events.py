@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from model.events import EVENT_TYPES
+from model.interventions import agencies_based_in, zone_mask
 from model.metrics import GROUP_METRICS, ZONE_METRICS
 from model.model import BorderSecurityModel
 from tests.conftest import short
@@ -30,7 +31,7 @@ def zone_series(model, metric, zones):
 
 
 def agencies_in(model, zones):
-    return model._agencies_based_in(zones)
+    return agencies_based_in(model, zones)
 
 
 def mean_trust(model, agencies):
@@ -53,7 +54,7 @@ def test_announcement_shifts_expectations_and_trust_before_any_unit_moves():
     before = mean_trust(model, agencies)
     risk_before = model.risk.risk.copy()
     step_to(model, 5)
-    valley = model._zone_mask(VALLEY)
+    valley = zone_mask(model, VALLEY)
     assert (model.risk.risk[:, valley].mean(axis=1) > risk_before[:, valley].mean(axis=1) + 1.0).all()
     assert mean_trust(model, agencies) > before
     assert model.regime.name == "fragmented"
