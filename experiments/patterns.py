@@ -26,7 +26,7 @@ from model.metrics import ZONE_METRICS
 from model.model import BorderSecurityModel
 from model.params import OperationParams
 from model.rng import replicate_seeds
-from model.scenario import LoadedScenario, find_scenario, load_scenario, resolve
+from model.scenario import LoadedScenario, deep_merge, find_scenario, load_scenario, resolve
 
 FACTOR = 2.0  # magnitude tolerance: within a factor of two of the published figure
 HOMICIDES, DISAPPEARANCES = ZONE_METRICS.index("homicides"), ZONE_METRICS.index("disappearances")
@@ -52,13 +52,14 @@ class Arm:
     scenario: str = "baseline"
     label: str = "baseline"
 
-    def load(self, name: str) -> LoadedScenario:
+    def load(self, name: str, assumptions: dict[str, Any] | None = None) -> LoadedScenario:
+        """The arm's scenario; ``assumptions`` (nested overrides) apply to every arm, beneath the arm's own."""
         base = load_scenario(find_scenario(self.scenario))
         data = base.scenario.model_dump(mode="python")
         data["events"] = [*data["events"], *copy.deepcopy(self.events)]
         data["name"] = name
         data["region"] = str(base.region_path)
-        return resolve(data, base.path, base.region_path.parent, self.overrides)
+        return resolve(data, base.path, base.region_path.parent, deep_merge(assumptions or {}, self.overrides))
 
 
 @dataclass
@@ -423,12 +424,21 @@ def _arm_key(arm: Arm, days: int) -> str:
     return repr((arm.scenario, sorted(arm.overrides.items()), arm.events, days))
 
 
-def run_patterns(reps: int, seed: int, jobs: int, only: list[str] | None = None, quiet: bool = False) -> dict[str, Outcome]:
+def run_patterns(
+    reps: int,
+    seed: int,
+    jobs: int,
+    only: list[str] | None = None,
+    quiet: bool = False,
+    assumptions: dict[str, Any] | None = None,
+) -> dict[str, Outcome]:
     """Run the experiments (every distinct arm once, as one batch) and measure each pattern.
 
     The baseline year that most patterns use as their control runs once and is shared; it also
     gives the zone levels (``zone_levels``), stored under the key ``"levels"``. Without ``only``,
     the 2024 hindcast (``experiments.hindcast``) runs too, under the key ``"hindcast"``.
+    ``assumptions`` (nested overrides) change every arm alike: the patterns under another
+    assumption, or with a mechanism switched off.
     """
     chosen = [p for p in PATTERNS if only is None or p.id in only]
     seeds = replicate_seeds(seed, reps)
@@ -451,7 +461,7 @@ def run_patterns(reps: int, seed: int, jobs: int, only: list[str] | None = None,
     hindcast_index = arm_index(Arm(scenario="hindcast_2024", label="2024 as it happened"), YEAR) if only is None else None
     tasks = []
     for index, arm, days in arms.values():
-        scenario = arm.load(f"arm{index}")
+        scenario = arm.load(f"arm{index}", assumptions)
         tasks += [Task(RunKey("patterns", index, k), scenario, s, days) for k, s in enumerate(seeds)]
     results: dict[tuple[int, int], np.ndarray] = {}
     for outcome in run_local(tasks, zone_series, jobs, quiet=quiet, desc="patterns"):

@@ -85,3 +85,13 @@ def test_hindcast_rows_judge_each_published_figure_against_the_prediction_interv
     assert 6 * 330 < bc["median"] < 6 * 400  # six BC zones, the whole year
     assert bc["inside"] == (bc["low"] <= 2450 <= bc["high"])
     assert not by_label["San Luis Río Colorado homicides"]["inside"]  # 238 published, ~366 modelled
+
+
+def test_breaking_concealment_inside_the_model_flips_p8():
+    """P8's verdict comes from the runs: with the rise of concealment under pressure switched off, it fails."""
+    from experiments.patterns import run_patterns
+
+    intact = run_patterns(6, 1, 2, only=["P8"], quiet=True)["P8"]
+    broken = run_patterns(6, 1, 2, only=["P8"], quiet=True, assumptions={"visibility": {"conceal_extra": 0.0}})["P8"]
+    assert intact.passed
+    assert not broken.passed
