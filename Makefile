@@ -45,9 +45,9 @@ validation: $(STAMP)
 	cp results/validation/report.md results/validation/docking.md results/validation/docking.png docs/validation/
 	cp results/validation/figures/*.png docs/validation/figures/
 
-## calibration: every zone's group sizes fitted to its published homicide level → docs/validation/calibration.md
-ZONES_FITTED = members.tijuana,members.mexicali_city,members.mexicali_valley,members.rosarito,members.tecate,members.ensenada,members.san_luis_rio_colorado
-CALIBRATE = mandosim calibrate baseline --zone-levels --reps 6 --max-evaluations 168 --params $(ZONES_FITTED)
+## calibration: every zone's group sizes fitted to its published homicides, concealment to BC's disappearances → docs/validation/calibration.md
+ZONES_FITTED = members.tijuana,members.mexicali_city,members.mexicali_valley,members.rosarito,members.tecate,members.ensenada,members.san_luis_rio_colorado,visibility.conceal_base
+CALIBRATE = mandosim calibrate baseline --zone-levels --reps 6 --max-evaluations 384 --params $(ZONES_FITTED)
 calibration: $(STAMP)
 	$(BIN)/$(CALIBRATE) --out results/calibrate_zones --quiet
 	$(BIN)/python -c 'from pathlib import Path; from experiments.calibration import write_calibration_page as w; print(w(Path("results/calibrate_zones"), Path("docs/validation/calibration.md"), "$(CALIBRATE)"))'

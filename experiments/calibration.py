@@ -24,6 +24,7 @@ from __future__ import annotations
 import copy
 import difflib
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,7 +33,7 @@ import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 from scipy.special import gammaln
 
-from experiments.executors import Task, run_local
+from experiments.executors import Task, local_pool, run_local
 from experiments.store import RunKey
 from experiments.sweep import _leaf_paths, get_path, set_path
 from model.errors import InputError
@@ -175,7 +176,7 @@ class Calibration:
         days: Horizon days of each run (default: the scenario's).
         seed: Root seed of the replicates (the same seeds at every evaluation).
         jobs: Worker processes.
-        targets: ``experiments.targets.ZoneTarget`` levels to fit instead of a CSV's year.
+        targets: ``experiments.targets`` levels (``ZoneTarget``, ``StateTarget``) to fit instead of a CSV's year.
     """
 
     def __init__(
@@ -200,7 +201,12 @@ class Calibration:
 
             self.observed_path = Path(targets_file)
             self.year = max(t.year for t in targets)
-            self.targets = [Target(f"{t.zone} homicides {t.year}", 0, self._zone_codes(t.zone), float(t.homicides)) for t in targets]
+            self.targets = [
+                Target(f"{t.zone} homicides {t.year}", 0, self._zone_codes(t.zone), float(t.homicides))
+                if hasattr(t, "zone")
+                else Target(f"{t.state} {t.metric} {t.year}", METRICS.index(t.metric), self._zone_codes(t.state), float(t.count))
+                for t in targets
+            ]
         else:
             if observed is None:
                 raise InputError("--observed", "", "name an observed CSV or use --zone-levels")
@@ -225,6 +231,22 @@ class Calibration:
         self.seeds = replicate_seeds(seed, reps)
         self.days = days
         self.jobs = jobs
+        self._pool: ProcessPoolExecutor | None = None
+
+    # --- worker pool: one for the whole fit, so workers stay warm between evaluations -----------
+    def __enter__(self) -> Calibration:
+        if self.jobs > 1 and self._pool is None:
+            self._pool = local_pool(self.jobs)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the worker pool (if one was started)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
 
     # --- set-up checks ------------------------------------------------------------------------
     def _zone_codes(self, zone: str) -> np.ndarray:
@@ -285,7 +307,7 @@ class Calibration:
         """Run the replicates at ``values``; the objective and each target's mean and standard error."""
         scenario = self.scenario_with(values)
         tasks = [Task(RunKey("calibration", 0, k), scenario, seed, self.days) for k, seed in enumerate(self.seeds)]
-        outcomes = list(run_local(tasks, horizon_totals, self.jobs, quiet=True))
+        outcomes = list(run_local(tasks, horizon_totals, self.jobs, quiet=True, pool=self._pool))
         failed = [o for o in outcomes if o.error]
         if failed:
             raise RuntimeError(f"a calibration run failed: {failed[0].error}")
@@ -452,9 +474,10 @@ def write_calibration_page(result_dir: Path, page: Path, command: str) -> str:
         "| target | published | model at the start | model at the fit |",
         "|---|---:|---:|---:|",
     ]
-    from experiments.targets import ZONE_TARGETS
+    from experiments.targets import DISAPPEARANCE_TARGETS, ZONE_TARGETS
 
     published = {f"{t.zone} homicides {t.year}": t.homicides for t in ZONE_TARGETS}
+    published |= {f"{t.state} {t.metric} {t.year}": t.count for t in DISAPPEARANCE_TARGETS}
     for label in targets:
         lines.append(
             f"| {label} | {published.get(label, float('nan')):,.0f} | {first['model:' + label]:,.0f} | {best['model:' + label]:,.0f} |"

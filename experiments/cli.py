@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import InputError
+from model.limits import MAX_HORIZON_DAYS
 
 EXIT_INPUT_ERROR = 2
 DEFAULT_OUT = Path("results")
@@ -23,12 +24,30 @@ def _fail(message: str) -> int:
     return EXIT_INPUT_ERROR
 
 
+#: Written into every output folder a command makes: only such a folder is ever replaced.
+OUTPUT_MARK = ".mandosim-output"
+
+
+def _check_output(out: Path) -> None:
+    """Refuse an output folder that exists, is not empty and was not written by mandosim (before any work)."""
+    if out.exists() and not out.is_dir():
+        raise InputError(out, "", "exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not (out / OUTPUT_MARK).is_file():
+        raise InputError(out, "", "exists, is not empty and was not written by mandosim; choose another --out (nothing was changed)")
+
+
 def _atomic_dir(out: Path) -> tuple[Path, Callable[[], None]]:
-    """A temporary sibling of ``out`` and a function that moves it into place."""
+    """A temporary sibling of ``out`` and a function that moves it into place.
+
+    Only a folder mandosim wrote (it holds ``OUTPUT_MARK``) or an empty one is replaced.
+    """
+    _check_output(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    (tmp / OUTPUT_MARK).write_text("written by mandosim; the folder is replaced when the same command runs again\n")
 
     def commit() -> None:
+        _check_output(out)
         if out.exists():
             shutil.rmtree(out)
         tmp.rename(out)
@@ -65,9 +84,8 @@ def cmd_run(args: argparse.Namespace) -> int:
     from model.scenario import find_scenario, load_scenario
 
     loaded = load_scenario(find_scenario(args.scenario))
-    if args.days is not None and args.days < 1:
-        raise InputError("<command line>", "--days", f"must be >= 1, got {args.days}")
     out = Path(args.out) if args.out else DEFAULT_OUT / f"{loaded.scenario.name}_seed{args.seed}"
+    _check_output(out)
     total = loaded.scenario.time.burn_in_days + (args.days or loaded.scenario.time.horizon_days)
     with tqdm(total=total, unit="day", desc=loaded.scenario.name, disable=args.quiet or None, leave=False) as bar:
         result = run(loaded, args.seed, days=args.days, progress=bar.update)
@@ -150,8 +168,6 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
     if args.reps < 2:
         raise InputError("<command line>", "--reps", f"must be >= 2 to give a confidence interval, got {args.reps}")
-    if args.days is not None and args.days < 1:
-        raise InputError("<command line>", "--days", f"must be >= 1, got {args.days}")
     scenarios = [load_scenario(find_scenario(name)) for name in args.scenarios]
     names = [s.scenario.name for s in scenarios]
     if len(set(names)) != len(names):
@@ -373,15 +389,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     for name, value, least in (("--reps", args.reps, 2), ("--max-evaluations", args.max_evaluations, 1), ("--jobs", args.jobs, 1)):
         if value < least:
             raise InputError("<command line>", name, f"must be >= {least}, got {value}")
-    if args.days is not None and args.days < 1:
-        raise InputError("<command line>", "--days", f"must be >= 1, got {args.days}")
     targets = None
     if args.zone_levels:
-        from experiments.targets import ZONE_TARGETS
+        from experiments.targets import DISAPPEARANCE_TARGETS, ZONE_TARGETS
 
-        targets = list(ZONE_TARGETS)
+        targets = [*ZONE_TARGETS, *DISAPPEARANCE_TARGETS]
     calibration = Calibration(loaded, args.observed, params, args.year, args.reps, args.days, args.seed, args.jobs, targets)
     out = Path(args.out) if args.out else DEFAULT_OUT / f"calibrate_{loaded.scenario.name}"
+    _check_output(out)
     total = args.max_evaluations + len(params) * len(SLICE_FACTORS)
     with tqdm(total=total, unit="eval", desc="calibration", disable=args.quiet or None) as bar:
 
@@ -389,8 +404,9 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             bar.update()
             bar.set_postfix_str(f"-log L {evaluation.objective:.4g}")
 
-        result = calibration.fit(args.max_evaluations, progress, args.method)
-        calibration.slice_intervals(result, progress)
+        with calibration:
+            result = calibration.fit(args.max_evaluations, progress, args.method)
+            calibration.slice_intervals(result, progress)
     tmp, commit = _atomic_dir(out)
     try:
         written = write_calibration(calibration, result, tmp)
@@ -705,7 +721,8 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
         help="fit chosen parameters to observed zone series",
         description=(
             "Fit --params so the scenario's annual counts per zone match published ones: the observed CSV's rows of\n"
-            "one year (--observed), or each zone's published homicide level (--zone-levels: experiments/targets.py).\n"
+            "one year (--observed), or each zone's published homicide level and Baja California's\n"
+            "disappearances (--zone-levels: experiments/targets.py).\n"
             "--params takes dotted paths (crime.civilian_kill_rate) and members.<zone>, a multiplier of every\n"
             "group's members in that zone. Each evaluation runs --reps replicates with the same seeds; each target\n"
             "is a negative binomial whose mean and variance come from the replicates (plus a 10 % observation\n"
@@ -728,7 +745,9 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
     cal_p.add_argument("scenario", help="scenario file or library name")
     targets = cal_p.add_mutually_exclusive_group(required=True)
     targets.add_argument("--observed", help="observed CSV (date, zone, homicides[, disappearances, source])")
-    targets.add_argument("--zone-levels", action="store_true", help="fit each zone's published homicide level (experiments/targets.py)")
+    targets.add_argument(
+        "--zone-levels", action="store_true", help="fit each zone's homicides and Baja California's disappearances (experiments/targets.py)"
+    )
     cal_p.add_argument("--params", required=True, help="comma-separated dotted parameter paths (or members.<zone>) to fit")
     cal_p.add_argument("--year", type=int, default=None, help="year of the CSV's targets (default: the latest in the file)")
     cal_p.add_argument("--reps", type=int, default=8, help="replicates per evaluation (default 8)")
@@ -835,6 +854,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_common(args: argparse.Namespace) -> None:
+    """Options several commands share, bounded like the scenario keys they stand for."""
+    days = getattr(args, "days", None)
+    if days is not None and not 1 <= days <= MAX_HORIZON_DAYS:
+        raise InputError("<command line>", "--days", f"must be 1 to {MAX_HORIZON_DAYS:,} (like time.horizon_days), got {days}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``mandosim`` console script."""
     parser = build_parser()
@@ -843,6 +869,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_INPUT_ERROR
     try:
+        _check_common(args)
         return args.func(args)
     except InputError as error:
         return _fail(str(error))

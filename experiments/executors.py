@@ -70,10 +70,13 @@ def run_local(
     jobs: int,
     quiet: bool = False,
     desc: str = "runs",
+    pool: ProcessPoolExecutor | None = None,
 ) -> Iterator[Outcome]:
     """Run ``tasks`` on ``jobs`` local processes (in this process when ``jobs == 1``).
 
     Yields outcomes as they finish; at most ``IN_FLIGHT_PER_WORKER × jobs`` tasks are in flight.
+    ``pool`` (from ``local_pool``) keeps its warm workers across calls; without it a pool is
+    started and stopped for this call.
     """
     tqdm.monitor_interval = 0  # no monitor thread: keeps this process single-threaded for ``start_method``
     with tqdm(total=len(tasks), unit="run", desc=desc, disable=quiet or None, smoothing=0.1) as bar:
@@ -82,10 +85,20 @@ def run_local(
                 yield execute_task(task, tables_of)
                 bar.update()
             return
-        with ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(start_method())) as pool:
+        if pool is not None:
             for outcome in _bounded(pool, iter(tasks), tables_of, IN_FLIGHT_PER_WORKER * jobs):
                 yield outcome
                 bar.update()
+            return
+        with local_pool(jobs) as own:
+            for outcome in _bounded(own, iter(tasks), tables_of, IN_FLIGHT_PER_WORKER * jobs):
+                yield outcome
+                bar.update()
+
+
+def local_pool(jobs: int) -> ProcessPoolExecutor:
+    """A pool of ``jobs`` worker processes started the way ``run_local`` starts them (use it as a context manager)."""
+    return ProcessPoolExecutor(max_workers=jobs, mp_context=multiprocessing.get_context(start_method()))
 
 
 def _bounded(

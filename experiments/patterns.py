@@ -487,12 +487,13 @@ def run_patterns(
             shown = p.treatment[-1] if isinstance(p.treatment, list) else p.treatment
             outcome.plot["labels"] = (p.control.label, shown.label)
         out[p.id] = outcome
-    out["levels"] = zone_levels(stacked(levels_index), zones)
+    state_of_zone = [region.state_names[region.jurisdiction_state[region.zone_jurisdiction[z]]] for z in range(len(zones))]
+    states = {name: [z for z, s in enumerate(state_of_zone) if s == name] for name in set(state_of_zone)}
+    out["levels"] = zone_levels(stacked(levels_index), zones, states)
     if hindcast_index is not None:
         from experiments.hindcast import hindcast_rows
 
-        states = [region.state_names[region.jurisdiction_state[region.zone_jurisdiction[z]]] for z in range(len(zones))]
-        rows = hindcast_rows(stacked(hindcast_index), list(zones), states)
+        rows = hindcast_rows(stacked(hindcast_index), list(zones), state_of_zone)
         inside = sum(r["inside"] for r in rows)
         out["hindcast"] = Outcome(
             f"{inside} of {len(rows)} published 2024 figures inside the model's 90 % prediction interval",
@@ -503,24 +504,30 @@ def run_patterns(
     return out
 
 
-def zone_levels(runs: np.ndarray, zones: dict[str, int]) -> Outcome:
-    """Each zone's baseline annual homicides (mean over replicates, 95 % CI) against its calibration target."""
-    from experiments.targets import LEVEL_FACTOR, ZONE_TARGETS, within_level
+def zone_levels(runs: np.ndarray, zones: dict[str, int], states: dict[str, list[int]] | None = None) -> Outcome:
+    """Each zone's baseline annual homicides (mean over replicates, 95 % CI) against its calibration target.
 
+    With ``states`` (state code → zone indices), the state disappearance targets are judged too.
+    """
+    from experiments.targets import DISAPPEARANCE_TARGETS, LEVEL_FACTOR, ZONE_TARGETS, within_level
+
+    judged = [(t.zone, [zones[t.zone]], HOMICIDES, t.homicides, t) for t in ZONE_TARGETS]
+    if states is not None:
+        judged += [(f"{t.state} ({t.metric})", states[t.state], ZONE_METRICS.index(t.metric), t.count, t) for t in DISAPPEARANCE_TARGETS]
     rows = []
-    for target in ZONE_TARGETS:
-        annual = total(runs, [zones[target.zone]], HOMICIDES)
-        mean, low, high = t_interval(annual)
+    for name, codes, metric, count, target in judged:
+        mean, low, high = t_interval(total(runs, codes, metric))
         rows.append({
-            "zone": target.zone, "target": target.homicides, "year": target.year, "source": target.source,
-            "derivation": target.derivation, "model": mean, "low": low, "high": high, "ratio": mean / target.homicides,
-            "within": within_level(mean, target.homicides),
+            "zone": name, "target": count, "year": target.year, "source": target.source,
+            "derivation": target.derivation, "model": mean, "low": low, "high": high, "ratio": mean / count,
+            "within": within_level(mean, count),
         })  # fmt: skip
     inside = sum(r["within"] for r in rows)
     return Outcome(
-        f"{inside} of {len(rows)} zones within ×{LEVEL_FACTOR:g} of their targets",
+        f"{inside} of {len(rows)} levels within ×{LEVEL_FACTOR:g} of their targets",
         inside == len(rows),
-        "Baseline annual homicides per zone (one year, the patterns' replicates) against each zone's published level.",
+        "Baseline annual homicides per zone (and the state's disappearances; one year, the patterns' replicates) "
+        "against each published level.",
         {"kind": "levels", "rows": rows},
     )
 

@@ -1,6 +1,7 @@
-"""Calibration targets: each zone's published annual homicides (docs/facts.md, FACTS: Violence).
+"""Calibration targets: each zone's published annual homicides; the state's disappearances.
 
-One source per series, the year nearest 2023 that the facts give before 2024 (2024 is kept for the
+Figures from docs/facts.md (FACTS: Violence); disappearances are published for the state only. One
+source per series, the year nearest 2023 that the facts give before 2024 (2024 is kept for the
 hindcast), flagged where it is not 2023 or where the figure is derived (annualised, split, scaled to
 the part of a municipality a zone covers).
 The baseline is judged against these within ``LEVEL_FACTOR`` (``mandosim validate``, calibration
@@ -57,6 +58,29 @@ ZONE_TARGETS: tuple[ZoneTarget, ...] = (
         "50 per 100k Jan–Aug 2020, annualised, × the zone's share of the municipality's people",
     ),
     ZoneTarget("san_luis_rio_colorado", 189, 2023, "SESNSP case files, via press", ""),
+)
+
+
+@dataclass(frozen=True)
+class StateTarget:
+    """A published annual count of ``metric`` for a whole state (the sum of its zones)."""
+
+    state: str
+    metric: str
+    count: float
+    year: int
+    source: str
+    derivation: str = ""
+
+    @property
+    def flagged(self) -> bool:
+        """Not a 2023 figure as published."""
+        return self.year != 2023 or bool(self.derivation)
+
+
+#: Disappearances are published for the state only (national register): Baja California, 2023.
+DISAPPEARANCE_TARGETS: tuple[StateTarget, ...] = (
+    StateTarget("BC", "disappearances", 565, 2023, "national register of disappeared and not located persons, via Red Lupa"),
 )
 
 

@@ -179,11 +179,12 @@ def _levels_rows(levels: Outcome) -> list[str]:
     rows = [
         "### Zone levels",
         "",
-        f"The baseline's annual homicides per zone (one year, mean of the replicates with its 95 % CI) against each "
-        f"zone's published level (experiments/targets.py; docs/facts.md), to be within ×{LEVEL_FACTOR:g} either way. "
+        f"The baseline's annual homicides per zone, and Baja California's disappearances (one year, mean of the "
+        f"replicates with its 95 % CI), against each published level (experiments/targets.py; docs/facts.md), to be "
+        f"within ×{LEVEL_FACTOR:g} either way. "
         f"Targets not from 2023 or derived from the published figure are flagged (†). **{levels.figure}.**",
         "",
-        "| zone | target | year | source | model (95 % CI) | model / target | |",
+        "| level | target | year | source | model (95 % CI) | model / target | |",
         "|---|---:|---|---|---|---:|---|",
     ]
     for r in levels.plot["rows"]:

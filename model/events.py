@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model import interventions
+from model.limits import MAX_HORIZON_DAYS, MAX_NAMED, Identifier, Officers
 
 if TYPE_CHECKING:
     from model.model import BorderSecurityModel
@@ -21,8 +22,8 @@ if TYPE_CHECKING:
 class Event(BaseModel):
     """Base of all events: ``day`` is the horizon day on which it fires."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    day: int = Field(ge=0, description="horizon day on which the event fires")
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    day: int = Field(ge=0, le=MAX_HORIZON_DAYS, description="horizon day on which the event fires")
 
     def apply(self, model: BorderSecurityModel) -> None:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -48,7 +49,7 @@ class Event(BaseModel):
 
 
 class _Ends(Event):
-    end: int | None = Field(None, ge=1, description="horizon day on which the effect ends")
+    end: int | None = Field(None, ge=1, le=MAX_HORIZON_DAYS, description="horizon day on which the effect ends")
 
     @model_validator(mode="after")
     def _end_after_day(self) -> _Ends:
@@ -62,7 +63,7 @@ class SetRegime(_Ends):
 
     type: Literal["set_regime"] = "set_regime"
     regime: Literal["fragmented", "coordinated", "unified"]
-    area: list[str] = Field(default_factory=list, description="zones of a unified command")
+    area: list[Identifier] = Field(default_factory=list, max_length=MAX_NAMED, description="zones of a unified command")
 
     @model_validator(mode="after")
     def _area_for_unified(self) -> SetRegime:
@@ -85,7 +86,7 @@ class AnnounceUnifiedCommand(Event):
     """
 
     type: Literal["announce_unified_command"] = "announce_unified_command"
-    area: list[str] = Field(min_length=1, description="zones the announcement names")
+    area: list[Identifier] = Field(min_length=1, max_length=MAX_NAMED, description="zones the announcement names")
 
     def apply(self, model: BorderSecurityModel) -> None:
         interventions.announce(model, self.area)
@@ -108,8 +109,8 @@ class Deploy(_Ends):
     """A surge: ``officers`` per zone of ``agency`` arrive (as units); they leave again on ``end``."""
 
     type: Literal["deploy"] = "deploy"
-    agency: str
-    officers: dict[str, float] = Field(min_length=1, description="officers arriving per zone")
+    agency: Identifier
+    officers: dict[Identifier, Officers] = Field(min_length=1, max_length=MAX_NAMED, description="officers arriving per zone")
 
     def named_zones(self) -> list[str]:
         return list(self.officers)
@@ -128,8 +129,8 @@ class Withdraw(Event):
     """Up to ``officers`` per zone of ``agency`` leave (whole units, most recently arrived first)."""
 
     type: Literal["withdraw"] = "withdraw"
-    agency: str
-    officers: dict[str, float] = Field(min_length=1, description="officers leaving per zone")
+    agency: Identifier
+    officers: dict[Identifier, Officers] = Field(min_length=1, max_length=MAX_NAMED, description="officers leaving per zone")
 
     def named_zones(self) -> list[str]:
         return list(self.officers)
@@ -145,7 +146,7 @@ class LeaderStrike(Event):
     """Capture or kill the leader of ``group``: a succession crisis starts (P1)."""
 
     type: Literal["leader_strike"] = "leader_strike"
-    group: str
+    group: Identifier
 
     def named_groups(self) -> list[str]:
         return [self.group]
@@ -158,8 +159,8 @@ class TrustShock(Event):
     """A political rift: trust between agencies ``a`` and ``b`` drops to ``value`` (then recovers slowly)."""
 
     type: Literal["trust_shock"] = "trust_shock"
-    a: str
-    b: str
+    a: Identifier
+    b: Identifier
     value: float = Field(0.0, ge=0, le=1)
 
     def named_agencies(self) -> list[str]:
@@ -175,7 +176,7 @@ class Vetting(_Ends):
 
     type: Literal["vetting"] = "vetting"
     rate: float = Field(gt=0, le=1, description="daily hazard that a colluding unit is removed")
-    agencies: list[str] = Field(default_factory=list, description="agencies vetted (all if empty)")
+    agencies: list[Identifier] = Field(default_factory=list, max_length=MAX_NAMED, description="agencies vetted (all if empty)")
 
     def named_agencies(self) -> list[str]:
         return list(self.agencies)
@@ -196,7 +197,7 @@ class Prevention(Event):
 
     type: Literal["prevention"] = "prevention"
     reduction: float = Field(gt=0, le=1, description="share of recruitment prevented at full effect")
-    ramp_days: int = Field(0, ge=0, description="days to reach full effect")
+    ramp_days: int = Field(0, ge=0, le=MAX_HORIZON_DAYS, description="days to reach full effect")
 
     def apply(self, model: BorderSecurityModel) -> None:
         model.prevention_schedule = (model.day, model.prevention, self.reduction, self.ramp_days)
@@ -210,9 +211,9 @@ class GroupExit(Event):
     """
 
     type: Literal["group_exit"] = "group_exit"
-    group: str
+    group: Identifier
     share: float = Field(1.0, gt=0, le=1, description="share of the group's members that leave")
-    into: str | None = Field(None, description="group that absorbs the cells instead of their leaving")
+    into: Identifier | None = Field(None, description="group that absorbs the cells instead of their leaving")
 
     def named_groups(self) -> list[str]:
         return [self.group] if self.into is None else [self.group, self.into]
@@ -226,7 +227,7 @@ class SetRivalry(Event):
     """Two groups go to war (``rivals = true``) or make peace (``false``) from this day on."""
 
     type: Literal["set_rivalry"] = "set_rivalry"
-    groups: list[str] = Field(min_length=2, max_length=2, description="the two groups")
+    groups: list[Identifier] = Field(min_length=2, max_length=2, description="the two groups")
     rivals: bool = Field(True, description="at war from this day (true) or not (false)")
 
     def named_groups(self) -> list[str]:

@@ -11,6 +11,7 @@ import numpy as np
 from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
 from model.command import Command
 from model.conflict import BRANCHES, EncounterForces, EncounterWorld, encounter_coefficients, encounter_day
+from model.errors import InputError
 from model.events import Event, SetRegime
 from model.groups import GroupState, membership_flows
 from model.institutions import DayEvents, Institutions
@@ -25,6 +26,7 @@ from model.kernels import (
     territory,
 )
 from model.leadership import Leadership
+from model.limits import MAX_HORIZON_DAYS
 from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
 from model.movement import move_cells
 from model.params import Scenario, Section
@@ -33,7 +35,7 @@ from model.region import Region
 from model.risk import LearnedRisk
 from model.rng import Streams
 from model.routes import Routes
-from model.scenario import LoadedScenario, find_scenario, load_scenario, resolve
+from model.scenario import LoadedScenario, check_size, find_scenario, load_scenario, resolve
 from model.tables import UnitTable
 
 SPLINTER_ROWS_PER_GROUP = 2  # room for splinter groups (each group may split this often)
@@ -127,6 +129,10 @@ class BorderSecurityModel(mesa.Model):
         p = self.params
         self.region: Region = self.loaded.region()
         self.burn_in = p.time.burn_in_days
+        if days is not None:
+            if not 1 <= days <= MAX_HORIZON_DAYS:
+                raise InputError("<run>", "days", f"{days} out of range: 1 to {MAX_HORIZON_DAYS:,} (like time.horizon_days)")
+            check_size(p, self.region, self.loaded.path or "<scenario>", days)
         self.horizon = days if days is not None else p.time.horizon_days
         self.day = -self.burn_in
         self.last_day = self.horizon - 1

@@ -12,6 +12,20 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from model.events import EventSpec
+from model.limits import (
+    MAX_BURN_IN_DAYS,
+    MAX_EVENTS,
+    MAX_HORIZON_DAYS,
+    MAX_NAMED,
+    MAX_TRUST_PAIRS,
+    FileReference,
+    Identifier,
+    Members,
+    Officers,
+    Share,
+    Text,
+    ceiling,
+)
 
 Regime = Literal["fragmented", "coordinated", "unified"]
 BaseRegime = Literal["fragmented", "coordinated"]
@@ -20,19 +34,25 @@ Branch = Literal["police", "national_guard", "army", "navy"]
 
 
 def P(default: Any, unit: str, source: str, doc: str = "", **bounds: Any) -> Any:  # noqa: N802
-    """A documented parameter field: default, unit, source ("FACTS: row" or "assumption")."""
+    """A documented parameter field: default, unit, source ("FACTS: row" or "assumption").
+
+    A number with no natural upper bound gets ``model.limits.ceiling(default)`` (100 × its default).
+    """
+    numeric = isinstance(default, int | float) and not isinstance(default, bool)
+    if numeric and "le" not in bounds and "lt" not in bounds:
+        bounds["le"] = int(ceiling(default)) if isinstance(default, int) else ceiling(default)
     return Field(default, description=doc, json_schema_extra={"unit": unit, "source": source}, **bounds)
 
 
 class Section(BaseModel):
-    """Base of every section: unknown keys are errors, values are validated on assignment."""
+    """Base of every section: unknown keys are errors, numbers are finite, values are validated on assignment."""
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, allow_inf_nan=False)
 
 
 class TimeParams(Section):
-    burn_in_days: int = P(120, "days", "assumption", "run before the horizon, policies off", ge=0, le=3650)
-    horizon_days: int = P(365, "days", "assumption", "days summarised", ge=1, le=36500)
+    burn_in_days: int = P(120, "days", "assumption", "run before the horizon, policies off", ge=0, le=MAX_BURN_IN_DAYS)
+    horizon_days: int = P(365, "days", "assumption", "days summarised", ge=1, le=MAX_HORIZON_DAYS)
 
 
 class SpaceParams(Section):
@@ -41,7 +61,9 @@ class SpaceParams(Section):
 
 class CommandParams(Section):
     regime: Regime = P("fragmented", "-", "FACTS: context (2023–24)", "command regime from day 0 of the horizon")
-    area: list[str] = P([], "zones", "assumption", "zones under the unified command (may cross the state line)")
+    area: list[Identifier] = P(
+        [], "zones", "assumption", "zones under the unified command (may cross the state line)", max_length=MAX_NAMED
+    )
     base_regime: BaseRegime = P("fragmented", "-", "FACTS: context", "regime outside a unified area")
     ramp_up_days: int = P(30, "days", "assumption", "days for a unified command to pool all its units", ge=0)
     personnel_ceiling: float = P(
@@ -132,7 +154,7 @@ class IntelParams(Section):
 
 class CommunityParams(Section):
     trust: float = P(0.45, "0–1", "assumption", "community trust in security forces (drives tips)", ge=0, le=1)
-    zone_trust: dict[str, float] = P({}, "0–1", "assumption", "per-zone override of trust")
+    zone_trust: dict[Identifier, Share] = P({}, "0–1", "assumption", "per-zone override of trust", max_length=MAX_NAMED)
 
 
 class OperationParams(Section):
@@ -167,12 +189,12 @@ class OperationParams(Section):
 
 
 class BranchParams(Section):
-    lethality_index: float = Field(gt=0, description="opponents killed per opponent wounded")
-    kill_ratio: float = Field(gt=0, description="opponents killed per own death")
+    lethality_index: float = Field(gt=0, le=ceiling(17.3), description="opponents killed per opponent wounded")
+    kill_ratio: float = Field(gt=0, le=ceiling(34.5), description="opponents killed per own death")
     firefight_prob: float = Field(ge=0, le=1, description="chance an encounter becomes a firefight")
-    effectiveness: float = Field(gt=0, description="encounter strength per officer (police = 1)")
-    abuse_rate: float = Field(ge=0, description="abuses per encounter")
-    source: str = "assumption"
+    effectiveness: float = Field(gt=0, le=ceiling(1.5), description="encounter strength per officer (police = 1)")
+    abuse_rate: float = Field(ge=0, le=ceiling(0.04), description="abuses per encounter")
+    source: Text = "assumption"
 
 
 def _default_branches() -> dict[str, BranchParams]:
@@ -200,14 +222,14 @@ def _default_branches() -> dict[str, BranchParams]:
 
 
 class AgencyParams(Section):
-    label: str
+    label: Text
     kind: AgencyKind
     branch: Branch
-    jurisdiction: str | None = Field(None, description="municipal: a jurisdiction; state: a state code; federal: none")
-    officers: dict[str, float] = Field(description="officers on roll per zone")
+    jurisdiction: Identifier | None = Field(None, description="municipal: a jurisdiction; state: a state code; federal: none")
+    officers: dict[Identifier, Officers] = Field(description="officers on roll per zone", max_length=MAX_NAMED)
     collusion: float = Field(0.0, ge=0, le=1, description="share of units colluding with the local dominant group")
-    local_knowledge: float = Field(1.0, ge=0, description="detection multiplier in its own area")
-    source: str = "assumption"
+    local_knowledge: float = Field(1.0, ge=0, le=ceiling(1.0), description="detection multiplier in its own area")
+    source: Text = "assumption"
 
 
 def _default_agencies() -> dict[str, AgencyParams]:
@@ -332,11 +354,11 @@ def _default_agencies() -> dict[str, AgencyParams]:
 
 
 class GroupParams(Section):
-    label: str
-    reported_as: str = ""
-    members: dict[str, float] = Field(description="members per zone at start")
-    rivals: list[str] = []
-    source: str = "assumption"
+    label: Text
+    reported_as: Text = ""
+    members: dict[Identifier, Members] = Field(description="members per zone at start", max_length=MAX_NAMED)
+    rivals: list[Identifier] = Field([], max_length=MAX_NAMED)
+    source: Text = "assumption"
 
 
 def _default_groups() -> dict[str, GroupParams]:
@@ -542,14 +564,14 @@ class DynamicsParams(Section):
 
 
 class TrustPair(Section):
-    a: str
-    b: str
+    a: Identifier
+    b: Identifier
     value: float = Field(ge=0, le=1)
 
 
 class InstitutionParams(Section):
     trust_default: float = P(0.5, "0–1", "assumption", "trust between two agencies unless listed", ge=0, le=1)
-    trust: list[TrustPair] = P([], "0–1", "assumption", "trust of listed agency pairs (symmetric)")
+    trust: list[TrustPair] = P([], "0–1", "assumption", "trust of listed agency pairs (symmetric)", max_length=MAX_TRUST_PAIRS)
     trust_gain_per_success: float = P(
         0.002, "per joint success", "assumption", "share of the gap to full trust closed by one joint success", ge=0, le=1
     )
@@ -596,10 +618,10 @@ class ChannelParams(Section):
 class Scenario(Section):
     """A resolved scenario: every parameter of a run. The default is the 2023–24 baseline."""
 
-    name: str = "baseline"
-    description: str = ""
-    extends: str | None = None
-    region: str = "regions/baja_sonora.toml"
+    name: Identifier = "baseline"
+    description: Text = ""
+    extends: FileReference | None = None
+    region: FileReference = "regions/baja_sonora.toml"
     time: TimeParams = TimeParams()
     space: SpaceParams = SpaceParams()
     command: CommandParams = CommandParams()
@@ -614,9 +636,9 @@ class Scenario(Section):
     institutions: InstitutionParams = InstitutionParams()
     channels: ChannelParams = ChannelParams()
     branches: dict[Branch, BranchParams] = Field(default_factory=_default_branches)
-    agencies: dict[str, AgencyParams] = Field(default_factory=_default_agencies, min_length=1)
-    groups: dict[str, GroupParams] = Field(default_factory=_default_groups, min_length=1)
-    events: list[EventSpec] = []
+    agencies: dict[Identifier, AgencyParams] = Field(default_factory=_default_agencies, min_length=1, max_length=MAX_NAMED)
+    groups: dict[Identifier, GroupParams] = Field(default_factory=_default_groups, min_length=1, max_length=MAX_NAMED)
+    events: list[EventSpec] = Field([], max_length=MAX_EVENTS)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Scenario:

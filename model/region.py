@@ -20,7 +20,21 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import sparse
 
 from model.errors import InputError
-from model.validation import read_toml, validate
+from model.limits import (
+    MAX_FEATURES,
+    MAX_GRID_CELLS,
+    MAX_NAMED,
+    MAX_POINT_WEIGHT,
+    MAX_POINTS,
+    MAX_TOWN_RADIUS_KM,
+    Identifier,
+    Latitude,
+    Longitude,
+    Population,
+    Text,
+    ceiling,
+)
+from model.validation import parse_toml, read_toml, validate
 
 KM_PER_DEGREE_LAT = 111.32
 #: Cell side at which counts "in a 3×3 neighbourhood" are defined (the default ``space.cell_km``): such
@@ -38,7 +52,7 @@ MOORE_OFFSETS: tuple[tuple[int, int], ...] = (
     (-1, -1), (-1, 0), (-1, 1), (0, -1), (0, 1), (1, -1), (1, 0), (1, 1),
 )  # fmt: skip
 
-LatLon = tuple[float, float]
+LatLon = tuple[Latitude, Longitude]
 
 
 class Stencil(NamedTuple):
@@ -100,73 +114,73 @@ def _stencil(index_grid: np.ndarray, domain_rc: np.ndarray, side_km: float, cell
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
 
 
 class GridSpec(_Strict):
-    lat_min: float = Field(ge=-90, le=90)
-    lat_max: float = Field(ge=-90, le=90)
-    lon_min: float = Field(ge=-180, le=180)
-    lon_max: float = Field(ge=-180, le=180)
-    urban_people_per_km2: float = Field(1000.0, gt=0)
+    lat_min: Latitude
+    lat_max: Latitude
+    lon_min: Longitude
+    lon_max: Longitude
+    urban_people_per_km2: float = Field(1000.0, gt=0, le=ceiling(1000.0))
 
 
 class StateSpec(_Strict):
-    label: str
+    label: Text
 
 
 class JurisdictionSpec(_Strict):
-    label: str
-    state: str
+    label: Text
+    state: Identifier
 
 
 class ZoneSpec(_Strict):
-    label: str
-    jurisdiction: str
-    rural_population: float = Field(ge=0)
-    polygon: list[LatLon] = Field(min_length=3)
+    label: Text
+    jurisdiction: Identifier
+    rural_population: Population
+    polygon: list[LatLon] = Field(min_length=3, max_length=MAX_POINTS)
 
 
 class TerrainSpec(_Strict):
-    name: str
+    name: Text
     land: Literal["mountain", "desert"]
-    polygon: list[LatLon] = Field(min_length=3)
+    polygon: list[LatLon] = Field(min_length=3, max_length=MAX_POINTS)
 
 
 class TownSpec(_Strict):
-    name: str
-    zone: str
-    lat: float
-    lon: float
-    population: float = Field(ge=0)
-    radius_km: float = Field(gt=0)
+    name: Text
+    zone: Identifier
+    lat: Latitude
+    lon: Longitude
+    population: Population
+    radius_km: float = Field(gt=0, le=MAX_TOWN_RADIUS_KM)
 
 
 class RoadSpec(_Strict):
-    name: str
-    points: list[LatLon] = Field(min_length=2)
+    name: Text
+    points: list[LatLon] = Field(min_length=2, max_length=MAX_POINTS)
 
 
 class PointSpec(_Strict):
-    name: str
-    lat: float
-    lon: float
-    weight: float = Field(gt=0)
+    name: Text
+    lat: Latitude
+    lon: Longitude
+    weight: float = Field(gt=0, le=MAX_POINT_WEIGHT)
 
 
 class RegionFile(_Strict):
-    """Schema of a region TOML file."""
+    """Schema of a region TOML file (every value bounded: ``model.limits``)."""
 
-    name: str
+    name: Text
     grid: GridSpec
-    states: dict[str, StateSpec] = Field(min_length=1)
-    jurisdictions: dict[str, JurisdictionSpec] = Field(min_length=1)
-    zones: dict[str, ZoneSpec] = Field(min_length=1)
-    terrain: list[TerrainSpec] = []
-    towns: list[TownSpec] = []
-    roads: list[RoadSpec] = []
-    ports: list[PointSpec] = Field(min_length=1)
-    entry_points: list[PointSpec] = Field(min_length=1)
+    states: dict[Identifier, StateSpec] = Field(min_length=1, max_length=MAX_NAMED)
+    jurisdictions: dict[Identifier, JurisdictionSpec] = Field(min_length=1, max_length=MAX_NAMED)
+    zones: dict[Identifier, ZoneSpec] = Field(min_length=1, max_length=MAX_NAMED)
+    terrain: list[TerrainSpec] = Field([], max_length=MAX_FEATURES)
+    towns: list[TownSpec] = Field([], max_length=MAX_FEATURES)
+    roads: list[RoadSpec] = Field([], max_length=MAX_FEATURES)
+    ports: list[PointSpec] = Field(min_length=1, max_length=MAX_FEATURES)
+    entry_points: list[PointSpec] = Field(min_length=1, max_length=MAX_FEATURES)
 
     @model_validator(mode="after")
     def _references(self) -> RegionFile:
@@ -293,19 +307,13 @@ def load_region_file(path: str | Path) -> RegionFile:
 
 @lru_cache(maxsize=16)
 def _build_cached(path: str, mtime: float, cell_km: float) -> Region:
-    return rasterise(load_region_file(path), cell_km)
+    return rasterise(load_region_file(path), cell_km, path)
 
 
 @lru_cache(maxsize=16)
 def region_from_text(text: str, cell_km: float, label: str = "<region>") -> Region:
     """Rasterise a region file's text (cached per text and resolution); ``label`` names it in errors."""
-    import tomllib
-
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(label, "", f"TOML syntax error: {error}") from None
-    return rasterise(validate(RegionFile, data, label), cell_km)
+    return rasterise(validate(RegionFile, parse_toml(text, label), label), cell_km, label)
 
 
 def build_region(path: str | Path, cell_km: float) -> Region:
@@ -316,12 +324,46 @@ def build_region(path: str | Path, cell_km: float) -> Region:
     return _build_cached(str(path), path.stat().st_mtime, float(cell_km))
 
 
-def rasterise(spec: RegionFile, cell_km: float) -> Region:  # noqa: PLR0915 - one linear recipe
+def _clip_segment(ra: float, ca: float, rb: float, cb: float, rows: int, cols: int) -> tuple[float, float, float, float] | None:
+    """The part of the segment (row, col) a→b inside the grid's box (Liang–Barsky), or ``None``."""
+    t0, t1 = 0.0, 1.0
+    dr, dc = rb - ra, cb - ca
+    for p, q in ((-dr, ra + 0.5), (dr, rows - 0.5 - ra), (-dc, ca + 0.5), (dc, cols - 0.5 - ca)):
+        if p == 0:
+            if q < 0:
+                return None
+            continue
+        t = q / p
+        if p < 0:
+            t0 = max(t0, t)
+        else:
+            t1 = min(t1, t)
+        if t0 > t1:
+            return None
+    return ra + t0 * dr, ca + t0 * dc, ra + t1 * dr, ca + t1 * dc
+
+
+def _segment_cells(segment: tuple[float, float, float, float] | None, index_grid: np.ndarray) -> np.ndarray:
+    """Domain cells a clipped segment (row, col) a→b passes through (sampled three times per cell)."""
+    if segment is None:
+        return np.zeros(0, dtype=np.int64)
+    ra, ca, rb, cb = segment
+    rows, cols = index_grid.shape
+    steps = int(np.ceil(3 * max(abs(rb - ra), abs(cb - ca)))) + 1
+    rr = np.rint(np.linspace(ra, rb, steps)).astype(int)
+    cc = np.rint(np.linspace(ca, cb, steps)).astype(int)
+    ok = (rr >= 0) & (rr < rows) & (cc >= 0) & (cc < cols)
+    idx = index_grid[rr[ok], cc[ok]]
+    return idx[idx >= 0]
+
+
+def rasterise(spec: RegionFile, cell_km: float, label: str | Path = "<region>") -> Region:  # noqa: PLR0915 - one linear recipe
     """Rasterise a validated region at ``cell_km``.
 
     Args:
         spec: The validated region file.
         cell_km: Cell side in km (> 0).
+        label: The file, as errors name it.
 
     Returns:
         The rasterised ``Region``.
@@ -332,6 +374,11 @@ def rasterise(spec: RegionFile, cell_km: float) -> Region:  # noqa: PLR0915 - on
     dlon = cell_km / (KM_PER_DEGREE_LAT * np.cos(np.radians(mean_lat)))
     rows = max(1, int(np.ceil((grid.lat_max - grid.lat_min) / dlat)))
     cols = max(1, int(np.ceil((grid.lon_max - grid.lon_min) / dlon)))
+    if rows * cols > MAX_GRID_CELLS:
+        raise InputError(
+            label, "grid", f"{rows:,} × {cols:,} = {rows * cols:,} cells at cell_km={cell_km:g} (at most {MAX_GRID_CELLS:,}): "
+            "a smaller box or larger cells",
+        )  # fmt: skip
     lat = grid.lat_max - (np.arange(rows) + 0.5) * dlat
     lon = grid.lon_min + (np.arange(cols) + 0.5) * dlon
     lat2, lon2 = np.meshgrid(lat, lon, indexing="ij")
@@ -343,8 +390,13 @@ def rasterise(spec: RegionFile, cell_km: float) -> Region:  # noqa: PLR0915 - on
     for code, zone in enumerate(spec.zones.values()):
         inside = _polygon_mask(zone.polygon, lat2, lon2) & (zone_grid < 0)
         zone_grid[inside] = code
-    if not (zone_grid >= 0).any():
-        raise InputError("<region>", "zones", f"no zone covers any cell at cell_km={cell_km}")
+    covered = np.bincount(zone_grid[zone_grid >= 0], minlength=len(zone_names))
+    for code, name in enumerate(zone_names):
+        if covered[code] == 0:
+            raise InputError(
+                label, f"zones.{name}.polygon", f"covers no cell of the grid at cell_km={cell_km:g}: it lies outside [grid], "
+                "is smaller than a cell, or an earlier zone covers it",
+            )  # fmt: skip
 
     land_grid = np.full((rows, cols), LAND_CLASSES.index("rural"), dtype=np.int64)
     for terrain in spec.terrain:
@@ -386,19 +438,10 @@ def rasterise(spec: RegionFile, cell_km: float) -> Region:  # noqa: PLR0915 - on
     land = np.where(urban, LAND_CLASSES.index("urban"), land)
 
     road = np.zeros(n, dtype=bool)
-    road_lines = []
-    for road_spec in spec.roads:
-        pts = np.array(road_spec.points, dtype=float)
-        road_lines.append((road_spec.name, pts))
+    road_lines = [(road_spec.name, np.array(road_spec.points, dtype=float)) for road_spec in spec.roads]
+    for _, pts in road_lines:
         for (a_lat, a_lon), (b_lat, b_lon) in itertools.pairwise(pts):
-            ra, ca = to_rc(a_lat, a_lon)
-            rb, cb = to_rc(b_lat, b_lon)
-            steps = int(np.ceil(3 * max(abs(rb - ra), abs(cb - ca)))) + 1
-            rr = np.rint(np.linspace(ra, rb, steps)).astype(int)
-            cc = np.rint(np.linspace(ca, cb, steps)).astype(int)
-            ok = (rr >= 0) & (rr < rows) & (cc >= 0) & (cc < cols)
-            idx = index_grid[rr[ok], cc[ok]]
-            road[idx[idx >= 0]] = True
+            road[_segment_cells(_clip_segment(*to_rc(a_lat, a_lon), *to_rc(b_lat, b_lon), rows, cols), index_grid)] = True
 
     def snap(points: list[PointSpec]) -> tuple[np.ndarray, np.ndarray, list[str]]:
         cells = np.array([_nearest_domain_cell(index_grid, *to_rc(p.lat, p.lon)) for p in points])

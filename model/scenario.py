@@ -6,11 +6,14 @@ import copy
 import difflib
 import hashlib
 import json
+import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from model.errors import InputError
+from model.limits import IDENTIFIER_PATTERN, MAX_CRIMINAL_CELLS, MAX_FILE_REFERENCE, MAX_STATE_BYTES, MAX_UNITS
 from model.params import Scenario
 from model.region import Region, build_region, region_from_text
 from model.validation import read_toml, validate
@@ -46,25 +49,65 @@ class LoadedScenario:
         return build_region(self.region_path, self.scenario.space.cell_km)
 
 
-def _raw_chain(path: Path, depth: int = 0) -> tuple[dict[str, Any], Path | None]:
+#: Folders (``os.pathsep``-separated) whose scenario and region files ``extends`` and ``region`` may name.
+SCENARIO_PATH_ENV = "MANDOSIM_SCENARIO_PATH"
+
+
+def allowed_roots(named: Path | None = None) -> list[Path]:
+    """Folders file references may point into: the named file's own folder tree, the library, ``MANDOSIM_SCENARIO_PATH``."""
+    roots = [default_scenarios_dir()]
+    if named is not None:
+        roots.append(named.parent)
+    roots += [Path(p) for p in os.environ.get(SCENARIO_PATH_ENV, "").split(os.pathsep) if p.strip()]
+    return [root.resolve() for root in roots]
+
+
+def confined(reference: object, base: Path, roots: list[Path], path: str | Path, key: str) -> Path:
+    """The ``.toml`` file ``reference`` names (relative to ``base``), if it lies inside ``roots``; nothing is opened otherwise.
+
+    A bare name not found beside ``base`` is looked up in the library (``extends = "baseline.toml"``
+    works from any folder).
+
+    Raises:
+        InputError: Not a string, not a ``.toml`` name, outside the allowed folders, or not found.
+    """
+    allowed = "a .toml file inside the scenario's own folder, the library or a folder in " + SCENARIO_PATH_ENV
+    if not isinstance(reference, str):
+        raise InputError(path, key, f"wrong type: expected a file name (string), {allowed}")
+    if not reference or len(reference) > MAX_FILE_REFERENCE or "\x00" in reference or not reference.endswith(".toml"):
+        raise InputError(path, key, f"not a usable file name; expected {allowed}")
+    try:
+        candidates = [(base / reference).resolve()]
+        if Path(reference).name == reference:
+            candidates.append((default_scenarios_dir() / reference).resolve())
+        for candidate in candidates:
+            inside = any(candidate.is_relative_to(root) for root in roots)
+            if inside and candidate.is_file():
+                return candidate
+        if not any(any(c.is_relative_to(root) for root in roots) for c in candidates):
+            raise InputError(path, key, f"{reference!r} lies outside the allowed folders; expected {allowed}")
+    except (OSError, ValueError):
+        raise InputError(path, key, f"not a usable file name; expected {allowed}") from None
+    raise InputError(path, key, f"file not found: {reference}")
+
+
+def _raw_chain(path: Path, roots: list[Path], depth: int = 0) -> tuple[dict[str, Any], Path | None]:
     """The file's data merged over everything it ``extends``; also the file defining ``region``.
 
     Tables merge key by key, other values replace the parent's, and ``[[events]]`` accumulate: a
-    child's events are added to its parent's timeline.
+    child's events are added to its parent's timeline. Every file lies inside ``roots``.
     """
     data = read_toml(path)
     region_owner: Path | None = path if "region" in data else None
     parent = data.get("extends")
     if parent is not None:
-        if not isinstance(parent, str):
-            raise InputError(path, "extends", "wrong type: expected a file name (string)")
         if depth >= MAX_EXTENDS_DEPTH:
             raise InputError(path, "extends", f"more than {MAX_EXTENDS_DEPTH} levels (a cycle?)")
-        parent_path = (path.parent / parent).resolve()
-        if not parent_path.is_file():
-            raise InputError(path, "extends", f"file not found: {parent}")
-        base, parent_owner = _raw_chain(parent_path, depth + 1)
+        parent_path = confined(parent, path.parent, roots, path, "extends")
+        base, parent_owner = _raw_chain(parent_path, roots, depth + 1)
         events = [*base.get("events", []), *data.get("events", [])]
+        if not isinstance(events, list) or not isinstance(data.get("events", []), list):
+            raise InputError(path, "events", "wrong type: expected a list of [[events]] tables")
         data = deep_merge(base, data)
         if events:
             data["events"] = events  # a timeline accumulates along ``extends``
@@ -116,6 +159,59 @@ def check_event_references(scenario: Scenario, path: str | Path) -> None:
                 raise _unknown(path, f"events[{i}].group", "group", name, list(scenario.groups))
 
 
+@dataclass(frozen=True)
+class SizeEstimate:
+    """What a run would hold at its largest (estimated before anything is built)."""
+
+    units: int
+    criminal_cells: int
+    grid_cells: int
+    state_bytes: int
+
+
+#: Bytes per grid cell and agency of beliefs, observation masks and per-cell scratch (float64 arrays).
+BYTES_PER_AGENCY_CELL = 5 * 8
+#: Record columns kept per day and zone, per day and group, per day, zone and group (int64/float64).
+RECORD_BYTES_PER_ZONE_DAY = 40 * 8
+RECORD_BYTES_PER_GROUP_DAY = 10 * 8
+RECORD_BYTES_PER_ZONE_GROUP_DAY = 2 * 8
+#: Splinter rows kept per group (``model.model.SPLINTER_ROWS_PER_GROUP``) plus the group itself.
+GROUP_ROWS_PER_GROUP = 3
+
+
+def estimate_size(scenario: Scenario, region: Region, days: int | None = None) -> SizeEstimate:
+    """Units, criminal cells (at the groups' capacity), grid cells and bytes of state a run would reach."""
+    unit_size = scenario.operations.unit_size
+    officer_rows = [o for a in scenario.agencies.values() for o in a.officers.values()]
+    officer_rows += [o for e in scenario.events for o in getattr(e, "officers", {}).values()]
+    units = sum(max(1, round(o / unit_size)) for o in officer_rows if o > 0)
+    members = sum(m for g in scenario.groups.values() for m in g.members.values())
+    criminal_cells = int(members * scenario.dynamics.capacity_headroom / scenario.crime.cell_size) + len(scenario.groups)
+    total_days = scenario.time.burn_in_days + (scenario.time.horizon_days if days is None else days)
+    zones, group_rows = len(region.zone_names), GROUP_ROWS_PER_GROUP * len(scenario.groups)
+    state_bytes = (
+        (len(scenario.agencies) + 1) * region.n_cells * BYTES_PER_AGENCY_CELL
+        + total_days * zones * RECORD_BYTES_PER_ZONE_DAY
+        + total_days * group_rows * RECORD_BYTES_PER_GROUP_DAY
+        + total_days * zones * group_rows * RECORD_BYTES_PER_ZONE_GROUP_DAY
+    )
+    return SizeEstimate(units, criminal_cells, region.n_cells, int(state_bytes))
+
+
+def check_size(scenario: Scenario, region: Region, path: str | Path, days: int | None = None) -> SizeEstimate:
+    """Refuse a scenario too large for this machine, with the estimate and the limit (``model.limits``)."""
+    size = estimate_size(scenario, region, days)
+    checks = (
+        ("agencies", size.units, MAX_UNITS, "security units (officers / operations.unit_size)"),
+        ("groups", size.criminal_cells, MAX_CRIMINAL_CELLS, "criminal cells (members × capacity headroom / crime.cell_size)"),
+        ("time", size.state_bytes, MAX_STATE_BYTES, "bytes of beliefs and daily records"),
+    )
+    for key, value, limit, what in checks:
+        if value > limit:
+            raise InputError(path, key, f"the run would need about {value:,} {what}; the limit is {limit:,}")
+    return size
+
+
 def content_hash(scenario: Scenario, region_path: Path) -> str:
     """SHA-256 of the resolved scenario (minus name, description, file links) and the region file."""
     body = scenario.model_dump(mode="json", exclude={"name", "description", "extends", "region"})
@@ -131,12 +227,11 @@ def resolve(data: dict[str, Any], path: Path | None, region_base: Path, override
         data = deep_merge(data, overrides)
     merged = deep_merge(Scenario().model_dump(mode="python", exclude={"events"}), data)
     scenario = validate(Scenario, merged, label)
-    region_path = (region_base / scenario.region).resolve()
-    if not region_path.is_file():
-        raise InputError(label, "region", f"region file not found: {scenario.region}")
+    region_path = confined(scenario.region, region_base, [*allowed_roots(path), region_base.resolve()], label, "region")
     region = build_region(region_path, scenario.space.cell_km)
     check_zones(scenario, region, label)
     check_event_references(scenario, label)
+    check_size(scenario, region, label)
     return LoadedScenario(scenario, path, region_path, content_hash(scenario, region_path), region_path.read_text())
 
 
@@ -150,8 +245,11 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     Raises:
         InputError: On any problem, naming the file and the key.
     """
-    path = Path(path).resolve()
-    data, region_owner = _raw_chain(path)
+    try:
+        path = Path(path).resolve()
+    except (OSError, ValueError):
+        raise InputError(str(path)[:MAX_FILE_REFERENCE], "", "not a usable file name") from None
+    data, region_owner = _raw_chain(path, allowed_roots(path))
     base = region_owner.parent if region_owner is not None else default_scenarios_dir()
     return resolve(data, path, base, overrides)
 
@@ -168,10 +266,15 @@ def find_scenario(name: str | Path) -> Path:
         InputError: Neither exists (the message lists the library).
     """
     path = Path(name)
-    if path.is_file():
-        return path
-    for candidate in (default_scenarios_dir() / path, default_scenarios_dir() / f"{path}.toml"):
+    shown = str(name)[:MAX_FILE_REFERENCE]
+    try:
+        if path.is_file():
+            return path
+    except (OSError, ValueError):
+        raise InputError(shown, "", "not a usable file name") from None
+    if re.fullmatch(IDENTIFIER_PATTERN, path.stem) and path.name in (path.stem, f"{path.stem}.toml"):  # a library name
+        candidate = default_scenarios_dir() / f"{path.stem}.toml"
         if candidate.is_file():
             return candidate
     library = ", ".join(sorted(p.stem for p in default_scenarios_dir().glob("*.toml")))
-    raise InputError(path, "", f"scenario file not found; library scenarios: {library}")
+    raise InputError(shown, "", f"scenario file not found; library scenarios: {library}")

@@ -12,6 +12,7 @@ import pydantic
 from pydantic import BaseModel
 
 from model.errors import InputError
+from model.limits import MAX_FILE_BYTES, MAX_NESTING, nesting_depth
 
 M = TypeVar("M", bound=BaseModel)
 
@@ -19,15 +20,34 @@ M = TypeVar("M", bound=BaseModel)
 def read_toml(path: str | Path) -> dict[str, Any]:
     """Parse a TOML file, raising ``InputError`` (with the line) on a missing file or bad syntax."""
     path = Path(path)
-    if not path.is_file():
-        raise InputError(path, "", "file not found")
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as error:
-        raise InputError(path, "", f"TOML syntax error: {error}") from None
+        if not path.is_file():
+            raise InputError(path, "", "file not found")
+        if path.stat().st_size > MAX_FILE_BYTES:
+            raise InputError(path, "", f"file too large: {path.stat().st_size:,} bytes (at most {MAX_FILE_BYTES:,})")
+        raw = path.read_bytes()
+    except (OSError, ValueError) as error:  # unreadable, a name too long, a NUL byte in the name
+        raise InputError(path, "", f"cannot read the file ({type(error).__name__})") from None
+    try:
+        text = raw.decode("utf-8")
     except UnicodeDecodeError:
         raise InputError(path, "", "not a UTF-8 text file") from None
+    return parse_toml(text, path)
+
+
+def parse_toml(text: str, label: str | Path) -> dict[str, Any]:
+    """Parse TOML text; nesting deeper than ``MAX_NESTING`` is refused before the parser sees it."""
+    if len(text) > MAX_FILE_BYTES:
+        raise InputError(label, "", f"file too large: {len(text):,} characters (at most {MAX_FILE_BYTES:,})")
+    depth = nesting_depth(text)
+    if depth > MAX_NESTING:
+        raise InputError(label, "", f"tables or arrays nested {depth} deep (at most {MAX_NESTING})")
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise InputError(label, "", f"TOML syntax error: {error}") from None
+    except RecursionError:  # pragma: no cover - the nesting check comes first
+        raise InputError(label, "", f"tables or arrays nested too deep (at most {MAX_NESTING})") from None
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -58,7 +58,9 @@ def test_calibration_recovers_known_parameters(tmp_path):
     observed = synthetic_observed(tmp_path, loaded, TRUTH, replicate_seeds(1, 6))
     calibration = Calibration(loaded, observed, list(TRUTH), reps=6, seed=1, jobs=2)
     assert calibration.initial == {"crime.civilian_kill_rate": KILL_RATE, "visibility.conceal_base": CONCEAL}
-    result = calibration.fit(max_evaluations=40, method="nelder-mead")
+    with calibration:  # one warm pool for every evaluation
+        result = calibration.fit(max_evaluations=40, method="nelder-mead")
+    assert calibration._pool is None
     print({name: (result.fitted[name], true) for name, true in TRUTH.items()}, len(result.history))
     for name, true in TRUTH.items():
         assert abs(result.fitted[name] / true - 1) < TOLERANCE, (name, result.fitted[name], true)

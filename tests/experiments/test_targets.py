@@ -65,7 +65,9 @@ def test_baseline_zone_levels_are_within_the_calibration_tolerance():
     loaded = load_scenario(find_scenario("baseline"))
     runs = np.array([zone_series(Task(RunKey("levels", 0, k), loaded, s)) for k, s in enumerate(replicate_seeds(7, 4))])
     region = loaded.region()
-    levels = zone_levels(runs, {name: i for i, name in enumerate(region.zone_names)})
+    states = {"BC": [z for z, name in enumerate(region.zone_names) if name != "san_luis_rio_colorado"]}
+    levels = zone_levels(runs, {name: i for i, name in enumerate(region.zone_names)}, states)
+    assert len(levels.plot["rows"]) == len(region.zone_names) + 1
     assert levels.passed, levels.figure
 
 

@@ -34,7 +34,7 @@ def error_of(write, text: str) -> str:
         (BASE + "[operations]\nleak_prob = 1.5\n", "operations.leak_prob: value 1.5 out of range: must be <= 1"),
         (BASE + "[time]\nhorizon_days = 0\n", "time.horizon_days: value 0 out of range: must be >= 1"),
         (BASE + "[command]\nregime = 'martial'\n", "command.regime: value 'martial' not allowed"),
-        (BASE + 'region = "regions/nowhere.toml"\n', "region: region file not found"),
+        (BASE + 'region = "regions/nowhere.toml"\n', "region: file not found: regions/nowhere.toml"),
         (
             BASE + "[command]\narea = ['mexicali_vally']\n",
             "command.area[0]: unknown zone 'mexicali_vally'; did you mean 'mexicali_valley'?",
