@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -80,16 +81,25 @@ def run_batch(store: Store, tasks: list[Task], executor: ExecutorSpec | int, qui
 def run_experiment(
     store: Store, tasks: list[Task], executor: ExecutorSpec | int, manifest: dict[str, Any], quiet: bool = False, desc: str = "runs"
 ) -> BatchReport:
-    """Write the manifest, run what is not done yet into ``store``, and record the outcome in the manifest."""
-    store.write_manifest(manifest)
-    report = run_batch(store, tasks, executor, quiet=quiet, desc=desc)
-    failures = store.failures()
-    store.write_manifest(
-        {
-            **manifest,
-            "runs_done": report.total - len(failures),
-            "failed": failures,
-            "compute_seconds_last_invocation": report.compute_seconds,
-        }
-    )
+    """Write the manifest, run what is not done yet into ``store``, and record the outcome in the manifest.
+
+    Runs whose parts the store found damaged are reported (and redone); the store is closed at the end.
+    """
+    try:
+        if store.damaged:
+            shown = ", ".join(store.damaged[:5]) + (" …" if len(store.damaged) > 5 else "")
+            print(f"mandosim: {store.root}: {len(store.damaged)} unfinished or damaged runs are redone ({shown})", file=sys.stderr)
+        store.write_manifest(manifest)
+        report = run_batch(store, tasks, executor, quiet=quiet, desc=desc)
+        failures = store.failures()
+        store.write_manifest(
+            {
+                **manifest,
+                "runs_done": report.total - len(failures),
+                "failed": failures,
+                "compute_seconds_last_invocation": report.compute_seconds,
+            }
+        )
+    finally:
+        store.close()
     return report

@@ -1,5 +1,6 @@
 """The results store: atomic parts, resume after SIGKILL, refusal of other experiments, failures."""
 
+import json
 import os
 import signal
 import subprocess
@@ -140,3 +141,68 @@ def test_bench_speed_measures_run_and_format():
     assert scaling["sizes"][1]["agents"] > 3 * scaling["sizes"][0]["agents"]
     text = bench.format_speed({"scaling": scaling})
     assert "log-log slope" in text
+
+
+def _copy_store(source, target):
+    import shutil
+
+    shutil.copytree(source, target, ignore=shutil.ignore_patterns(".lock"))
+    return target
+
+
+@pytest.mark.parametrize("damage", ["truncate", "random_bytes", "delete_series"])
+def test_a_damaged_part_is_reported_and_redone_to_the_same_results(clean_run, tmp_path, capsys, damage):
+    out = _copy_store(clean_run, tmp_path / "damaged")
+    victim = sorted((out / ("series" if damage == "delete_series" else "runs")).glob("*.parquet"))[1]
+    if damage == "truncate":
+        victim.write_bytes(victim.read_bytes()[: victim.stat().st_size // 2])
+    elif damage == "random_bytes":
+        victim.write_bytes(os.urandom(victim.stat().st_size))
+    else:
+        victim.unlink()
+    assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 0
+    assert "1 unfinished or damaged runs are redone" in capsys.readouterr().err
+    for table in ("runs", "series", "groups"):
+        pd.testing.assert_frame_equal(stable(read_table(out, table)), stable(read_table(clean_run, table)))
+
+
+def test_a_damaged_manifest_is_rebuilt_by_rerunning_the_same_command(clean_run, tmp_path, capsys):
+    out = _copy_store(clean_run, tmp_path / "manifest")
+    manifest = out / "manifest.json"
+    manifest.write_text(manifest.read_text()[:100])
+    assert main(["plot", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.count("\n") == 0 and "manifest.json" in err and "damaged" in err
+    assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 0
+    assert json.loads(manifest.read_text())["runs_done"] == 8
+    pd.testing.assert_frame_equal(stable(read_table(out, "runs")), stable(read_table(clean_run, "runs")))
+
+
+def test_a_cut_ledger_line_only_redoes_that_run(clean_run, tmp_path):
+    out = _copy_store(clean_run, tmp_path / "ledger")
+    ledger = out / "ledger.jsonl"
+    ledger.write_text(ledger.read_text()[:-40])  # the last run's line cut short
+    assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 0
+    pd.testing.assert_frame_equal(stable(read_table(out, "series")), stable(read_table(clean_run, "series")))
+
+
+def test_a_second_writer_is_refused(clean_run, tmp_path, capsys):
+    from experiments.store import Store, read_manifest
+
+    out = _copy_store(clean_run, tmp_path / "locked")
+    holder = Store(out, read_manifest(out)["identity"])
+    try:
+        assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 2
+        assert "another mandosim command is writing here" in capsys.readouterr().err
+    finally:
+        holder.close()
+    assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 0
+
+
+def test_a_folder_that_is_not_a_store_is_never_touched(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    for extra in ([], ["--force"]):
+        assert main([*ARGS, "--jobs", "1", "--out", str(out), *extra]) == 2
+    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
