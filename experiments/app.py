@@ -10,6 +10,9 @@ the running difference between the two. Needs the ``viz`` extra (``pip install '
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -261,14 +264,48 @@ def summary_text(app: AppModel) -> str:
     return "  \n".join(lines)
 
 
-def serve(scenario: str, port: int, open_browser: bool = False) -> int:
-    """Run the app's server on 127.0.0.1 until interrupted (``solara run`` on this module)."""
-    import subprocess
-    import sys
+#: Seconds the app's server has to stop after SIGTERM before it is killed.
+STOP_GRACE_SECONDS = 5.0
 
+
+def _own_group_tied_to_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    """The server's process group is its own; on Linux it is also told to stop if ``mandosim app`` dies."""
+    os.setsid()
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(None, use_errno=True).prctl(pr_set_pdeathsig, signal.SIGTERM)
+
+
+def serve(scenario: str, port: int, open_browser: bool = False) -> int:
+    """Run the app's server on 127.0.0.1 until interrupted (``solara run`` on this module).
+
+    The server runs in its own process group, which ends with this command: on Ctrl-C (SIGINT),
+    SIGTERM, or a normal exit; on Linux also if this process is killed outright.
+    """
     env = {**os.environ, SCENARIO_ENV: scenario}
     command = [
         sys.executable, "-m", "solara", "run", "experiments.app_page:Page", "--host", "127.0.0.1", "--port", str(port), "--production",
         "--open" if open_browser else "--no-open", "--log-level", "warning",
     ]  # fmt: skip
-    return subprocess.call(command, env=env, cwd=Path(__file__).resolve().parent.parent)
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent, preexec_fn=_own_group_tied_to_parent)  # noqa: PLW1509
+    try:
+        return process.wait()
+    finally:
+        _stop_group(process)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _stop_group(process: subprocess.Popen) -> None:
+    """SIGTERM to the server's whole process group; after ``STOP_GRACE_SECONDS``, SIGKILL to whatever is left in it."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(process.pid, sig)
+        except ProcessLookupError:
+            return  # the group is gone
+        try:
+            process.wait(timeout=STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            continue

@@ -179,7 +179,7 @@ def dask_client(spec: ExecutorSpec) -> Any:
         raise RuntimeError(DASK_MISSING) from None
     if spec.kind == "dask":
         return Client(spec.scheduler, timeout="30s")
-    cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0")
+    cluster = LocalCluster(n_workers=spec.workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0")
     client = Client(cluster)
     client._mandosim_cluster = cluster  # closed with the client
     return client

@@ -34,6 +34,67 @@ def compiled_kernels() -> None:
     model.release()
 
 
+#: Helpers the standard library keeps for the life of the test process (they end with it).
+LIFELONG_HELPERS = ("multiprocessing.resource_tracker", "multiprocessing.forkserver")
+
+
+def descendants(pid: int) -> set[int]:
+    """Every process below ``pid`` (from /proc; empty where there is no /proc)."""
+    parent_of = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parent_of[int(stat.parent.name)] = int(fields[1])
+    found, frontier = set(), {pid}
+    while frontier:
+        frontier = {child for child, parent in parent_of.items() if parent in frontier} - found
+        found |= frontier
+    return found
+
+
+def alive(pids: set[int]) -> set[int]:
+    """The processes of ``pids`` still running (not zombies)."""
+    living = set()
+    for pid in pids:
+        try:
+            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        except OSError:
+            continue
+        if state != "Z":
+            living.add(pid)
+    return living
+
+
+def command_line(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+    except OSError:
+        return ""
+
+
+@pytest.fixture(scope="session", autouse=True)
+def nothing_outlives_the_suite():
+    """Whatever the tests start (servers, clusters, workers) has stopped when the suite ends."""
+    yield
+    import os
+    import signal
+    import time
+
+    deadline = time.time() + 10
+    left = set()
+    while time.time() < deadline:
+        left = {pid for pid in alive(descendants(os.getpid())) if not any(h in command_line(pid) for h in LIFELONG_HELPERS)}
+        if not left:
+            return
+        time.sleep(0.2)
+    lines = [f"{pid}: {command_line(pid)[:200]}" for pid in sorted(left)]
+    for pid in left:
+        os.kill(pid, signal.SIGKILL)
+    pytest.fail("processes started by the tests outlived them: " + "; ".join(lines))
+
+
 @pytest.fixture
 def write(tmp_path: Path):
     """Write a text file under tmp_path and return its path."""

@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import os
 import re
+import signal
 import socket
 import subprocess
 import sys
@@ -23,6 +24,7 @@ import pytest
 
 from experiments.app import AREAS, AppModel, app_scenario, draw_charts, draw_map, summary_text
 from experiments.cli import main
+from tests.conftest import alive, descendants
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path(os.environ.get("MANDOSIM_CHROMIUM", "/usr/bin/chromium"))
@@ -104,10 +106,8 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def server():
-    pytest.importorskip("solara", reason="the app needs the viz extra")
-    port = free_port()
+def start_app(port: int) -> tuple[subprocess.Popen, str]:
+    """``mandosim app`` on ``port``, once it answers; returns the process and the page's URL."""
     env = {**os.environ, "MANDOSIM_APP_SCENARIO": "baseline"}
     command = [sys.executable, "-m", "experiments.cli", "app", "--port", str(port)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -117,20 +117,45 @@ def server():
         try:
             with urllib.request.urlopen(url, timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return process, url
         except OSError:
             time.sleep(0.5)
         if process.poll() is not None:
             pytest.fail(f"the app's server stopped: {process.stdout.read()}")
-    else:
-        process.kill()
-        pytest.fail("the app's server did not answer within 120 s")
+    process.kill()
+    pytest.fail("the app's server did not answer within 120 s")
+
+
+def stop_app(process: subprocess.Popen, sig: int) -> set[int]:
+    """Send ``sig`` to ``mandosim app``; returns the processes it had started that are still alive 15 s later."""
+    started = descendants(process.pid)
+    assert started, "the app started no server process"
+    process.send_signal(sig)
+    process.wait(timeout=30)
+    deadline = time.time() + 15
+    while alive(started) and time.time() < deadline:
+        time.sleep(0.2)
+    left = alive(started)
+    for pid in left:  # leave nothing behind even when the test fails
+        os.kill(pid, signal.SIGKILL)
+    return left
+
+
+@pytest.fixture(scope="module")
+def server():
+    pytest.importorskip("solara", reason="the app needs the viz extra")
+    process, url = start_app(free_port())
     yield url
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
+    assert not stop_app(process, signal.SIGTERM), "the app's server outlived the test"
+
+
+@pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
+def test_no_server_process_outlives_the_app(sig):
+    pytest.importorskip("solara", reason="the app needs the viz extra")
+    if sig == signal.SIGKILL and not sys.platform.startswith("linux"):
+        pytest.skip("a server outliving a killed parent is prevented on Linux only")
+    process, _ = start_app(free_port())
+    assert not stop_app(process, sig)
 
 
 def choose(page, label: str, option: str) -> None:
