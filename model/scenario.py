@@ -105,9 +105,9 @@ def _raw_chain(path: Path, roots: list[Path], depth: int = 0) -> tuple[dict[str,
             raise InputError(path, "extends", f"more than {MAX_EXTENDS_DEPTH} levels (a cycle?)")
         parent_path = confined(parent, path.parent, roots, path, "extends")
         base, parent_owner = _raw_chain(parent_path, roots, depth + 1)
-        events = [*base.get("events", []), *data.get("events", [])]
-        if not isinstance(events, list) or not isinstance(data.get("events", []), list):
+        if not isinstance(data.get("events", []), list):
             raise InputError(path, "events", "wrong type: expected a list of [[events]] tables")
+        events = [*base.get("events", []), *data.get("events", [])]
         data = deep_merge(base, data)
         if events:
             data["events"] = events  # a timeline accumulates along ``extends``
