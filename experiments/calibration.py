@@ -465,8 +465,9 @@ def write_calibration_page(result_dir: Path, page: Path, command: str) -> str:
         f"Made by `{command}` (`make calibration`); targets: `experiments/targets.py` (docs/facts.md, one source per",
         "series, years before 2024, flagged where derived). Each evaluation runs the same replicate seeds; each target",
         "is a negative binomial with the replicates' mean and variance plus a 10 % observation error; differential",
-        "evolution searches the members multipliers; the 95 % intervals come from likelihood slices through the fit",
-        "(the other multipliers held at their fitted values).",
+        "evolution searches the fitted parameters; the 95 % intervals come from likelihood slices through the fit",
+        "(the other parameters held at their fitted values); where the slice does not rise within ×0.8–1.25 of the fit",
+        "(replicate noise), the interval is the parameter's whole searched range: the slice does not identify it.",
         "",
         f"Negative log-likelihood {first['objective']:.4g} at the start → **{best['objective']:.4g}** at the fit, "
         f"after {len(history)} evaluations.",

@@ -30,8 +30,9 @@ from experiments.executors import ExecutorSpec, Task
 from experiments.runner import code_version
 from experiments.store import RunKey, Store, read_manifest, read_table
 from model.errors import InputError
+from model.limits import MAX_FILE_REFERENCE, MAX_HORIZON_DAYS, MAX_NAMED, Identifier, Text
 from model.rng import replicate_seeds
-from model.scenario import LoadedScenario, find_scenario, load_scenario, resolve
+from model.scenario import LoadedScenario, allowed_roots, confined, find_scenario, load_scenario, resolve
 from model.validation import read_toml, validate
 
 Scalar = float | int | bool | str
@@ -49,17 +50,23 @@ OUTCOME_CHOICES: tuple[str, ...] = (
     "civilian_deaths",
     "abuses",
 )
+#: Sizes a sweep file may ask for (assumption: a million runs is far beyond this machine's week).
+MAX_SAMPLES = 100_000
+MAX_REPLICATES = 10_000
+MAX_LEVELS = 1_000
+MAX_PARAMETER_PATH = 200
+MAX_RUNS = 1_000_000
 _TOKEN = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
 class SweepParameter(BaseModel):
     """One swept parameter: ``levels`` (grid) or a ``range`` (and ``steps`` for a grid)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    path: str
-    levels: list[Scalar] | None = None
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    path: str = Field(max_length=MAX_PARAMETER_PATH)
+    levels: list[Scalar] | None = Field(None, min_length=1, max_length=MAX_LEVELS)
     range: tuple[float, float] | None = None
-    steps: int | None = Field(None, ge=2)
+    steps: int | None = Field(None, ge=2, le=MAX_LEVELS)
 
     @model_validator(mode="after")
     def _one_of(self) -> SweepParameter:
@@ -73,22 +80,22 @@ class SweepParameter(BaseModel):
 class SweepFile(BaseModel):
     """Schema of a sweep TOML file."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-    name: str = Field(pattern=r"^[A-Za-z0-9_\-]+$")
-    description: str = ""
-    base: str
+    model_config = ConfigDict(extra="forbid", frozen=True, allow_inf_nan=False)
+    name: Identifier
+    description: Text = ""
+    base: str = Field(min_length=1, max_length=MAX_FILE_REFERENCE, pattern=r"^[^\x00]*$")
     design: Literal["grid", "lhs", "sobol", "morris"]
-    samples: int = Field(16, ge=1, description="lhs: points; sobol: base samples N; morris: trajectories")
-    replicates: int = Field(1, ge=1)
-    seed: int = Field(1, ge=0)
-    days: int | None = Field(None, ge=1)
+    samples: int = Field(16, ge=1, le=MAX_SAMPLES, description="lhs: points; sobol: base samples N; morris: trajectories")
+    replicates: int = Field(1, ge=1, le=MAX_REPLICATES)
+    seed: int = Field(1, ge=0, le=2**63 - 1)
+    days: int | None = Field(None, ge=1, le=MAX_HORIZON_DAYS)
     outcomes: list[Literal[OUTCOME_CHOICES]] = Field(default_factory=lambda: ["homicides_annual", "disappearances_annual"], min_length=1)  # type: ignore[valid-type]
-    units: list[str] = Field(default_factory=lambda: ["region"], min_length=1)
-    fixed: dict[str, Scalar | list[Scalar]] = {}
+    units: list[str] = Field(default_factory=lambda: ["region"], min_length=1, max_length=MAX_NAMED)
+    fixed: dict[str, Scalar | list[Scalar]] = Field({}, max_length=MAX_NAMED)
     contrast: dict[str, Scalar | list[Scalar]] = Field(
-        default_factory=dict, description="values of a second arm at every point; responses become its paired effect"
+        default_factory=dict, max_length=MAX_NAMED, description="values of a second arm at every point; responses become its paired effect"
     )
-    parameters: list[SweepParameter] = Field(min_length=1)
+    parameters: list[SweepParameter] = Field(min_length=1, max_length=MAX_NAMED)
 
     @model_validator(mode="after")
     def _design_needs(self) -> SweepFile:
@@ -171,11 +178,16 @@ class Sweep:
             if value is not None:
                 raw[key] = value
         self.spec = validate(SweepFile, raw, self.path)
-        base_path = self.path.parent / self.spec.base
+        base, base_path = self.spec.base, None
         try:
-            self.base = load_scenario(base_path if base_path.is_file() else find_scenario(self.spec.base))
+            if base.endswith(".toml"):
+                base_path = confined(base, self.path.parent, allowed_roots(self.path), self.path, "base")
+            else:
+                base_path = find_scenario(base)
+            self.base = load_scenario(base_path)
         except InputError as error:
-            raise InputError(self.path, "base", error.message if error.path == str(base_path) else str(error)) from None
+            named_itself = base_path is not None and error.path == str(base_path)
+            raise InputError(self.path, "base", error.message if named_itself else str(error)) from None
         self.base_data = self.base.scenario.model_dump(mode="python")
         valid = _leaf_paths(self.base_data)
         for key, value in self.spec.fixed.items():
@@ -187,6 +199,9 @@ class Sweep:
             self._check_path(key, f"contrast.{key}", valid)
         self.names = [p.path for p in self.spec.parameters]
         self.points = self._points()
+        runs = len(self.points) * self.spec.replicates * (2 if self.spec.contrast else 1)
+        if runs > MAX_RUNS:
+            raise InputError(self.path, "samples", f"the design asks for {runs:,} runs (at most {MAX_RUNS:,}): fewer samples or replicates")
         self.scenarios = [self._scenario(i, values) for i, values in enumerate(self.points)]
         self.contrast_scenarios = (
             [self._scenario(i, values, contrast=True) for i, values in enumerate(self.points)] if self.spec.contrast else []

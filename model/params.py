@@ -7,6 +7,7 @@ field carries ``unit`` and ``source`` metadata: a FACTS.md row (``FACTS: Forces`
 
 from __future__ import annotations
 
+import typing
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -16,7 +17,9 @@ from model.limits import (
     MAX_BURN_IN_DAYS,
     MAX_EVENTS,
     MAX_HORIZON_DAYS,
+    MAX_MEMBERS_PER_ZONE,
     MAX_NAMED,
+    MAX_OFFICERS_PER_ZONE,
     MAX_TRUST_PAIRS,
     FileReference,
     Identifier,
@@ -371,28 +374,28 @@ def _default_groups() -> dict[str, GroupParams]:
         "tijuana_cjng": GroupParams(
             label="Tijuana CJNG",
             reported_as="cells aligned with the Jalisco New Generation cartel",
-            members={"tijuana": 4815, "rosarito": 503},
+            members={"tijuana": 3412, "rosarito": 1155},
             rivals=["tijuana_sinaloa"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "tijuana_sinaloa": GroupParams(
             label="Tijuana Sinaloa",
             reported_as="Sinaloa-aligned cells",
-            members={"tijuana": 4815, "rosarito": 164, "tecate": 829, "ensenada": 2631},
+            members={"tijuana": 3412, "rosarito": 377, "tecate": 1585, "ensenada": 2273},
             rivals=["tijuana_cjng"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "valley": GroupParams(
             label="valley group",
             reported_as="Los Rusos (Mayo faction of the Sinaloa cartel)",
-            members={"mexicali_valley": 407, "mexicali_city": 866, "san_luis_rio_colorado": 115},
+            members={"mexicali_valley": 415, "mexicali_city": 623, "san_luis_rio_colorado": 152},
             rivals=["san_luis"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "san_luis": GroupParams(
             label="San Luis group",
             reported_as="La Chapiza (Chapitos faction of the Sinaloa cartel)",
-            members={"san_luis_rio_colorado": 1327, "mexicali_valley": 81, "mexicali_city": 248},
+            members={"san_luis_rio_colorado": 1755, "mexicali_valley": 83, "mexicali_city": 178},
             rivals=["valley"],
             source="FACTS: Criminal groups; " + derive,
         ),
@@ -488,9 +491,10 @@ class RouteParams(Section):
 
 class VisibilityParams(Section):
     conceal_base: float = P(
-        0.12,
+        0.0729,
         "fraction",
-        "assumption (calibrated to FACTS: Violence, BC disappearances)",
+        "fitted: mandosim calibrate --zone-levels to Baja California's 2023 disappearances (FACTS: Violence; "
+        "docs/validation/calibration.md)",
         "share of group killings concealed with no security nearby",
         ge=0,
         le=1,
@@ -658,6 +662,28 @@ class Scenario(Section):
         return self
 
 
+def allowed_range(info: Any) -> str:
+    """The values a field accepts, as an interval (``[0, 1]``, ``(0, 300]``); "" for non-numbers."""
+    low = high = None
+    closed_low = closed_high = True
+    metadata = list(info.metadata)
+    inner = typing.get_args(info.annotation)[-1:]  # the values of a dict or list field
+    if inner and typing.get_origin(inner[0]) is typing.Annotated:
+        metadata += [m for m in inner[0].__metadata__ for m in getattr(m, "metadata", [m])]
+    for bound in metadata:
+        for attribute, is_low, closed in (("ge", True, True), ("gt", True, False), ("le", False, True), ("lt", False, False)):
+            if getattr(bound, attribute, None) is not None:
+                if is_low:
+                    low, closed_low = getattr(bound, attribute), closed
+                else:
+                    high, closed_high = getattr(bound, attribute), closed
+    if low is None and high is None:
+        return ""
+    left = ("[" if closed_low else "(") + ("−∞" if low is None else f"{low:g}")
+    right = ("∞" if high is None else f"{high:g}") + ("]" if closed_high else ")")
+    return f"{left}, {right}"
+
+
 def parameter_table() -> list[dict[str, str]]:
     """Rows (name, value, unit, source, meaning) of every scalar parameter with its default."""
     rows: list[dict[str, str]] = []
@@ -676,6 +702,7 @@ def parameter_table() -> list[dict[str, str]]:
                 {
                     "name": f"{section_name}.{name}",
                     "value": text,
+                    "range": allowed_range(info),
                     "unit": str(extra["unit"]),
                     "source": str(extra["source"]),
                     "meaning": info.description or "",
@@ -700,7 +727,14 @@ def parameter_table() -> list[dict[str, str]]:
         total = sum(agency.officers.values())
         text = f"{total:,.0f} officers ({', '.join(f'{z} {v:,.0f}' for z, v in agency.officers.items())}); collusion {agency.collusion}"
         rows.append(
-            {"name": f"agencies.{name}", "value": text, "unit": "officers on roll", "source": agency.source, "meaning": agency.label}
+            {
+                "name": f"agencies.{name}",
+                "value": text,
+                "range": f"[0, {MAX_OFFICERS_PER_ZONE:,.0f}] per zone",
+                "unit": "officers on roll",
+                "source": agency.source,
+                "meaning": agency.label,
+            }
         )
     for name, group in default.groups.items():
         total = sum(group.members.values())
@@ -709,6 +743,7 @@ def parameter_table() -> list[dict[str, str]]:
             {
                 "name": f"groups.{name}",
                 "value": text,
+                "range": f"[0, {MAX_MEMBERS_PER_ZONE:,.0f}] per zone",
                 "unit": "members",
                 "source": group.source,
                 "meaning": f"{group.label}: {group.reported_as}",
@@ -719,8 +754,8 @@ def parameter_table() -> list[dict[str, str]]:
 
 def parameter_table_markdown() -> str:
     """``parameter_table`` as the Markdown table ``docs/ODD.md`` carries."""
-    lines = ["| parameter | default | unit | source | meaning |", "|---|---|---|---|---|"]
+    lines = ["| parameter | default | allowed | unit | source | meaning |", "|---|---|---|---|---|---|"]
     for row in parameter_table():
-        cells = (row["name"], row["value"], row["unit"], row["source"], row["meaning"])
+        cells = (row["name"], row["value"], row.get("range", ""), row["unit"], row["source"], row["meaning"])
         lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
     return "\n".join(lines)

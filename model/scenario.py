@@ -91,8 +91,23 @@ def confined(reference: object, base: Path, roots: list[Path], path: str | Path,
     raise InputError(path, key, f"file not found: {reference}")
 
 
-def _raw_chain(path: Path, roots: list[Path], depth: int = 0) -> tuple[dict[str, Any], Path | None]:
-    """The file's data merged over everything it ``extends``; also the file defining ``region``.
+Origins = dict[str, Path]  # dotted key → the file that set it
+
+
+def _record_origins(data: dict[str, Any], path: Path, origins: Origins, first_event: int, prefix: str = "") -> None:
+    for key, value in data.items():
+        dotted_key = f"{prefix}.{key}" if prefix else str(key)
+        if not prefix and key == "events" and isinstance(value, list):
+            for i in range(len(value)):
+                origins[f"events[{first_event + i}]"] = path
+            continue
+        origins[dotted_key] = path
+        if isinstance(value, dict):
+            _record_origins(value, path, origins, first_event, dotted_key)
+
+
+def _raw_chain(path: Path, roots: list[Path], depth: int = 0) -> tuple[dict[str, Any], Path | None, Origins]:
+    """The file's data merged over everything it ``extends``; the file defining ``region``; where each key was set.
 
     Tables merge key by key, other values replace the parent's, and ``[[events]]`` accumulate: a
     child's events are added to its parent's timeline. Every file lies inside ``roots``.
@@ -100,19 +115,35 @@ def _raw_chain(path: Path, roots: list[Path], depth: int = 0) -> tuple[dict[str,
     data = read_toml(path)
     region_owner: Path | None = path if "region" in data else None
     parent = data.get("extends")
+    origins: Origins = {}
+    if not isinstance(data.get("events", []), list):
+        raise InputError(path, "events", "wrong type: expected a list of [[events]] tables")
     if parent is not None:
         if depth >= MAX_EXTENDS_DEPTH:
             raise InputError(path, "extends", f"more than {MAX_EXTENDS_DEPTH} levels (a cycle?)")
         parent_path = confined(parent, path.parent, roots, path, "extends")
-        base, parent_owner = _raw_chain(parent_path, roots, depth + 1)
-        if not isinstance(data.get("events", []), list):
-            raise InputError(path, "events", "wrong type: expected a list of [[events]] tables")
+        base, parent_owner, origins = _raw_chain(parent_path, roots, depth + 1)
+        inherited = len(base.get("events", []))
+        _record_origins(data, path, origins, inherited)
         events = [*base.get("events", []), *data.get("events", [])]
         data = deep_merge(base, data)
         if events:
             data["events"] = events  # a timeline accumulates along ``extends``
         region_owner = region_owner or parent_owner
-    return data, region_owner
+    else:
+        _record_origins(data, path, origins, 0)
+    return data, region_owner, origins
+
+
+def _origin(error: InputError, origins: Origins) -> InputError:
+    """The error, naming the file that set its key (so a value it shows is from the file it names)."""
+    key = error.key
+    while key:
+        if key in origins:
+            return error if str(origins[key]) == error.path else InputError(origins[key], error.key, error.message)
+        cut = max(key.rfind("."), key.rfind("["))
+        key = key[:cut] if cut > 0 else ""
+    return error
 
 
 def _unknown(path: str | Path, key: str, what: str, name: str, known: list[str]) -> InputError:
@@ -220,18 +251,28 @@ def content_hash(scenario: Scenario, region_path: Path) -> str:
     return digest.hexdigest()[:16]
 
 
-def resolve(data: dict[str, Any], path: Path | None, region_base: Path, overrides: dict[str, Any] | None = None) -> LoadedScenario:
-    """Validate raw scenario data (already merged with its parents) and check it against its region."""
+def resolve(
+    data: dict[str, Any], path: Path | None, region_base: Path, overrides: dict[str, Any] | None = None, origins: Origins | None = None
+) -> LoadedScenario:
+    """Validate raw scenario data (already merged with its parents) and check it against its region.
+
+    ``origins`` (from the ``extends`` chain) lets an error name the file that set the offending key.
+    """
     label = path if path is not None else "<scenario>"
     if overrides:
         data = deep_merge(data, overrides)
     merged = deep_merge(Scenario().model_dump(mode="python", exclude={"events"}), data)
-    scenario = validate(Scenario, merged, label)
-    region_path = confined(scenario.region, region_base, [*allowed_roots(path), region_base.resolve()], label, "region")
-    region = build_region(region_path, scenario.space.cell_km)
-    check_zones(scenario, region, label)
-    check_event_references(scenario, label)
-    check_size(scenario, region, label)
+    try:
+        scenario = validate(Scenario, merged, label)
+        region_path = confined(scenario.region, region_base, [*allowed_roots(path), region_base.resolve()], label, "region")
+        region = build_region(region_path, scenario.space.cell_km)
+        check_zones(scenario, region, label)
+        check_event_references(scenario, label)
+        check_size(scenario, region, label)
+    except InputError as error:
+        if origins and not overrides and error.path == str(label):
+            raise _origin(error, origins) from None
+        raise
     return LoadedScenario(scenario, path, region_path, content_hash(scenario, region_path), region_path.read_text())
 
 
@@ -249,9 +290,9 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
         path = Path(path).resolve()
     except (OSError, ValueError):
         raise InputError(str(path)[:MAX_FILE_REFERENCE], "", "not a usable file name") from None
-    data, region_owner = _raw_chain(path, allowed_roots(path))
+    data, region_owner, origins = _raw_chain(path, allowed_roots(path))
     base = region_owner.parent if region_owner is not None else default_scenarios_dir()
-    return resolve(data, path, base, overrides)
+    return resolve(data, path, base, overrides, origins)
 
 
 def default_scenarios_dir() -> Path:

@@ -14,4 +14,4 @@ def test_every_parameter_has_a_source():
     from model.params import parameter_table
 
     for row in parameter_table():
-        assert row["source"].startswith(("FACTS", "assumption")), row
+        assert row["source"].startswith(("FACTS", "assumption", "fitted")), row

@@ -127,3 +127,24 @@ def test_patterns_fitted_to_a_parameter_count_as_calibration():
     names = {row["name"] for row in parameter_table()}
     assert all(name in names for fitted in FITTED.values() for name in fitted)
     assert set(FITTED) <= {p.id for p in PATTERNS}
+
+
+def test_a_folder_named_like_a_run_output_survives(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    mine = tmp_path / "results" / "baseline_seed1"
+    mine.mkdir(parents=True)
+    (mine / "thesis.txt").write_text("keep me")
+    assert main(["run", "baseline", "--days", "2", "--quiet"]) == 2
+    assert "was not written by mandosim" in capsys.readouterr().err
+    assert sorted(p.name for p in mine.iterdir()) == ["thesis.txt"]
+    assert main(["run", "baseline", "--days", "2", "--quiet", "--out", str(tmp_path / "fresh")]) == 0
+    assert main(["run", "baseline", "--days", "2", "--quiet", "--out", str(tmp_path / "fresh")]) == 0  # its own output: replaced
+
+
+def test_a_scenario_name_is_never_a_path(tmp_path, write, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    for name in ("/some/dir/x", "../../escape"):
+        path = write("s.toml", f'extends = "baseline.toml"\nname = "{name}"\n')
+        assert main(["run", str(path), "--days", "2", "--quiet"]) == 2
+        assert ": name: " in capsys.readouterr().err
+    assert not (tmp_path / "results").exists()

@@ -19,7 +19,9 @@ ARGS = ["compare", "baseline", "unified_command", "--reps", "3", "--days", "10",
 
 
 def new_cluster(workers: int = 2):
-    return distributed.LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=":0")
+    return distributed.LocalCluster(
+        n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address="127.0.0.1:0"
+    )
 
 
 @pytest.fixture(scope="module")
@@ -51,6 +53,21 @@ def test_dask_local_executor_and_resume(tmp_path, capsys):
     capsys.readouterr()
     assert main([*ARGS, "--executor", "dask-local", "--workers", "2", "--out", str(out)]) == 0
     assert "resumed: 6 runs were already done, 0 run now" in capsys.readouterr().out
+
+
+def test_dask_local_binds_scheduler_and_dashboard_to_loopback():
+    from experiments.executors import ExecutorSpec, dask_client
+
+    client = dask_client(ExecutorSpec("dask-local", workers=1))
+    cluster = client._mandosim_cluster
+    try:
+        assert cluster.scheduler_address.startswith("tcp://127.0.0.1:")
+        assert cluster.dashboard_link.startswith("http://127.0.0.1:")
+        bound = [sock.getsockname()[0] for sock in cluster.scheduler.http_server._sockets.values()]
+        assert bound and set(bound) == {"127.0.0.1"}  # not every interface
+    finally:
+        client.close()
+        cluster.close()
 
 
 def test_a_worker_killed_mid_sweep_loses_nothing(tmp_path, write):

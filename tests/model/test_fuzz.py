@@ -163,3 +163,13 @@ def test_more_folders_are_allowed_through_the_environment(library, tmp_path, mon
         load_scenario(path)
     monkeypatch.setenv("MANDOSIM_SCENARIO_PATH", str(shared))
     assert load_scenario(path).scenario.name == "shared_base"
+
+
+def test_an_error_names_the_file_that_set_the_key(tmp_path):
+    parent = tmp_path / "parent.toml"
+    parent.write_text('extends = "baseline.toml"\n[command]\nregime = "TOP-SECRET-VALUE-123"\n')
+    child = tmp_path / "child.toml"
+    child.write_text('extends = "parent.toml"\nname = "child"\n')
+    with pytest.raises(InputError) as caught:
+        load_scenario(child)
+    assert caught.value.path == str(parent) and caught.value.key == "command.regime"
