@@ -148,3 +148,11 @@ def test_a_scenario_name_is_never_a_path(tmp_path, write, monkeypatch, capsys):
         assert main(["run", str(path), "--days", "2", "--quiet"]) == 2
         assert ": name: " in capsys.readouterr().err
     assert not (tmp_path / "results").exists()
+
+
+@pytest.mark.parametrize("command", ["run", "compare"])
+def test_days_is_bounded_like_the_horizon(command, tmp_path, capsys):
+    assert main([command, "baseline", "--days", "1000000000", "--quiet", "--out", str(tmp_path / "x")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "--days" in err and "36,500" in err and "\n" not in err
+    assert not (tmp_path / "x").exists()

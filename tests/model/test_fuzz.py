@@ -173,3 +173,28 @@ def test_an_error_names_the_file_that_set_the_key(tmp_path):
     with pytest.raises(InputError) as caught:
         load_scenario(child)
     assert caught.value.path == str(parent) and caught.value.key == "command.regime"
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("polygon = [[32.651, -115.60], [32.675, -115.28], [32.55, -115.28], [32.55, -115.60]]",
+         "polygon = [[10.0, 10.0], [10.1, 10.0], [10.0, 10.1]]", "zones.mexicali_city.polygon"),
+        ("polygon = [[32.651, -115.60], [32.675, -115.28], [32.55, -115.28], [32.55, -115.60]]",
+         "polygon = [[32.6, -115.5], [32.6, -115.5], [32.6, -115.5]]", "zones.mexicali_city.polygon"),
+        ("points = [[32.53, -117.02], [32.45, -117.08]", "points = [[1e12, -1e12], [32.45, -117.08]", "roads[0].points[0][0]"),
+        ("lat_min = 31.80\nlat_max = 32.75\nlon_min = -117.15\nlon_max = -114.60",
+         "lat_min = -80.0\nlat_max = 80.0\nlon_min = -170.0\nlon_max = 170.0", "grid"),
+    ],
+)  # fmt: skip
+def test_damaged_regions_are_refused_in_one_line(library, old, new, key):
+    text = (library / "regions" / "baja_sonora.toml").read_text()
+    assert old in text
+    region = library / "regions" / f"case_{abs(hash(new))}.toml"
+    region.write_text(text.replace(old, new))
+    path = library / "region_case.toml"
+    path.write_text(f'extends = "baseline.toml"\nregion = "regions/{region.name}"\n')
+    with pytest.raises(InputError) as caught:
+        load_scenario(path)
+    assert caught.value.key == key and caught.value.path == str(region)
+    assert "\n" not in str(caught.value)
