@@ -40,7 +40,7 @@ from model.errors import InputError
 from model.metrics import ZONE_METRICS
 from model.model import BorderSecurityModel
 from model.rng import replicate_seeds
-from model.scenario import LoadedScenario, resolve
+from model.scenario import LoadedScenario, deep_merge, default_scenarios_dir, resolve
 
 OBSERVATION_ERROR = 0.10  # relative error of an observed annual count (assumption)
 METRICS: tuple[str, ...] = ("homicides", "disappearances")
@@ -51,6 +51,7 @@ MEMBERS_BOUNDS = (0.2, 8.0)  # range searched for a zone's members multiplier (a
 SEARCH_HALF_WIDTH = 2.0  # differential evolution searches within e^±2 (×0.14–7.4) of the start, inside the bounds
 POPULATION_PER_PARAMETER = 3  # differential evolution: candidates per parameter and generation
 SLICE_FACTORS = (0.8, 0.9, 1.1, 1.25)  # where each parameter's likelihood is sliced around the fit
+REFIT_SEED_STRIDE = 1_000  # root seeds of repeated fits: seed + k × stride (any seeds unlike the fit's)
 HALF_CHI2_95 = 1.92  # rise of the negative log-likelihood bounding a 95 % interval (χ²₁/2)
 
 
@@ -154,6 +155,7 @@ class CalibrationResult:
     success: bool = False
     intervals: dict[str, tuple[float, float]] = field(default_factory=dict)  # 95 % from likelihood slices
     slices: list[Evaluation] = field(default_factory=list)
+    refits: list[dict[str, float]] = field(default_factory=list)  # fits repeated with other replicate seeds
 
     @property
     def best(self) -> Evaluation:
@@ -228,6 +230,7 @@ class Calibration:
         self.params = list(params)
         self.initial = {name: 1.0 if name.startswith(MEMBERS_PREFIX) else float(get_path(self.data, name)) for name in params}
         self.bounds = {name: MEMBERS_BOUNDS if name.startswith(MEMBERS_PREFIX) else self._bounds(name) for name in params}
+        self.seed = seed
         self.seeds = replicate_seeds(seed, reps)
         self.days = days
         self.jobs = jobs
@@ -392,10 +395,33 @@ class Calibration:
             half = np.sqrt(HALF_CHI2_95 / curvature)
             result.intervals[name] = (float(max(low, np.exp(centre - half))), float(min(high, np.exp(centre + half))))
 
+    def repeated_fits(
+        self, result: CalibrationResult, repeats: int, max_evaluations: int, progress: Callable[[Evaluation], None] | None = None
+    ) -> None:
+        """Fit again ``repeats`` times from the fit, each with other replicate seeds (Nelder–Mead, ``max_evaluations`` each).
+
+        The spread of the refitted values is how far the fit moves with the replicates' noise: a
+        posterior-like spread that, unlike the slices, lets every parameter move at once.
+        """
+        seeds, initial = self.seeds, self.initial
+        try:
+            for k in range(1, repeats + 1):
+                self.seeds = replicate_seeds(self.seed + k * REFIT_SEED_STRIDE, len(seeds))
+                self.initial = dict(result.fitted)
+                result.refits.append(self.fit(max_evaluations, progress, "nelder-mead").fitted)
+        finally:
+            self.seeds, self.initial = seeds, initial
+
 
 def write_calibration(calibration: Calibration, result: CalibrationResult, out: Path) -> list[Path]:
-    """Write ``fitted.toml`` (extends the scenario, sets the fitted values), ``calibration.csv`` and ``fit.png``/``.svg``."""
+    """Write ``fitted.toml``, ``calibration.csv``, ``spread.csv`` and ``fit.png``/``.svg``.
+
+    ``fitted.toml`` extends a library scenario by name and sets the fitted values; a scenario from
+    elsewhere is written whole (with a copy of its region file if that is not the library's), so the
+    output folder loads wherever it goes.
+    """
     import os
+    import shutil
 
     from experiments.library import to_toml
     from experiments.plots import plot_calibration
@@ -418,10 +444,22 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
             f"({len(calibration.seeds)} replicates per evaluation, negative log-likelihood {result.best.objective:.4g})"
         ),
     }
-    if source is not None:
-        header["extends"] = os.path.relpath(source, out)
+    body = {**header, **nested}
+    library = default_scenarios_dir()
+    if source is not None and source.resolve().is_relative_to(library):
+        body = {**header, "extends": os.path.relpath(source.resolve(), library), **nested}  # found in the library from anywhere
+    else:  # self-contained: every value, so it loads wherever the folder goes
+        whole = calibration.scenario_with(result.fitted).scenario.model_dump(mode="python", exclude={"extends"})
+        region = calibration.scenario.region_path.resolve()
+        if region.is_relative_to(library):
+            whole["region"] = os.path.relpath(region, library)
+        else:
+            (out / "regions").mkdir(exist_ok=True)
+            shutil.copy(region, out / "regions" / region.name)
+            whole["region"] = f"regions/{region.name}"
+        body = deep_merge(whole, body)
     fitted = out / "fitted.toml"
-    fitted.write_text(to_toml({**header, **nested}))
+    fitted.write_text(to_toml(body))
     rows = [
         {**e.values, "objective": e.objective, **{f"model:{t.label}": m for t, m in zip(result.targets, e.means, strict=True)}}
         for e in result.history
@@ -429,13 +467,15 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     history = out / "calibration.csv"
     pd.DataFrame(rows).to_csv(history, index_label="evaluation")
     spread = out / "spread.csv"
-    pd.DataFrame(
-        [
-            {"parameter": n, "start": result.initial[n], "fitted": result.fitted[n], "low_95": lo, "high_95": hi}
-            for n, (lo, hi) in result.intervals.items()
-        ],
-        columns=["parameter", "start", "fitted", "low_95", "high_95"],
-    ).to_csv(spread, index=False)
+    rows = []
+    for n, (lo, hi) in result.intervals.items():
+        refitted = [r[n] for r in result.refits]
+        rows.append({
+            "parameter": n, "start": result.initial[n], "fitted": result.fitted[n], "low_95": lo, "high_95": hi,
+            "refits": len(refitted), "refit_low": min(refitted, default=np.nan), "refit_high": max(refitted, default=np.nan),
+        })  # fmt: skip
+    columns = ["parameter", "start", "fitted", "low_95", "high_95", "refits", "refit_low", "refit_high"]
+    pd.DataFrame(rows, columns=columns).to_csv(spread, index=False)
     return [fitted, history, spread, *plot_calibration(result, out / "fit")]
 
 
@@ -483,9 +523,17 @@ def write_calibration_page(result_dir: Path, page: Path, command: str) -> str:
         lines.append(
             f"| {label} | {published.get(label, float('nan')):,.0f} | {first['model:' + label]:,.0f} | {best['model:' + label]:,.0f} |"
         )
-    lines += ["", "| parameter | start | fitted | 95 % slice interval |", "|---|---:|---:|---|"]
+    refits = int(spread["refits"].max()) if "refits" in spread and spread["refits"].notna().any() else 0
+    if refits:
+        lines += [
+            "",
+            f"The fit was repeated {refits} times from its values, each with other replicate seeds (Nelder–Mead): the range of "
+            "the refitted values shows how far the fit moves with the replicates' noise when every parameter may move.",
+        ]
+    lines += ["", "| parameter | start | fitted | 95 % slice interval | range over refits |", "|---|---:|---:|---|---|"]
     for row in spread.itertuples():
-        lines.append(f"| `{row.parameter}` | {row.start:.3g} | {row.fitted:.3g} | {row.low_95:.3g}–{row.high_95:.3g} |")
+        moved = f"{row.refit_low:.3g}–{row.refit_high:.3g}" if refits else "—"
+        lines.append(f"| `{row.parameter}` | {row.start:.3g} | {row.fitted:.3g} | {row.low_95:.3g}–{row.high_95:.3g} | {moved} |")
     lines += ["", "![Observed against the model at the start and at the fit](figures/calibration_fit.png)", ""]
     page.write_text("\n".join(lines))
     return f"negative log-likelihood {first['objective']:.4g} -> {best['objective']:.4g}"

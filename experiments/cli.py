@@ -386,7 +386,13 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     params = [p.strip() for p in args.params.split(",") if p.strip()]
     if not params:
         raise InputError("<command line>", "--params", "name at least one parameter, e.g. crime.civilian_kill_rate")
-    for name, value, least in (("--reps", args.reps, 2), ("--max-evaluations", args.max_evaluations, 1), ("--jobs", args.jobs, 1)):
+    bounded = (
+        ("--reps", args.reps, 2),
+        ("--max-evaluations", args.max_evaluations, 1),
+        ("--jobs", args.jobs, 1),
+        ("--repeats", args.repeats, 0),
+    )
+    for name, value, least in (*bounded, ("--repeat-evaluations", args.repeat_evaluations, 1)):
         if value < least:
             raise InputError("<command line>", name, f"must be >= {least}, got {value}")
     targets = None
@@ -397,7 +403,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     calibration = Calibration(loaded, args.observed, params, args.year, args.reps, args.days, args.seed, args.jobs, targets)
     out = Path(args.out) if args.out else DEFAULT_OUT / f"calibrate_{loaded.scenario.name}"
     _check_output(out)
-    total = args.max_evaluations + len(params) * len(SLICE_FACTORS)
+    total = args.max_evaluations + len(params) * len(SLICE_FACTORS) + args.repeats * args.repeat_evaluations
     with tqdm(total=total, unit="eval", desc="calibration", disable=args.quiet or None) as bar:
 
         def progress(evaluation: Evaluation) -> None:
@@ -407,6 +413,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         with calibration:
             result = calibration.fit(args.max_evaluations, progress, args.method)
             calibration.slice_intervals(result, progress)
+            calibration.repeated_fits(result, args.repeats, args.repeat_evaluations, progress)
     tmp, commit = _atomic_dir(out)
     try:
         written = write_calibration(calibration, result, tmp)
@@ -759,6 +766,11 @@ def _add_calibrate(sub: argparse._SubParsersAction) -> None:
         "--method", choices=("differential-evolution", "nelder-mead"), default="differential-evolution",
         help="search: global differential evolution (default) or a local Nelder-Mead polish from the scenario's values",
     )  # fmt: skip
+    cal_p.add_argument(
+        "--repeats", type=int, default=0,
+        help="fit again this many times from the fit, each with other replicate seeds: the spread of the refits (default 0)",
+    )  # fmt: skip
+    cal_p.add_argument("--repeat-evaluations", type=int, default=60, help="evaluations of each repeated fit (Nelder-Mead; default 60)")
     cal_p.add_argument("--seed", type=int, default=1, help="root seed of the replicates (default 1)")
     cal_p.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     cal_p.add_argument("--out", default=None, help="output folder (default results/calibrate_SCENARIO)")

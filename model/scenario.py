@@ -65,8 +65,8 @@ def allowed_roots(named: Path | None = None) -> list[Path]:
 def confined(reference: object, base: Path, roots: list[Path], path: str | Path, key: str) -> Path:
     """The ``.toml`` file ``reference`` names (relative to ``base``), if it lies inside ``roots``; nothing is opened otherwise.
 
-    A bare name not found beside ``base`` is looked up in the library (``extends = "baseline.toml"``
-    works from any folder).
+    A relative name not found beside ``base`` is looked up in the library (``extends = "baseline.toml"``
+    and ``region = "regions/baja_sonora.toml"`` work from any folder).
 
     Raises:
         InputError: Not a string, not a ``.toml`` name, outside the allowed folders, or not found.
@@ -78,7 +78,7 @@ def confined(reference: object, base: Path, roots: list[Path], path: str | Path,
         raise InputError(path, key, f"not a usable file name; expected {allowed}")
     try:
         candidates = [(base / reference).resolve()]
-        if Path(reference).name == reference:
+        if not Path(reference).is_absolute():
             candidates.append((default_scenarios_dir() / reference).resolve())
         for candidate in candidates:
             inside = any(candidate.is_relative_to(root) for root in roots)

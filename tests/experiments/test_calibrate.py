@@ -1,6 +1,7 @@
 """Calibration recovers parameters from series the model itself generated, and rejects bad input."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from experiments.calibration import Calibration, horizon_totals, read_observed
@@ -72,10 +73,13 @@ def test_calibrate_command_writes_a_fitted_scenario_that_loads(tmp_path, capsys)
     observed = write_rows(tmp_path / "obs.csv", [("2024", "BC", 2450, 810), ("2024", "mexicali_city+mexicali_valley", 221, "")])
     out = tmp_path / "cal"
     args = ["calibrate", str(loaded.path), "--observed", str(observed), "--params", "crime.civilian_kill_rate"]
-    assert main([*args, "--reps", "2", "--max-evaluations", "3", "--jobs", "1", "--out", str(out), "--quiet"]) == 0
+    options = ["--reps", "2", "--max-evaluations", "3", "--repeats", "2", "--repeat-evaluations", "3"]
+    assert main([*args, *options, "--jobs", "1", "--out", str(out), "--quiet"]) == 0
     assert {p.name for p in out.iterdir()} >= {"fitted.toml", "calibration.csv", "spread.csv", "fit.png", "fit.svg"}
+    spread = pd.read_csv(out / "spread.csv")
+    assert spread["refits"].tolist() == [2] and spread["refit_low"].iloc[0] <= spread["refit_high"].iloc[0]
     fitted = load_scenario(out / "fitted.toml")
-    assert fitted.scenario.time.horizon_days == 180  # it extends the calibrated scenario
+    assert fitted.scenario.time.horizon_days == 180  # the calibrated scenario, written whole (it is not in the library)
     assert "crime.civilian_kill_rate" in capsys.readouterr().out
 
 
