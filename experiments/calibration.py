@@ -479,13 +479,17 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     return [fitted, history, spread, *plot_calibration(result, out / "fit")]
 
 
-def write_calibration_page(result_dir: Path, page: Path, command: str) -> str:
-    """A Markdown page of a finished calibration (``make calibration``): targets, fit, intervals, figure.
+def write_calibration_page(result_dir: Path, page: Path, command: str, refits_dir: Path | None = None, refits_command: str = "") -> str:
+    """A Markdown page of a finished calibration (``make calibration``): targets, fit, intervals, refits, figure.
 
     Args:
         result_dir: The folder ``mandosim calibrate`` wrote.
         page: The page to write (its figure goes to ``figures/`` beside it).
         command: The command that made ``result_dir`` (shown on the page).
+        refits_dir: A second calibration's folder whose repeated fits started from the shipped fit
+            (``--repeats`` around the baseline that holds ``result_dir``'s values); its refit ranges
+            are shown on the fit's scale.
+        refits_command: The command that made ``refits_dir``.
 
     Returns:
         A one-line summary.
@@ -494,6 +498,12 @@ def write_calibration_page(result_dir: Path, page: Path, command: str) -> str:
 
     history = pd.read_csv(result_dir / "calibration.csv", index_col="evaluation")
     spread = pd.read_csv(result_dir / "spread.csv")
+    if refits_dir is not None:
+        around = pd.read_csv(refits_dir / "spread.csv").set_index("parameter")
+        scale = spread["fitted"].to_numpy() / around.loc[spread["parameter"], "start"].to_numpy()
+        for column in ("refit_low", "refit_high"):
+            spread[column] = around.loc[spread["parameter"], column].to_numpy() * scale
+        spread["refits"] = around.loc[spread["parameter"], "refits"].to_numpy()
     best = history.loc[history["objective"].idxmin()]
     first = history.iloc[0]
     targets = [c[len("model:") :] for c in history.columns if c.startswith("model:")]
@@ -525,10 +535,12 @@ def write_calibration_page(result_dir: Path, page: Path, command: str) -> str:
         )
     refits = int(spread["refits"].max()) if "refits" in spread and spread["refits"].notna().any() else 0
     if refits:
+        made = f" (`{refits_command}`, from the shipped baseline, which holds this fit)" if refits_command else ""
         lines += [
             "",
-            f"The fit was repeated {refits} times from its values, each with other replicate seeds (Nelder–Mead): the range of "
-            "the refitted values shows how far the fit moves with the replicates' noise when every parameter may move.",
+            f"The fit was repeated {refits} times from its values{made}, each with other replicate seeds (Nelder–Mead): "
+            "the range of the refitted values shows how far the fit moves with the replicates' noise when every parameter "
+            "may move. Where that range excludes the fit, six replicates per evaluation leave the fit seed-dependent.",
         ]
     lines += ["", "| parameter | start | fitted | 95 % slice interval | range over refits |", "|---|---:|---:|---|---|"]
     for row in spread.itertuples():
