@@ -14,6 +14,7 @@ from typing import Any
 
 from model.errors import InputError
 from model.limits import IDENTIFIER_PATTERN, MAX_CRIMINAL_CELLS, MAX_FILE_REFERENCE, MAX_STATE_BYTES, MAX_UNITS
+from model.metrics import GROUP_METRICS, TERRITORY_METRICS, ZONE_METRICS
 from model.params import Scenario
 from model.region import Region, build_region, region_from_text
 from model.validation import read_toml, validate
@@ -202,10 +203,10 @@ class SizeEstimate:
 
 #: Bytes per grid cell and agency of beliefs, observation masks and per-cell scratch (float64 arrays).
 BYTES_PER_AGENCY_CELL = 5 * 8
-#: Record columns kept per day and zone, per day and group, per day, zone and group (int64/float64).
-RECORD_BYTES_PER_ZONE_DAY = 40 * 8
-RECORD_BYTES_PER_GROUP_DAY = 10 * 8
-RECORD_BYTES_PER_ZONE_GROUP_DAY = 2 * 8
+#: Bytes the recorder keeps per day and zone, per day and group row, per day, zone and group row (8-byte numbers).
+RECORD_BYTES_PER_ZONE_DAY = len(ZONE_METRICS) * 8
+RECORD_BYTES_PER_GROUP_DAY = len(GROUP_METRICS) * 8
+RECORD_BYTES_PER_ZONE_GROUP_DAY = len(TERRITORY_METRICS) * 8
 #: Splinter rows kept per group (``model.model.SPLINTER_ROWS_PER_GROUP``) plus the group itself.
 GROUP_ROWS_PER_GROUP = 3
 
