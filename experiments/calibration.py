@@ -23,6 +23,8 @@ from __future__ import annotations
 
 import copy
 import difflib
+import os
+import shutil
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -34,6 +36,7 @@ from scipy.optimize import differential_evolution, minimize
 from scipy.special import gammaln
 
 from experiments.executors import Task, local_pool, run_local
+from experiments.hindcast import zone_indices
 from experiments.store import RunKey
 from experiments.sweep import _leaf_paths, get_path, set_path
 from model.errors import InputError
@@ -197,7 +200,7 @@ class Calibration:
         self.data = scenario.scenario.model_dump(mode="python")
         region = scenario.region()
         self.zone_names, self.state_names = list(region.zone_names), list(region.state_names)
-        self._state_of_zone = np.array([region.jurisdiction_state[region.zone_jurisdiction[z]] for z in range(len(self.zone_names))])
+        self._zone_state = [self.state_names[region.jurisdiction_state[region.zone_jurisdiction[z]]] for z in range(len(self.zone_names))]
         if targets is not None:
             from experiments.targets import __file__ as targets_file
 
@@ -253,13 +256,7 @@ class Calibration:
 
     # --- set-up checks ------------------------------------------------------------------------
     def _zone_codes(self, zone: str) -> np.ndarray:
-        codes: list[int] = []
-        for part in zone.split("+"):
-            if part in self.zone_names:
-                codes.append(self.zone_names.index(part))
-            else:
-                codes.extend(np.flatnonzero(self._state_of_zone == self.state_names.index(part)).tolist())
-        return np.array(sorted(set(codes)))
+        return np.array(zone_indices(zone, self.zone_names, self._zone_state))
 
     def _check_param(self, name: str, valid: list[str]) -> None:
         if name.startswith(MEMBERS_PREFIX):
@@ -420,14 +417,12 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     elsewhere is written whole (with a copy of its region file if that is not the library's), so the
     output folder loads wherever it goes.
     """
-    import os
-    import shutil
-
     from experiments.library import to_toml
     from experiments.plots import plot_calibration
 
     out.mkdir(parents=True, exist_ok=True)
     source = calibration.scenario.path
+    scenario = calibration.scenario_with(result.fitted).scenario
     nested: dict = {}
     for name, value in result.fitted.items():
         if name.startswith(MEMBERS_PREFIX):
@@ -435,8 +430,7 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
         section, _, leaf = name.partition(".")
         nested.setdefault(section, {})[leaf] = float(f"{value:.6g}")
     if any(name.startswith(MEMBERS_PREFIX) for name in result.fitted):  # the groups' fitted members per zone
-        groups = calibration.scenario_with(result.fitted).scenario.groups
-        nested["groups"] = {name: {"members": dict(group.members)} for name, group in groups.items()}
+        nested["groups"] = {name: {"members": dict(group.members)} for name, group in scenario.groups.items()}
     header = {
         "name": f"{calibration.scenario.scenario.name}_fitted",
         "description": (
@@ -444,12 +438,11 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
             f"({len(calibration.seeds)} replicates per evaluation, negative log-likelihood {result.best.objective:.4g})"
         ),
     }
-    body = {**header, **nested}
     library = default_scenarios_dir()
-    if source is not None and source.resolve().is_relative_to(library):
-        body = {**header, "extends": os.path.relpath(source.resolve(), library), **nested}  # found in the library from anywhere
+    if source is not None and source.resolve().is_relative_to(library):  # found in the library from anywhere
+        body = {**header, "extends": os.path.relpath(source.resolve(), library), **nested}
     else:  # self-contained: every value, so it loads wherever the folder goes
-        whole = calibration.scenario_with(result.fitted).scenario.model_dump(mode="python", exclude={"extends"})
+        whole = scenario.model_dump(mode="python", exclude={"extends"})
         region = calibration.scenario.region_path.resolve()
         if region.is_relative_to(library):
             whole["region"] = os.path.relpath(region, library)
@@ -457,7 +450,7 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
             (out / "regions").mkdir(exist_ok=True)
             shutil.copy(region, out / "regions" / region.name)
             whole["region"] = f"regions/{region.name}"
-        body = deep_merge(whole, body)
+        body = deep_merge(whole, {**header, **nested})
     fitted = out / "fitted.toml"
     fitted.write_text(to_toml(body))
     rows = [
@@ -494,8 +487,6 @@ def write_calibration_page(result_dir: Path, page: Path, command: str, refits_di
     Returns:
         A one-line summary.
     """
-    import shutil
-
     history = pd.read_csv(result_dir / "calibration.csv", index_col="evaluation")
     spread = pd.read_csv(result_dir / "spread.csv")
     if refits_dir is not None:

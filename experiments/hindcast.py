@@ -41,10 +41,11 @@ HINDCAST_TARGETS: tuple[HindcastTarget, ...] = (
 
 
 def zone_indices(zones: str, zone_names: list[str], zone_state: list[str]) -> list[int]:
-    """Zone codes of ``a+b`` or of every zone of a state (``BC``)."""
-    if zones in zone_state:
-        return [i for i, state in enumerate(zone_state) if state == zones]
-    return [zone_names.index(z) for z in zones.split("+")]
+    """Zone codes (sorted) of zones joined by ``+``, where a part may also be a state code (``BC``: its zones)."""
+    codes: set[int] = set()
+    for part in zones.split("+"):
+        codes |= {zone_names.index(part)} if part in zone_names else {i for i, state in enumerate(zone_state) if state == part}
+    return sorted(codes)
 
 
 def hindcast_rows(runs: np.ndarray, zone_names: list[str], zone_state: list[str]) -> list[dict]:

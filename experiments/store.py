@@ -194,11 +194,13 @@ class Store:
                 self._finished.add(stem)
             else:
                 self.damaged.append(stem)
+        reported = set(self.damaged)
         for table in TABLES:
             folder = self.root / table
             for part in folder.glob("*.parquet") if folder.is_dir() else []:
                 if part.stem not in self._finished:
-                    if part.stem not in self.damaged:
+                    if part.stem not in reported:
+                        reported.add(part.stem)
                         self.damaged.append(part.stem)
                     part.unlink()
 

@@ -129,6 +129,18 @@ def test_patterns_fitted_to_a_parameter_count_as_calibration():
     assert set(FITTED) <= {p.id for p in PATTERNS}
 
 
+def test_no_default_cites_a_validation_pattern():
+    """A pattern a default's source cites is calibration or verification in the report, never validation."""
+    import re
+
+    from experiments.patterns import FITTED, PATTERNS, VERIFICATION
+    from model.params import parameter_table
+
+    cited = {m for row in parameter_table() for m in re.findall(r"\bP(?:[1-9]|10)\b", row["source"])}
+    validation = {p.id for p in PATTERNS} - set(FITTED) - set(VERIFICATION)
+    assert cited and not cited & validation, cited & validation
+
+
 def test_a_folder_named_like_a_run_output_survives(tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     mine = tmp_path / "results" / "baseline_seed1"
