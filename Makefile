@@ -23,20 +23,21 @@ test: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/python -m pytest
 
-## figures: regenerate the figures the README shows
+## figures: regenerate every figure the README and docs/experiments.md show (docs/figures/), the app's screenshot too
 figures: $(STAMP)
 	$(BIN)/mandosim region baseline --routes --out docs/figures/region.png
 	$(BIN)/mandosim run baseline --seed 1 --out results/baseline_seed1 --quiet
 	cp results/baseline_seed1/timeseries.png docs/figures/baseline_timeseries.png
-	$(BIN)/mandosim compare baseline coordination_failure unified_command --reps 10 --out results/compare --quiet
-	cp results/compare/figures/effects_homicides.png docs/figures/effects_homicides.png
+	$(BIN)/mandosim compare baseline coordination_failure unified_command --reps 10 --out results/compare --force --quiet
+	cp results/compare/figures/effects_homicides.png results/compare/figures/bands_homicides.png results/compare/figures/map_homicides.png docs/figures/
+	MANDOSIM_APP_SCREENSHOT=docs/figures/app.png $(BIN)/python -m pytest -q tests/experiments/test_app.py -k browser
 
 ## channels: why a regime changes violence — decompositions, dose-responses, Sobol indices → docs/validation/channels.md
 channels: $(STAMP)
 	$(BIN)/mandosim explain baseline unified_command --reps 20 --out results/explain_unified --quiet
 	$(BIN)/mandosim explain baseline coordination_failure --reps 20 --zones mexicali_city,mexicali_valley,san_luis_rio_colorado --dose --out results/explain_failure --quiet
 	$(BIN)/mandosim sweep experiments/sweeps/unified_effect_sobol.toml --out results/unified_effect_sobol --quiet
-	$(BIN)/python -c 'from pathlib import Path; from experiments.explain import write_channels_page as w; w(Path("docs/validation/channels.md"), [Path("results/explain_unified"), Path("results/explain_failure")], Path("results/unified_effect_sobol"))'
+	$(BIN)/python -c 'from pathlib import Path; from mandosim.experiments.explain import write_channels_page as w; w(Path("docs/validation/channels.md"), [Path("results/explain_unified"), Path("results/explain_failure")], Path("results/unified_effect_sobol"))'
 
 ## validation: docking, zone levels, patterns P1–P10 and the 2024 hindcast → docs/validation/report.md (PNG figures only)
 validation: $(STAMP)
@@ -53,11 +54,11 @@ REFITS = mandosim calibrate baseline --zone-levels --reps 6 --method nelder-mead
 calibration: $(STAMP)
 	$(BIN)/$(CALIBRATE) --out results/calibrate_zones --quiet
 	$(BIN)/$(REFITS) --out results/calibrate_spread --quiet
-	$(BIN)/python -c 'from pathlib import Path; from experiments.calibration import write_calibration_page as w; print(w(Path("results/calibrate_zones"), Path("docs/validation/calibration.md"), "$(CALIBRATE)", Path("results/calibrate_spread"), "$(REFITS)"))'
+	$(BIN)/python -c 'from pathlib import Path; from mandosim.experiments.calibration import write_calibration_page as w; print(w(Path("results/calibrate_zones"), Path("docs/validation/calibration.md"), "$(CALIBRATE)", Path("results/calibrate_spread"), "$(REFITS)"))'
 
 ## resolution: the baseline at 1.25, 2.5 and 5 km cells, 40 replicates each → docs/validation/resolution.md
 resolution: $(STAMP)
-	$(BIN)/python -m experiments.resolution
+	$(BIN)/python -m mandosim.experiments.resolution
 
 clean:
 	rm -rf $(VENV) results

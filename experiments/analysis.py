@@ -57,4 +57,8 @@ def paired_effects(runs: pd.DataFrame, outcomes: list[str], reference: str) -> p
                         "pairs": n,
                     }
                 )
-    return pd.DataFrame(rows)
+    effects = pd.DataFrame(rows)
+    if "level" in runs.columns and not effects.empty:  # zone, state or region, as in the runs table
+        levels = runs.drop_duplicates("unit").set_index("unit")["level"]
+        effects.insert(effects.columns.get_loc("unit") + 1, "level", effects["unit"].map(levels))
+    return effects

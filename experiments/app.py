@@ -19,19 +19,29 @@ from typing import Any
 
 import mesa
 import numpy as np
+from matplotlib import colormaps
+from matplotlib.collections import LineCollection
 from matplotlib.colors import ListedColormap
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+from matplotlib.ticker import LogLocator, NullLocator, ScalarFormatter
 
-from model.conflict import BRANCHES
-from model.metrics import ZONE_METRICS
-from model.model import BorderSecurityModel
-from model.region import Region
-from model.scenario import LoadedScenario, default_scenarios_dir, find_scenario, load_scenario, resolve
+from mandosim.model.conflict import BRANCHES
+from mandosim.model.metrics import DAYS_PER_YEAR, PER_100K, ZONE_METRICS
+from mandosim.model.model import BorderSecurityModel
+from mandosim.model.region import Region
+from mandosim.model.scenario import LoadedScenario, default_scenarios_dir, find_scenario, load_scenario, resolve
 
 APP_DAYS = 3650  # horizon of an app run: ten years, far more than anyone watches
 HEAT_MEMORY = 0.97  # share of the heat layer kept per day (a month of homicides shows)
 HEAT_TOP_PERCENTILE = 90  # the heat colour scale tops out here, so more than the hottest cell shows
-CHART_WINDOW = 7  # days summed per point of the charts
+CHART_WINDOW = 30  # days per point of the charts (a month: small zones' rates are not all zero)
+HEAT_SHOWN = 0.05  # heat below this (homicides, decayed) is not drawn
+KM_PER_DEGREE_LAT = 111.32
+SCALE_BAR_KM = 50.0
+LABEL_BOX = {"boxstyle": "round,pad=0.15", "facecolor": "white", "edgecolor": "none", "alpha": 0.7}
+LINE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#ff7f0e")
 REGIMES = ("fragmented", "coordinated", "unified")
 AREAS: dict[str, tuple[str, ...]] = {
     "Mexicali Valley + San Luis (across the state line)": ("mexicali_valley", "san_luis_rio_colorado"),
@@ -126,7 +136,7 @@ class AppModel(mesa.Model):
         regimes = [regime] if compare in (NO_COMPARISON, regime) else [regime, compare]
         self.sides = []
         for r in regimes:
-            model = BorderSecurityModel(app_scenario(scenario, r, area, vetting, force), seed=seed)
+            model = BorderSecurityModel(app_scenario(scenario, r, area, vetting, force), seed=seed, report_to_mesa=False)
             for _ in range(model.burn_in):
                 model.step()
             label = f"{r} over {area}" if r == "unified" else r
@@ -162,8 +172,8 @@ class AppModel(mesa.Model):
 def _extent(region: Region) -> tuple[float, float, float, float]:
     lat_min, lat_max, lon_min, _ = region.bounds
     rows, cols = region.shape
-    km_per_lon = 111.32 * np.cos(np.radians((lat_min + lat_max) / 2))
-    return (lon_min, lon_min + cols * region.cell_km / km_per_lon, lat_max - rows * region.cell_km / 111.32, lat_max)
+    km_per_lon = KM_PER_DEGREE_LAT * np.cos(np.radians((lat_min + lat_max) / 2))
+    return (lon_min, lon_min + cols * region.cell_km / km_per_lon, lat_max - rows * region.cell_km / KM_PER_DEGREE_LAT, lat_max)
 
 
 def _grid(region: Region, values: np.ndarray) -> np.ndarray:
@@ -172,25 +182,41 @@ def _grid(region: Region, values: np.ndarray) -> np.ndarray:
     return grid
 
 
+def _zone_centres(region: Region) -> list[tuple[float, float]]:
+    """(lon, lat) of each zone's centre: the median of its cells (inside the zone even when it is not convex)."""
+    return [tuple(np.median(region.cell_latlon[region.zone == z][:, ::-1], axis=0)) for z in range(len(region.zone_names))]
+
+
+def _scale_bar(ax: Any, region: Region, extent: tuple[float, float, float, float]) -> None:
+    """A ``SCALE_BAR_KM`` bar in the lower left corner."""
+    lat = extent[2] + 0.06 * (extent[3] - extent[2])
+    lon = extent[0] + 0.03 * (extent[1] - extent[0])
+    km_per_lon = KM_PER_DEGREE_LAT * np.cos(np.radians(lat))
+    ax.plot([lon, lon + SCALE_BAR_KM / km_per_lon], [lat, lat], color="black", lw=2, solid_capstyle="butt", zorder=6)
+    ax.text(lon, lat + 0.012 * (extent[3] - extent[2]), f"{SCALE_BAR_KM:.0f} km", fontsize=7, va="bottom", zorder=6)
+
+
 def draw_map(app: AppModel) -> Figure:
-    """The region per side: zones, heat of recent homicides, roads, ports, units by branch, criminal cells by group."""
+    """The region per side: labelled zones, heat of recent homicides, roads, ports, units by branch, criminal cells by group."""
     region = app.region
     n = len(app.sides)
-    fig = Figure(figsize=(11.0 if n == 1 else 7.5 * n, 4.6 if n == 1 else 3.6), layout="constrained")
+    fig = Figure(figsize=(11.0 if n == 1 else 7.5 * n, 4.8 if n == 1 else 3.9))
+    fig.subplots_adjust(left=0.01, right=0.99, top=0.93, bottom=0.16, wspace=0.02)
     extent = _extent(region)
     lat_mid = (region.bounds[0] + region.bounds[1]) / 2
     zones = _grid(region, region.zone)
     tints = ListedColormap(ZONE_TINTS[: len(region.zone_names)])
-    hot = np.concatenate([side.heat[side.heat > 0.05] for side in app.sides])
+    hot = np.concatenate([side.heat[side.heat > HEAT_SHOWN] for side in app.sides])
     heat_top = max(float(np.percentile(hot, HEAT_TOP_PERCENTILE)) if hot.size else 1.0, 1.0)
+    roads = [pts[:, ::-1] for _name, pts in region.roads]
+    centres = _zone_centres(region)
     for k, side in enumerate(app.sides):
         ax = fig.add_subplot(1, n, k + 1)
         model = side.model
         ax.imshow(zones, extent=extent, cmap=tints, interpolation="nearest", vmin=-0.5, vmax=len(region.zone_names) - 0.5)
-        heat = np.where(side.heat > 0.05, side.heat, np.nan)
+        heat = np.where(side.heat > HEAT_SHOWN, side.heat, np.nan)
         ax.imshow(_grid(region, heat), extent=extent, cmap="Reds", alpha=0.75, interpolation="nearest", vmin=0, vmax=heat_top)
-        for _name, pts in region.roads:
-            ax.plot(pts[:, 1], pts[:, 0], color="#555555", lw=0.7)
+        ax.add_collection(LineCollection(roads, colors="#555555", linewidths=0.7))
         ports = region.cell_latlon[region.port_cells]
         ax.scatter(ports[:, 1], ports[:, 0], marker="^", s=30, color="black", zorder=5)
         cells = model.cells
@@ -201,67 +227,102 @@ def draw_map(app: AppModel) -> Figure:
         units = model.units
         at = region.cell_latlon[units.pos]
         ax.scatter(at[:, 1], at[:, 0], s=9, c=[BRANCH_COLOURS[BRANCHES[b]] for b in units.branch], marker="s", linewidths=0, zorder=4)
+        for (lon, lat), label in zip(centres, region.zone_labels, strict=True):
+            ax.text(lon, lat, label, fontsize=7, ha="center", va="center", zorder=7, color="#222222", bbox=LABEL_BOX)
+        _scale_bar(ax, region, extent)
         ax.set_title(f"{side.label} — day {model.day}", fontsize=9)
+        ax.set_xlim(extent[0], extent[1])
+        ax.set_ylim(extent[2], extent[3])
         ax.set_aspect(1 / np.cos(np.radians(lat_mid)))
         ax.set_xticks([])
         ax.set_yticks([])
+    names = app.sides[0].model.group_names
     handles = [
         *(_legend_marker(ax, "s", colour, branch.replace("_", " ")) for branch, colour in BRANCH_COLOURS.items()),
-        *(_legend_marker(ax, "o", GROUP_COLOURS[g], name) for g, name in enumerate(app.sides[0].model.group_names[:4])),
+        *(_legend_marker(ax, "o", GROUP_COLOURS[g % len(GROUP_COLOURS)], name.replace("_", " ")) for g, name in enumerate(names)),
+        _legend_marker(ax, "^", "black", "port of entry"),
+        Line2D([], [], color="#555555", lw=0.7, label="road"),
+        Patch(color=colormaps["Reds"](0.7), alpha=0.75, label="homicides, last month"),
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=4, fontsize=7, frameon=False)
+    fig.legend(handles=handles, loc="lower center", ncol=min(len(handles), 7), fontsize=7, frameon=False)
     return fig
 
 
 def _legend_marker(ax: Any, marker: str, colour: str, label: str) -> Any:
-    return ax.plot([], [], marker, color=colour, label=label, ls="")[0]
+    return Line2D([], [], marker=marker, color=colour, label=label, ls="")
+
+
+def rates_per_100k(app: AppModel, side: int, metric: str) -> tuple[np.ndarray, np.ndarray]:
+    """Days and, per zone, ``metric`` over the last ``CHART_WINDOW`` days as an annual rate per 100,000 people."""
+    series = app.zone_series(side, metric)
+    if series.shape[0] < CHART_WINDOW:
+        return np.zeros(0), np.zeros((0, series.shape[1]))
+    running = np.cumsum(series, axis=0)
+    window = running[CHART_WINDOW - 1 :] - np.vstack([np.zeros((1, series.shape[1])), running[:-CHART_WINDOW]])
+    population = app.region.zone_population()
+    rates = window * (DAYS_PER_YEAR / CHART_WINDOW) / np.maximum(population, 1) * PER_100K
+    return np.arange(CHART_WINDOW, series.shape[0] + 1), rates
 
 
 def draw_charts(app: AppModel) -> Figure:
-    """Homicides and disappearances by zone (weekly sums) per side; side by side, the running difference."""
+    """Homicides and disappearances per 100k by zone (last 30 days, annualised, log axis); side by side, the running difference.
+
+    Both regimes share each panel (solid: the first, dashed: the second), so the zones the scenarios
+    are about — the valley and San Luis — read as clearly as Tijuana.
+    """
     region = app.region
     n = len(app.sides)
-    panels = 2 * n + (1 if n == 2 else 0)
-    fig = Figure(figsize=(max(11.0, 3.0 * panels), 2.8), layout="constrained")
-    line_colours = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#ff7f0e")
+    panels = 3 if n == 2 else 2
+    fig = Figure(figsize=(11.0 if n == 1 else 15.0, 3.0))
+    fig.subplots_adjust(left=0.05, right=0.99, top=0.88, bottom=0.3, wspace=0.22)
     axes = [fig.add_subplot(1, panels, i + 1) for i in range(panels)]
-    for k, side in enumerate(app.sides):
-        for j, metric in enumerate(("homicides", "disappearances")):
-            ax = axes[2 * k + j]
-            series = app.zone_series(k, metric)
-            if series.shape[0] >= CHART_WINDOW:  # sums over the last CHART_WINDOW days, day by day
-                running = np.cumsum(series, axis=0)
-                weekly = running[CHART_WINDOW - 1 :] - np.vstack([np.zeros((1, series.shape[1])), running[:-CHART_WINDOW]])
-                x = np.arange(CHART_WINDOW, series.shape[0] + 1)
-                for z, label in enumerate(region.zone_labels):
-                    ax.plot(x, weekly[:, z], color=line_colours[z % len(line_colours)], lw=1, label=label)
-            ax.set_title(f"{metric}, last 7 days — {side.regime}", fontsize=8)
-            ax.set_xlabel("day", fontsize=7)
-            ax.tick_params(labelsize=7)
+    styles = ("-", "--")
+    for j, metric in enumerate(("homicides", "disappearances")):
+        ax = axes[j]
+        for k in range(n):
+            days, rates = rates_per_100k(app, k, metric)
+            for z in range(len(region.zone_names)):
+                shown = np.where(rates[:, z] > 0, rates[:, z], np.nan)  # a log axis has no zero: no line where none happened
+                ax.plot(days, shown, color=LINE_COLOURS[z % len(LINE_COLOURS)], lw=1, ls=styles[k])
+        ax.set_yscale("log")
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 3.0)))  # 1, 3, 10, 30, ...: few ticks, fast to draw
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_locator(NullLocator())
+        ax.set_title(f"{metric} per 100k a year (last {CHART_WINDOW} days)", fontsize=8)
+        ax.set_xlabel("day", fontsize=7)
+        ax.tick_params(labelsize=7)
     if n == 2:
         ax = axes[-1]
         for metric, colour in (("homicides", "#d62728"), ("disappearances", "#555555")):
             left, right = app.zone_series(0, metric).sum(axis=1), app.zone_series(1, metric).sum(axis=1)
             ax.plot(np.arange(1, left.size + 1), np.cumsum(right - left), color=colour, label=metric)
         ax.axhline(0, color="black", lw=0.6)
-        ax.set_title(f"running difference: {app.sides[1].regime} − {app.sides[0].regime}", fontsize=8)
+        ax.set_title(f"running difference, people: {app.sides[1].regime} − {app.sides[0].regime}", fontsize=8)
         ax.set_xlabel("day", fontsize=7)
         ax.tick_params(labelsize=7)
-        ax.legend(fontsize=7)
-    if axes[0].lines:
-        axes[0].legend(fontsize=6, loc="upper left")
+        ax.legend(fontsize=7, loc="upper left")
+    handles = [Line2D([], [], color=LINE_COLOURS[z % len(LINE_COLOURS)], label=label) for z, label in enumerate(region.zone_labels)]
+    handles += [Line2D([], [], color="black", ls=styles[k], label=side.regime) for k, side in enumerate(app.sides)] if n == 2 else []
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=7, frameon=False)
     return fig
 
 
-def summary_text(app: AppModel) -> str:
-    """One line per side: day and totals since day 0."""
+def summary_lines(app: AppModel) -> list[tuple[str, str]]:
+    """(heading, text) per line: each side's day and totals since day 0; side by side, the difference."""
     lines = []
     homicides, disappeared = app.totals("homicides"), app.totals("disappearances")
     for k, side in enumerate(app.sides):
-        lines.append(f"**{side.label}** — day {side.model.day}: {homicides[k]:,.0f} homicides, {disappeared[k]:,.0f} disappearances")
+        lines.append((side.label, f" — day {side.model.day}: {homicides[k]:,.0f} homicides, {disappeared[k]:,.0f} disappearances"))
     if len(app.sides) == 2:
-        lines.append(f"difference: {homicides[1] - homicides[0]:+,.0f} homicides, {disappeared[1] - disappeared[0]:+,.0f} disappearances")
-    return "  \n".join(lines)
+        first, second = (side.regime for side in app.sides)
+        change = f": {homicides[1] - homicides[0]:+,.0f} homicides, {disappeared[1] - disappeared[0]:+,.0f} disappearances"
+        lines.append((f"difference ({second} − {first})", change))
+    return lines
+
+
+def summary_text(app: AppModel) -> str:
+    """The status as Markdown, one line per side."""
+    return "  \n".join(f"**{head}**{text}" for head, text in summary_lines(app))
 
 
 #: Seconds the app's server has to stop after SIGTERM before it is killed.
@@ -286,8 +347,8 @@ def serve(scenario: str, port: int, open_browser: bool = False) -> int:
     """
     env = {**os.environ, SCENARIO_ENV: scenario}
     command = [
-        sys.executable, "-m", "solara", "run", "experiments.app_page:Page", "--host", "127.0.0.1", "--port", str(port), "--production",
-        "--open" if open_browser else "--no-open", "--log-level", "warning",
+        sys.executable, "-m", "solara", "run", "mandosim.experiments.app_page:Page", "--host", "127.0.0.1", "--port", str(port),
+        "--production", "--open" if open_browser else "--no-open", "--log-level", "warning",
     ]  # fmt: skip
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent, preexec_fn=_own_group_tied_to_parent)  # noqa: PLW1509

@@ -1,18 +1,21 @@
-"""The app's Solara page: Mesa's ``SolaraViz`` around an ``AppModel`` (``solara run experiments.app_page:Page``).
+"""The app's Solara page (``solara run mandosim.experiments.app_page:Page``): controls, status, map and charts.
 
-Imported only by the app's server; it needs the ``viz`` extra (solara, through ``mesa[viz]``).
+Imported only by the app's server; it needs the ``viz`` extra (solara). The page is written with
+Solara directly rather than Mesa's ``SolaraViz``, so it shows only the controls that apply (the
+unified command's area only when a unified command is chosen), each slider with its value, and no
+framework controls (play interval, render interval, threads, page tabs). What it steps is the same
+Mesa model (``AppModel``), a day at a time.
 """
 
 from __future__ import annotations
 
+import html
 import os
-from typing import Any
+import threading
 
 import solara
-from mesa.visualization import SolaraViz
-from mesa.visualization.utils import update_counter
 
-from experiments.app import (
+from mandosim.experiments.app import (
     AREAS,
     DEFAULT_AREA,
     NO_COMPARISON,
@@ -22,59 +25,95 @@ from experiments.app import (
     draw_charts,
     draw_map,
     library_scenarios,
-    summary_text,
+    summary_lines,
 )
 
-PLAY_INTERVAL_MS = 1  # pause between renders while playing; drawing is the real pace
-DAYS_PER_RENDER = 5  # model days per Step and per render while playing (≥ 5 days/s in the browser)
+DAYS_PER_STEP = 5  # model days per press of Step
+DAYS_PER_FRAME = 10  # model days per redraw while playing: drawing, not the model, sets the pace
 FIGURE_DPI = 80
-# The dashboard takes the whole width: SolaraViz puts each component in a half-width draggable tile.
-FULL_WIDTH_CSS = """
-.vue-grid-layout { height: auto !important; }
-.vue-grid-item { position: relative !important; transform: none !important; width: 100% !important; height: auto !important; }
+TITLE = "mandosim — the border, day by day"
+CSS = """
 .mandosim-map img, .mandosim-charts img { width: 100%; height: auto; }
+.mandosim-status { font-size: 15px; line-height: 1.5; margin: 4px 0 8px 0; }
 """
-
-
-def model_params(scenario: str) -> dict[str, Any]:
-    """The controls: scenario, regime and area, a second regime side by side, vetting, force level, seed."""
-    scenarios = library_scenarios()
-    if scenario not in scenarios:
-        scenarios = [scenario, *scenarios]
-    return {
-        "scenario": {"type": "Select", "value": scenario, "values": scenarios, "label": "Scenario"},
-        "regime": {"type": "Select", "value": "fragmented", "values": list(REGIMES), "label": "Command regime"},
-        "area": {"type": "Select", "value": DEFAULT_AREA, "values": list(AREAS), "label": "Unified command area"},
-        "compare": {"type": "Select", "value": NO_COMPARISON, "values": [NO_COMPARISON, *REGIMES], "label": "Side by side with"},
-        "vetting": {"type": "SliderFloat", "value": 0.0, "min": 0.0, "max": 0.05, "step": 0.005, "label": "Vetting (per day)"},
-        "force": {"type": "SliderFloat", "value": 1.0, "min": 0.5, "max": 2.0, "step": 0.1, "label": "Force level (× officers)"},
-        "seed": {"type": "SliderInt", "value": 1, "min": 1, "max": 100, "step": 1, "label": "Seed"},
-    }
+VETTING_MAX, VETTING_STEP = 0.05, 0.005  # daily hazard that a colluding unit is found (per day)
+FORCE_MIN, FORCE_MAX, FORCE_STEP = 0.5, 2.0, 0.1  # × every agency's officers
+SEED_MAX = 100
 
 
 @solara.component
-def Dashboard(model: AppModel) -> None:  # noqa: N802 (Solara components are CamelCase)
-    """Status line, map and charts, one under the other at full width."""
-    update_counter.get()
-    solara.Style(FULL_WIDTH_CSS)
+def Dashboard(app: AppModel, frame: int) -> None:  # noqa: N802 (Solara components are CamelCase)
+    """Status lines, map and charts, one under the other at full width (``frame`` changes on every redraw)."""
+    solara.Style(CSS)
     with solara.Column(style={"width": "100%"}):
-        with solara.Div(classes=["mandosim-status"]):
-            solara.Markdown(summary_text(model))
+        status = "<br>".join(f"<b>{html.escape(head)}</b>{html.escape(rest)}" for head, rest in summary_lines(app))
+        solara.HTML(tag="div", unsafe_innerHTML=status, classes=["mandosim-status"])
         with solara.Div(classes=["mandosim-map"]):
-            solara.FigureMatplotlib(draw_map(model), format="png", dpi=FIGURE_DPI)
+            solara.FigureMatplotlib(draw_map(app), format="png", dpi=FIGURE_DPI)
         with solara.Div(classes=["mandosim-charts"]):
-            solara.FigureMatplotlib(draw_charts(model), format="png", dpi=FIGURE_DPI)
+            solara.FigureMatplotlib(draw_charts(app), format="png", dpi=FIGURE_DPI)
 
 
 @solara.component
 def Page() -> None:  # noqa: N802 (solara run looks for Page)
-    scenario = os.environ.get(SCENARIO_ENV, "baseline")
-    model = solara.use_memo(lambda: AppModel(scenario=scenario), [])
-    SolaraViz(
-        model,
-        components=[Dashboard],
-        model_params=model_params(scenario),
-        name="mandosim — the border, day by day",
-        play_interval=PLAY_INTERVAL_MS,
-        render_interval=DAYS_PER_RENDER,
-    )
+    """Controls in the sidebar; Reset builds the model the controls describe, Step and ▶ advance it."""
+    first = os.environ.get(SCENARIO_ENV, "baseline")
+    scenarios = library_scenarios()
+    if first not in scenarios:
+        scenarios = [first, *scenarios]
+    scenario = solara.use_reactive(first)
+    regime = solara.use_reactive("fragmented")
+    area = solara.use_reactive(DEFAULT_AREA)
+    compare = solara.use_reactive(NO_COMPARISON)
+    vetting = solara.use_reactive(0.0)
+    force = solara.use_reactive(1.0)
+    seed = solara.use_reactive(1)
+    app = solara.use_reactive(solara.use_memo(lambda: AppModel(scenario=first), []))
+    frame = solara.use_reactive(0)
+    playing = solara.use_reactive(False)
+    busy = solara.use_memo(threading.Lock, [])  # one advance at a time (Step and play never overlap)
+
+    def advance(days: int) -> None:
+        with busy:
+            for _ in range(days):
+                if not app.value.running:
+                    playing.value = False
+                    break
+                app.value.step()
+        frame.value += 1  # redraws (in this thread: the next days wait for the drawing)
+
+    def play(cancel: threading.Event) -> None:
+        while playing.value and not cancel.is_set():
+            advance(DAYS_PER_FRAME)
+
+    solara.use_thread(play, dependencies=[playing.value], intrusive_cancel=False)
+
+    def reset() -> None:
+        playing.value = False
+        with busy:
+            app.value = AppModel(scenario.value, regime.value, area.value, compare.value, vetting.value, force.value, seed.value)
+        frame.value += 1
+
+    solara.Title(TITLE)
+    with solara.Sidebar():
+        solara.Select("Scenario", values=scenarios, value=scenario)
+        solara.Select("Command regime", values=list(REGIMES), value=regime)
+        solara.Select("Side by side with", values=[NO_COMPARISON, *REGIMES], value=compare)
+        if "unified" in (regime.value, compare.value):  # the area matters only to a unified command
+            solara.Select("Unified command area", values=list(AREAS), value=area)
+        solara.SliderFloat(f"Vetting: {vetting.value:.3f} per day", value=vetting, min=0.0, max=VETTING_MAX, step=VETTING_STEP)
+        solara.SliderFloat(f"Force level: {force.value:.1f} × officers", value=force, min=FORCE_MIN, max=FORCE_MAX, step=FORCE_STEP)
+        solara.SliderInt(f"Seed: {seed.value}", value=seed, min=1, max=SEED_MAX)
+        with solara.Row():
+            solara.Button("Reset", on_click=reset, color="primary", outlined=True)
+            solara.Button("Step", on_click=lambda: advance(DAYS_PER_STEP), disabled=playing.value)
+            solara.Button("❚❚" if playing.value else "▶", on_click=lambda: playing.set(not playing.value))
+        solara.HTML(
+            tag="p",
+            unsafe_innerHTML=(
+                "Reset applies the choices (the burn-in runs first, so day 0 has the regime in force). "
+                f"Step advances {DAYS_PER_STEP} days; ▶ plays on, {DAYS_PER_FRAME} days per redraw."
+            ),
+            style="font-size: 12px; color: #555;",
+        )
+    Dashboard(app.value, frame.value)

@@ -8,17 +8,20 @@ from typing import Any
 
 import pandas as pd
 
-from experiments.executors import ExecutorSpec, Task, run_tasks
-from experiments.runner import run
-from experiments.store import Store
+from mandosim.experiments.executors import ExecutorSpec, Task, run_tasks
+from mandosim.experiments.runner import run
+from mandosim.experiments.store import Store
 
 
 def summary_rows(summary: dict[str, Any]) -> list[dict[str, Any]]:
-    """A run summary flattened into one row per zone, state and region (``unit``, ``unit_order``)."""
-    units = [(unit, block) for unit, block in summary["zones"].items()]
-    units += [(f"state {unit}", block) for unit, block in summary["states"].items()]
-    units.append(("region", summary["region"]))
-    return [{"unit": unit, "unit_order": i, **block} for i, (unit, block) in enumerate(units)]
+    """A run summary flattened into one row per zone, state and region (``unit``, ``level``, ``unit_order``).
+
+    ``level`` tells the rows apart: a sum over the rows of one level counts each event once.
+    """
+    units = [(unit, "zone", block) for unit, block in summary["zones"].items()]
+    units += [(f"state {unit}", "state", block) for unit, block in summary["states"].items()]
+    units.append(("region", "region", summary["region"]))
+    return [{"unit": unit, "level": level, "unit_order": i, **block} for i, (unit, level, block) in enumerate(units)]
 
 
 def run_tables(task: Task) -> dict[str, pd.DataFrame]:

@@ -23,7 +23,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from model.scenario import default_scenarios_dir
+from mandosim.model.scenario import default_scenarios_dir
 
 MEMORY_LEVELS = 10  # design points of the memory sweep; replicates set its size
 KIB = 1024
@@ -53,7 +53,7 @@ def _sweep_file(folder: Path, replicates: int) -> Path:
 _PROBE = textwrap.dedent(
     """
     import json, resource, sys
-    from experiments.cli import main
+    from mandosim.experiments.cli import main
     code = main(["sweep", sys.argv[1], "--out", sys.argv[2], "--quiet", "--jobs", sys.argv[3]])
     print(json.dumps({"exit": code,
                       "main_kib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
@@ -106,16 +106,16 @@ MESA_ROUNDS = 5
 
 
 def _baseline(overrides: dict | None = None) -> Any:
-    from model.scenario import load_scenario
+    from mandosim.model.scenario import load_scenario
 
     return load_scenario(default_scenarios_dir() / "baseline.toml", overrides)
 
 
 def _time_run(loaded: Any, seed: int) -> tuple[float, int, int]:
     """Seconds of stepping (construction excluded), simulated days, agents."""
-    from model.model import BorderSecurityModel
+    from mandosim.model.model import BorderSecurityModel
 
-    model = BorderSecurityModel(loaded, seed=seed)
+    model = BorderSecurityModel(loaded, seed=seed, report_to_mesa=False)
     agents = len(model.agents)
     started = time.perf_counter()
     model.run()
@@ -178,7 +178,7 @@ def mesa_benchmark(agents: int, steps: int = EPSTEIN_STEPS, rounds: int = MESA_R
 
 
 def _scaled(factor: int) -> dict[str, Any]:
-    from model.params import Scenario
+    from mandosim.model.params import Scenario
 
     base = Scenario()
     return {
@@ -214,11 +214,11 @@ def scaling_benchmark(factors: tuple[int, ...] = SCALE_FACTORS, repeats: int = 3
 
 def throughput_benchmark(runs: int = 32) -> dict[str, Any]:
     """Runs per second of a comparison's runs (baseline and unified command, full years) with 1 and 2 workers."""
-    from experiments.batch import run_tables
-    from experiments.executors import Task, run_local
-    from experiments.store import RunKey
-    from model.rng import replicate_seeds
-    from model.scenario import load_scenario
+    from mandosim.experiments.batch import run_tables
+    from mandosim.experiments.executors import Task, run_local
+    from mandosim.experiments.store import RunKey
+    from mandosim.model.rng import replicate_seeds
+    from mandosim.model.scenario import load_scenario
 
     scenarios = [load_scenario(default_scenarios_dir() / f"{n}.toml") for n in ("baseline", "unified_command")]
     seeds = replicate_seeds(1, runs // 2)

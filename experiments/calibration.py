@@ -35,15 +35,15 @@ import pandas as pd
 from scipy.optimize import differential_evolution, minimize
 from scipy.special import gammaln
 
-from experiments.executors import Task, local_pool, run_local
-from experiments.hindcast import zone_indices
-from experiments.store import RunKey
-from experiments.sweep import _leaf_paths, get_path, set_path
-from model.errors import InputError
-from model.metrics import ZONE_METRICS
-from model.model import BorderSecurityModel
-from model.rng import replicate_seeds
-from model.scenario import LoadedScenario, deep_merge, default_scenarios_dir, resolve
+from mandosim.experiments.executors import Task, local_pool, run_local
+from mandosim.experiments.hindcast import zone_indices
+from mandosim.experiments.store import RunKey
+from mandosim.experiments.sweep import _leaf_paths, get_path, set_path
+from mandosim.model.errors import InputError
+from mandosim.model.metrics import ZONE_METRICS
+from mandosim.model.model import BorderSecurityModel
+from mandosim.model.rng import replicate_seeds
+from mandosim.model.scenario import LoadedScenario, deep_merge, default_scenarios_dir, resolve
 
 OBSERVATION_ERROR = 0.10  # relative error of an observed annual count (assumption)
 METRICS: tuple[str, ...] = ("homicides", "disappearances")
@@ -78,7 +78,7 @@ def negative_binomial_nll(observed: np.ndarray, replicates: np.ndarray) -> float
 
 def horizon_totals(task: Task) -> np.ndarray:
     """(zones, 2) homicides and disappearances summed over the horizon of one run (burn-in excluded)."""
-    model = BorderSecurityModel(task.scenario, seed=task.seed, days=task.days)
+    model = BorderSecurityModel(task.scenario, seed=task.seed, days=task.days, report_to_mesa=False)
     model.run()
     rows = model.horizon_zone_series()
     model.release()
@@ -202,7 +202,7 @@ class Calibration:
         self.zone_names, self.state_names = list(region.zone_names), list(region.state_names)
         self._zone_state = [self.state_names[region.jurisdiction_state[region.zone_jurisdiction[z]]] for z in range(len(self.zone_names))]
         if targets is not None:
-            from experiments.targets import __file__ as targets_file
+            from mandosim.experiments.targets import __file__ as targets_file
 
             self.observed_path = Path(targets_file)
             self.year = max(t.year for t in targets)
@@ -275,7 +275,7 @@ class Calibration:
 
     def _bounds(self, name: str) -> tuple[float, float]:
         """Schema bounds of a parameter (positive; upper bound from ``le``/``lt`` where set)."""
-        from model.params import Scenario
+        from mandosim.model.params import Scenario
 
         section, _, leaf = name.partition(".")
         low, high = 0.0, np.inf
@@ -417,8 +417,8 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     elsewhere is written whole (with a copy of its region file if that is not the library's), so the
     output folder loads wherever it goes.
     """
-    from experiments.library import to_toml
-    from experiments.plots import plot_calibration
+    from mandosim.experiments.library import to_toml
+    from mandosim.experiments.plots import plot_calibration
 
     out.mkdir(parents=True, exist_ok=True)
     source = calibration.scenario.path
@@ -516,7 +516,7 @@ def write_calibration_page(result_dir: Path, page: Path, command: str, refits_di
         "| target | published | model at the start | model at the fit |",
         "|---|---:|---:|---:|",
     ]
-    from experiments.targets import DISAPPEARANCE_TARGETS, ZONE_TARGETS
+    from mandosim.experiments.targets import DISAPPEARANCE_TARGETS, ZONE_TARGETS
 
     published = {f"{t.zone} homicides {t.year}": t.homicides for t in ZONE_TARGETS}
     published |= {f"{t.state} {t.metric} {t.year}": t.count for t in DISAPPEARANCE_TARGETS}

@@ -12,8 +12,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from model.errors import InputError
-from model.limits import MAX_HORIZON_DAYS
+from mandosim.model.errors import InputError
+from mandosim.model.limits import MAX_HORIZON_DAYS
 
 EXIT_INPUT_ERROR = 2
 DEFAULT_OUT = Path("results")
@@ -77,23 +77,23 @@ def summary_table(summary: dict, labels: dict[str, str]) -> str:
 
 def cmd_run(args: argparse.Namespace) -> int:
     """``mandosim run``: one scenario, one seed → Parquet series, JSON summary, PNG, table."""
-    from tqdm import tqdm
-
-    from experiments.plots import plot_run
-    from experiments.runner import run
-    from model.scenario import find_scenario, load_scenario
+    from mandosim.experiments.plots import plot_run
+    from mandosim.experiments.progress import progress_bar
+    from mandosim.experiments.runner import run
+    from mandosim.experiments.store import write_parquet
+    from mandosim.model.scenario import find_scenario, load_scenario
 
     loaded = load_scenario(find_scenario(args.scenario))
     out = Path(args.out) if args.out else DEFAULT_OUT / f"{loaded.scenario.name}_seed{args.seed}"
     _check_output(out)
     total = loaded.scenario.time.burn_in_days + (args.days or loaded.scenario.time.horizon_days)
-    with tqdm(total=total, unit="day", desc=loaded.scenario.name, disable=args.quiet or None, leave=False) as bar:
+    with progress_bar(total, "day", loaded.scenario.name, args.quiet, leave=False) as bar:
         result = run(loaded, args.seed, days=args.days, progress=bar.update)
     tmp, commit = _atomic_dir(out)
     try:
-        result.zones.to_parquet(tmp / "zones.parquet", index=False)
-        result.groups.to_parquet(tmp / "groups.parquet", index=False)
-        result.territory.to_parquet(tmp / "territory.parquet", index=False)
+        write_parquet(result.zones, tmp / "zones.parquet")
+        write_parquet(result.groups, tmp / "groups.parquet")
+        write_parquet(result.territory, tmp / "territory.parquet")
         (tmp / "summary.json").write_text(json.dumps({"metadata": result.metadata, **result.summary}, indent=2))
         region = loaded.region()
         labels = dict(zip(region.zone_names, region.zone_labels, strict=True))
@@ -112,7 +112,7 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def _labels(region_path: Path, cell_km: float) -> dict[str, str]:
-    from model.region import build_region
+    from mandosim.model.region import build_region
 
     region = build_region(region_path, cell_km)
     return dict(zip(region.zone_names, region.zone_labels, strict=True))
@@ -120,7 +120,7 @@ def _labels(region_path: Path, cell_km: float) -> dict[str, str]:
 
 def _executor(args: argparse.Namespace) -> Any:
     """The executor the options name (``InputError`` when they do not fit together)."""
-    from experiments.executors import DASK_MISSING, ExecutorSpec
+    from mandosim.experiments.executors import DASK_MISSING, ExecutorSpec
 
     if args.executor == "dask" and not args.scheduler:
         raise InputError("<command line>", "--scheduler", "--executor dask needs --scheduler tcp://HOST:PORT")
@@ -163,8 +163,8 @@ def _report_failures(failed: list[dict], total: int) -> int:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     """``mandosim compare``: scenarios × replicates with common random numbers → paired effects."""
-    from experiments.compare import OUTCOMES, markdown_table, run_comparison, write_outputs
-    from model.scenario import find_scenario, load_scenario
+    from mandosim.experiments.compare import OUTCOMES, markdown_table, run_comparison, write_outputs
+    from mandosim.model.scenario import find_scenario, load_scenario
 
     if args.reps < 2:
         raise InputError("<command line>", "--reps", f"must be >= 2 to give a confidence interval, got {args.reps}")
@@ -199,9 +199,9 @@ def cmd_compare(args: argparse.Namespace) -> int:
 
 def cmd_explain(args: argparse.Namespace) -> int:
     """``mandosim explain``: a policy's paired effect decomposed into the regime's channels."""
-    from experiments.explain import CHANNELS, dose_markdown, dose_response, failure_levers, markdown, run_explain
-    from experiments.plots import plot_dose_response, plot_explanation
-    from model.scenario import find_scenario, load_scenario
+    from mandosim.experiments.explain import CHANNELS, dose_markdown, dose_response, failure_levers, markdown, run_explain
+    from mandosim.experiments.plots import plot_dose_response, plot_explanation
+    from mandosim.model.scenario import find_scenario, load_scenario
 
     if args.reps < 2:
         raise InputError("<command line>", "--reps", f"must be >= 2 to give a confidence interval, got {args.reps}")
@@ -274,11 +274,14 @@ def _explain_units(zones: str | None, policy: Any, labels: dict[str, str]) -> li
 
 def cmd_sweep(args: argparse.Namespace) -> int:
     """``mandosim sweep``: a sweep file → design points × replicates → responses and sensitivity."""
-    from experiments.sweep import Sweep, run_sweep, write_sweep_outputs
+    from mandosim.experiments.sweep import Sweep, describe_sweep, find_sweep, run_sweep, write_sweep_outputs
 
-    executor = _executor(args)
-    sweep = Sweep(args.sweep, samples=args.samples, replicates=args.reps, days=args.days)
+    sweep = Sweep(find_sweep(args.sweep), samples=args.samples, replicates=args.reps, days=args.days)
     out = Path(args.out) if args.out else DEFAULT_OUT / sweep.spec.name
+    if args.dry_run:
+        print(describe_sweep(sweep, out))
+        return 0
+    executor = _executor(args)
     command = ["mandosim", "sweep", *sys.argv[2:]] if len(sys.argv) > 1 and sys.argv[1] == "sweep" else ["mandosim", "sweep", args.sweep]
     _, report = run_sweep(sweep, out, executor, command, force=args.force, quiet=args.quiet)
     if not report.failed:
@@ -299,7 +302,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
 
 def cmd_bench(args: argparse.Namespace) -> int:
     """``mandosim bench``: benchmarks measured side by side in one run (table and JSON)."""
-    from experiments import bench
+    from mandosim.experiments import bench
 
     results: dict = {}
     measures = {"speed": bench.speed_benchmark, "scaling": bench.scaling_benchmark, "throughput": bench.throughput_benchmark}
@@ -316,6 +319,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
             print(f"mandosim: {name}: {error}", file=sys.stderr)
             return EXIT_INPUT_ERROR
         print(bench.format_speed({name: results[name]}))
+    if "app" in args.only:
+        from mandosim.experiments.app_driver import DriverError, app_speed
+
+        try:
+            results["app"] = app_speed()
+        except DriverError as error:
+            print(f"mandosim: app: not measured: {error}", file=sys.stderr)
+        else:
+            app = results["app"]
+            print(
+                f"app (headless Chromium): {app['single_days_per_s']:.1f} model days/s with one regime, "
+                f"{app['side_by_side_days_per_s']:.1f} side by side"
+            )
     format_memory, memory_benchmark = bench.format_memory, bench.memory_benchmark
     if "memory" in args.only:
         results["memory"] = memory_benchmark(args.small, args.large, args.jobs)
@@ -329,8 +345,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 def cmd_validate(args: argparse.Namespace) -> int:
     """``mandosim validate``: docking and patterns P1–P10 → report.md with figures."""
-    from experiments import patterns, validation
-    from experiments.plots import plot_pattern
+    from mandosim.experiments import patterns, validation
+    from mandosim.experiments.plots import plot_pattern
 
     for name, least in (("reps", 2), ("years", 0), ("jobs", 1)):
         if getattr(args, name) < least or getattr(args, name) == 0:
@@ -377,10 +393,9 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 def cmd_calibrate(args: argparse.Namespace) -> int:
     """``mandosim calibrate``: fit parameters to observed zone series; fitted scenario, history, plot."""
-    from tqdm import tqdm
-
-    from experiments.calibration import SLICE_FACTORS, Calibration, Evaluation, write_calibration
-    from model.scenario import find_scenario, load_scenario
+    from mandosim.experiments.calibration import SLICE_FACTORS, Calibration, Evaluation, write_calibration
+    from mandosim.experiments.progress import progress_bar
+    from mandosim.model.scenario import find_scenario, load_scenario
 
     loaded = load_scenario(find_scenario(args.scenario))
     params = [p.strip() for p in args.params.split(",") if p.strip()]
@@ -397,14 +412,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             raise InputError("<command line>", name, f"must be >= {least}, got {value}")
     targets = None
     if args.zone_levels:
-        from experiments.targets import DISAPPEARANCE_TARGETS, ZONE_TARGETS
+        from mandosim.experiments.targets import DISAPPEARANCE_TARGETS, ZONE_TARGETS
 
         targets = [*ZONE_TARGETS, *DISAPPEARANCE_TARGETS]
     calibration = Calibration(loaded, args.observed, params, args.year, args.reps, args.days, args.seed, args.jobs, targets)
     out = Path(args.out) if args.out else DEFAULT_OUT / f"calibrate_{loaded.scenario.name}"
     _check_output(out)
     total = args.max_evaluations + len(params) * len(SLICE_FACTORS) + args.repeats * args.repeat_evaluations
-    with tqdm(total=total, unit="eval", desc="calibration", disable=args.quiet or None) as bar:
+    with progress_bar(total, "eval", "calibration", args.quiet) as bar:
 
         def progress(evaluation: Evaluation) -> None:
             bar.update()
@@ -437,29 +452,41 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``mandosim plot``: (re)draw every figure of a results directory from its stored results."""
-    from experiments.store import read_manifest
+    from mandosim.experiments.store import read_manifest
 
     out = Path(args.dir)
     manifest = read_manifest(out)
     kind = manifest["identity"]["kind"]
     labels = _labels(Path(manifest["region"]["path"]), manifest["region"]["cell_km"])
     if kind == "compare":
-        from experiments.compare import write_outputs
+        from mandosim.experiments.compare import write_outputs
 
         write_outputs(out, labels)
     else:
-        from experiments.sweep import write_sweep_outputs
+        from mandosim.experiments.sweep import write_sweep_outputs
 
         write_sweep_outputs(out)
     print(f"wrote {out}/figures/ (PNG and SVG)")
     return 0
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    """``mandosim export``: a results folder's tables as CSV files."""
+    from mandosim.experiments.export import export_csv
+
+    written = export_csv(Path(args.dir), Path(args.out) if args.out else None)
+    print(f"wrote {len(written)} files to {written[0].parent}/ ({', '.join(p.name for p in written)})")
+    return 0
+
+
 def cmd_scenarios(args: argparse.Namespace) -> int:
     """``mandosim scenarios``: the library, one line each."""
-    from experiments.library import list_scenarios
+    from mandosim.experiments.library import list_scenarios
 
-    rows = list_scenarios(Path(args.folder) if args.folder else None)
+    folder = Path(args.folder) if args.folder else None
+    rows = list_scenarios(folder)
+    if not rows:
+        raise InputError(folder or "<library>", "", "no scenario files (*.toml) here")
     width = max(len(name) for name, _, _ in rows)
     for name, description, events in rows:
         print(f"{name:<{width}}  {description}")
@@ -470,8 +497,8 @@ def cmd_scenarios(args: argparse.Namespace) -> int:
 
 def cmd_show(args: argparse.Namespace) -> int:
     """``mandosim show``: a scenario's resolved parameters (after ``extends``) and its timeline."""
-    from experiments.library import show
-    from model.scenario import find_scenario, load_scenario
+    from mandosim.experiments.library import show
+    from mandosim.model.scenario import find_scenario, load_scenario
 
     print(show(load_scenario(find_scenario(args.scenario)), changed_only=args.changed), end="")
     return 0
@@ -482,7 +509,7 @@ ODD_PARAMETERS_HEADING = "## 9. Parameters"
 
 def cmd_params(args: argparse.Namespace) -> int:
     """``mandosim params``: every parameter with its default, unit and source."""
-    from model.params import parameter_table_markdown
+    from mandosim.model.params import parameter_table_markdown
 
     table = parameter_table_markdown()
     if args.update_odd:
@@ -500,9 +527,9 @@ def cmd_params(args: argparse.Namespace) -> int:
 
 def cmd_region(args: argparse.Namespace) -> int:
     """``mandosim region``: draw the rasterised region of a scenario (with its trafficking routes)."""
-    from experiments.plots import plot_region
-    from model.model import BorderSecurityModel
-    from model.scenario import find_scenario, load_scenario
+    from mandosim.experiments.plots import plot_region
+    from mandosim.model.model import BorderSecurityModel
+    from mandosim.model.scenario import find_scenario, load_scenario
 
     loaded = load_scenario(find_scenario(args.scenario))
     model = BorderSecurityModel(loaded, seed=args.seed)
@@ -515,14 +542,14 @@ def cmd_app(args: argparse.Namespace) -> int:
     """``mandosim app``: the interactive app on 127.0.0.1 (needs the ``viz`` extra)."""
     import importlib.util
 
-    from model.scenario import find_scenario, load_scenario
+    from mandosim.model.scenario import find_scenario, load_scenario
 
     if importlib.util.find_spec("solara") is None:
         return _fail("app: the app needs the viz extra: pip install 'mandosim[viz]' (solara is missing)")
     load_scenario(find_scenario(args.scenario))  # a bad scenario fails here, with its file and key
     if not 0 < args.port < 65536:
         return _fail(f"app: --port must be 1-65535, got {args.port}")
-    from experiments.app import serve
+    from mandosim.experiments.app import serve
 
     print(f"mandosim app: http://127.0.0.1:{args.port}/ (scenario {args.scenario}; Ctrl-C to stop)")
     return serve(args.scenario, args.port, open_browser=args.open)
@@ -627,6 +654,15 @@ def _add_explain(sub: argparse._SubParsersAction) -> None:
     explain_p.set_defaults(func=cmd_explain)
 
 
+def _shipped_sweeps() -> list[str]:
+    """Names of the shipped sweep files (read without importing the model)."""
+    from importlib import resources
+
+    return sorted(
+        p.name.removesuffix(".toml") for p in (resources.files("mandosim.experiments") / "sweeps").iterdir() if p.name.endswith(".toml")
+    )
+
+
 def _add_sweep(sub: argparse._SubParsersAction) -> None:
     sweep_p = sub.add_parser(
         "sweep",
@@ -634,12 +670,19 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
         description=(
             "Run a sweep file: its base scenario at every design point (grid, Latin hypercube, Sobol or Morris),\n"
             "each with the same replicate seeds, into a resumable store; then responses.csv, sensitivity indices\n"
-            "(Sobol S1/ST with CIs, or Morris mu*/sigma, by SALib) and figures. Sweep files: experiments/sweeps/."
+            "(Sobol S1/ST with CIs, or Morris mu*/sigma, by SALib) and figures. A bare name runs a shipped sweep\n"
+            f"({', '.join(_shipped_sweeps())}); --dry-run shows the design without running it."
         ),
-        epilog="example: mandosim sweep experiments/sweeps/trust_x_vetting.toml --out results/trust_x_vetting",
+        epilog=(
+            "examples:\n"
+            "  mandosim sweep trust_x_vetting --dry-run          # what it would run\n"
+            "  mandosim sweep trust_x_vetting --out results/trust_x_vetting\n"
+            "  mandosim sweep my_sweep.toml --samples 64 --reps 4"
+        ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    sweep_p.add_argument("sweep", help="sweep TOML file")
+    sweep_p.add_argument("sweep", help="sweep TOML file, or a shipped sweep's name")
+    sweep_p.add_argument("--dry-run", action="store_true", help="print the design (parameters, points, runs) and stop")
     sweep_p.add_argument("--out", default=None, help="output folder (default results/SWEEP_NAME)")
     _add_run_options(sweep_p)
     sweep_p.add_argument("--reps", type=int, default=None, help="replicates per point (overrides the file)")
@@ -655,13 +698,14 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
         description=(
             "Benchmarks, measured side by side in one invocation (table, and JSON with --json): seconds per\n"
             "scenario-year; agent-steps/s against Mesa's Epstein example at a similar agent count; growth with\n"
-            "size (1×, 4×, 16× cells); compare throughput with 1 and 2 jobs; peak memory of 100- vs 1,000-run sweeps."
+            "size (1×, 4×, 16× cells); compare throughput with 1 and 2 jobs; peak memory of 100- vs 1,000-run sweeps;\n"
+            "model days per second the app shows in headless Chromium, one regime and side by side (needs the dev extra)."
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     bench_p.add_argument(
-        "--only", nargs="+", default=["speed", "mesa", "scaling", "throughput", "memory"],
-        choices=["speed", "mesa", "scaling", "throughput", "memory"], help="which benchmarks (default: all)",
+        "--only", nargs="+", default=["speed", "mesa", "scaling", "throughput", "memory", "app"],
+        choices=["speed", "mesa", "scaling", "throughput", "memory", "app"], help="which benchmarks (default: all)",
     )  # fmt: skip
     bench_p.add_argument("--small", type=int, default=100, help="runs of the small memory sweep (default 100)")
     bench_p.add_argument("--large", type=int, default=1000, help="runs of the large memory sweep (default 1000)")
@@ -671,7 +715,7 @@ def _add_bench(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_validate(sub: argparse._SubParsersAction) -> None:
-    from experiments import validation
+    from mandosim.experiments import validation
 
     validate_p = sub.add_parser(
         "validate",
@@ -788,6 +832,23 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
     plot_p.set_defaults(func=cmd_plot)
 
 
+def _add_export(sub: argparse._SubParsersAction) -> None:
+    export_p = sub.add_parser(
+        "export",
+        help="a results folder's tables as CSV (for spreadsheets)",
+        description=(
+            "Write every table of a results folder (made by run, compare, sweep or explain) as CSV files,\n"
+            "with columns.csv giving each column's unit and meaning."
+        ),
+        epilog="example: mandosim export results/compare --csv   → results/compare/csv/{runs,series,groups,columns}.csv",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export_p.add_argument("dir", help="results folder")
+    export_p.add_argument("--csv", action="store_true", required=True, help="write CSV files (the one format offered)")
+    export_p.add_argument("--out", default=None, help="folder for the CSV files (default DIR/csv)")
+    export_p.set_defaults(func=cmd_export)
+
+
 def _add_scenarios(sub: argparse._SubParsersAction) -> None:
     scen_p = sub.add_parser(
         "scenarios", help="list the scenario library", description="List the scenario files, one line each: name and what it represents."
@@ -855,6 +916,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_sweep(sub)
     _add_explain(sub)
     _add_plot(sub)
+    _add_export(sub)
     _add_bench(sub)
     _add_validate(sub)
     _add_calibrate(sub)

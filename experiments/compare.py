@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from experiments.analysis import paired_effects
-from experiments.batch import BatchReport, run_experiment
-from experiments.executors import ExecutorSpec, Task
-from experiments.runner import code_version
-from experiments.store import RunKey, Store, read_manifest, read_table
-from model.rng import replicate_seeds
-from model.scenario import LoadedScenario
+from mandosim.experiments.analysis import paired_effects
+from mandosim.experiments.batch import BatchReport, run_experiment
+from mandosim.experiments.executors import ExecutorSpec, Task
+from mandosim.experiments.runner import code_version
+from mandosim.experiments.store import RunKey, Store, read_manifest, read_table
+from mandosim.model.rng import replicate_seeds
+from mandosim.model.scenario import LoadedScenario
 
 OUTCOMES: tuple[str, ...] = ("homicides_annual", "disappearances_annual", "homicides_per_100k")
 
@@ -81,7 +81,7 @@ def markdown_table(effects: pd.DataFrame, outcome: str, labels: dict[str, str]) 
 
 def write_outputs(out: Path, labels: dict[str, str]) -> pd.DataFrame:
     """Effects table (CSV + Markdown) and figures of a comparison store."""
-    from experiments.plots import plot_comparison
+    from mandosim.experiments.plots import plot_comparison
 
     reference = read_manifest(out)["reference"]
     runs = read_table(out, "runs")

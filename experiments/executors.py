@@ -15,10 +15,9 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from dataclasses import dataclass
 from typing import Any
 
-from tqdm import tqdm
-
-from experiments.store import RunKey
-from model.scenario import LoadedScenario
+from mandosim.experiments.progress import progress_bar
+from mandosim.experiments.store import RunKey
+from mandosim.model.scenario import LoadedScenario
 
 IN_FLIGHT_PER_WORKER = 2
 
@@ -78,8 +77,7 @@ def run_local(
     ``pool`` (from ``local_pool``) keeps its warm workers across calls; without it a pool is
     started and stopped for this call.
     """
-    tqdm.monitor_interval = 0  # no monitor thread: keeps this process single-threaded for ``start_method``
-    with tqdm(total=len(tasks), unit="run", desc=desc, disable=quiet or None, smoothing=0.1) as bar:
+    with progress_bar(len(tasks), "run", desc, quiet, smoothing=0.1) as bar:
         if jobs <= 1 or len(tasks) <= 1:
             for task in tasks:
                 yield execute_task(task, tables_of)
@@ -155,8 +153,7 @@ def run_dask(
         return future
 
     first = [submit(t) for _, t in zip(range(limit), pending, strict=False)]
-    tqdm.monitor_interval = 0  # no monitor thread: keeps this process single-threaded for ``start_method``
-    with tqdm(total=len(tasks), unit="run", desc=desc, disable=quiet or None, smoothing=0.1) as bar:
+    with progress_bar(len(tasks), "run", desc, quiet, smoothing=0.1) as bar:
         stream = as_completed(first)
         for future in stream:
             try:

@@ -21,12 +21,12 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from experiments.analysis import CONFIDENCE, t_interval
-from experiments.compare import run_comparison
-from experiments.executors import ExecutorSpec
-from experiments.store import read_table
-from model.params import ChannelParams
-from model.scenario import LoadedScenario, deep_merge, resolve
+from mandosim.experiments.analysis import CONFIDENCE, t_interval
+from mandosim.experiments.compare import run_comparison
+from mandosim.experiments.executors import ExecutorSpec
+from mandosim.experiments.store import read_table
+from mandosim.model.params import ChannelParams
+from mandosim.model.scenario import LoadedScenario, deep_merge, resolve
 
 CHANNELS: tuple[str, ...] = tuple(ChannelParams.model_fields)
 OUTCOME = "homicides_annual"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from model.metrics import ZONE_METRICS
+from mandosim.model.metrics import ZONE_METRICS
 
 PREDICTION_PERCENTILES = (5.0, 95.0)  # a 90 % prediction interval
 JAN_SEP_DAYS = 274  # 1 Jan – 30 Sep 2024

@@ -6,8 +6,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from model.params import Scenario
-from model.scenario import LoadedScenario, default_scenarios_dir, load_scenario
+from mandosim.model.params import Scenario
+from mandosim.model.scenario import LoadedScenario, default_scenarios_dir, load_scenario
 
 
 def header_comment(path: Path) -> str:

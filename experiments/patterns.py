@@ -19,14 +19,14 @@ from typing import Any
 
 import numpy as np
 
-from experiments.analysis import t_interval
-from experiments.executors import Task, run_local
-from experiments.store import RunKey
-from model.metrics import ZONE_METRICS
-from model.model import BorderSecurityModel
-from model.params import OperationParams
-from model.rng import replicate_seeds
-from model.scenario import LoadedScenario, deep_merge, find_scenario, load_scenario, resolve
+from mandosim.experiments.analysis import t_interval
+from mandosim.experiments.executors import Task, run_local
+from mandosim.experiments.store import RunKey
+from mandosim.model.metrics import ZONE_METRICS
+from mandosim.model.model import BorderSecurityModel
+from mandosim.model.params import OperationParams
+from mandosim.model.rng import replicate_seeds
+from mandosim.model.scenario import LoadedScenario, deep_merge, find_scenario, load_scenario, resolve
 
 FACTOR = 2.0  # magnitude tolerance: within a factor of two of the published figure
 HOMICIDES, DISAPPEARANCES = ZONE_METRICS.index("homicides"), ZONE_METRICS.index("disappearances")
@@ -36,7 +36,7 @@ PER_100K = 1e5
 
 def zone_series(task: Task) -> np.ndarray:
     """(days, zones, metrics) daily zone series of one run over its horizon (float32)."""
-    model = BorderSecurityModel(task.scenario, seed=task.seed, days=task.days)
+    model = BorderSecurityModel(task.scenario, seed=task.seed, days=task.days, report_to_mesa=False)
     model.run()
     series = model.horizon_zone_series().astype(np.float32)
     model.release()
@@ -184,8 +184,8 @@ def _p4(c: np.ndarray, t: list[np.ndarray], z: dict[str, int], pop: np.ndarray) 
 
 def _p5(*_: object) -> Outcome:
     """Killed per wounded by branch from the operations submodel itself (many firefights, same seed)."""
-    from model.conflict import BRANCHES, operations, simple_forces
-    from model.params import Scenario
+    from mandosim.model.conflict import BRANCHES, operations, simple_forces
+    from mandosim.model.params import Scenario
 
     branches = Scenario().branches
     table = np.array([[b.lethality_index, b.kill_ratio, 1.0, b.effectiveness, b.abuse_rate] for b in (branches[n] for n in BRANCHES)])
@@ -491,7 +491,7 @@ def run_patterns(
     states = {name: [z for z, s in enumerate(state_of_zone) if s == name] for name in set(state_of_zone)}
     out["levels"] = zone_levels(stacked(levels_index), zones, states)
     if hindcast_index is not None:
-        from experiments.hindcast import hindcast_rows
+        from mandosim.experiments.hindcast import hindcast_rows
 
         rows = hindcast_rows(stacked(hindcast_index), list(zones), state_of_zone)
         inside = sum(r["inside"] for r in rows)
@@ -509,7 +509,7 @@ def zone_levels(runs: np.ndarray, zones: dict[str, int], states: dict[str, list[
 
     With ``states`` (state code → zone indices), the state disappearance targets are judged too.
     """
-    from experiments.targets import DISAPPEARANCE_TARGETS, LEVEL_FACTOR, ZONE_TARGETS, within_level
+    from mandosim.experiments.targets import DISAPPEARANCE_TARGETS, LEVEL_FACTOR, ZONE_TARGETS, within_level
 
     judged = [(t.zone, [zones[t.zone]], HOMICIDES, t.homicides, t) for t in ZONE_TARGETS]
     if states is not None:

@@ -13,10 +13,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.colors import ListedColormap
 
-from model.region import LAND_CLASSES, Region
+from mandosim.model.region import LAND_CLASSES, Region
 
 if TYPE_CHECKING:
-    from experiments.calibration import CalibrationResult
+    from mandosim.experiments.calibration import CalibrationResult
 
 ZONE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#ff7f0e", "#17becf", "#bcbd22")
 ROLLING_DAYS = 30
@@ -231,8 +231,8 @@ def plot_effect_map(region: Region, effects: pd.DataFrame, outcome: str, stem: s
 
 def plot_comparison(out: Path, labels: dict[str, str]) -> list[Path]:
     """Every figure of a comparison store, into ``out/figures``."""
-    from experiments.store import read_manifest, read_table
-    from model.region import build_region
+    from mandosim.experiments.store import read_manifest, read_table
+    from mandosim.model.region import build_region
 
     effects = pd.read_csv(out / "effects.csv")
     series = read_table(out, "series")
@@ -249,7 +249,7 @@ def plot_comparison(out: Path, labels: dict[str, str]) -> list[Path]:
 
 def plot_sweep(out: Path, table: pd.DataFrame, indices: pd.DataFrame) -> list[Path]:
     """Figures of a sweep store: responses (heatmap, lines or scatter) and sensitivity indices."""
-    from experiments.store import read_manifest
+    from mandosim.experiments.store import read_manifest
 
     sweep = read_manifest(out)["sweep"]
     names = [p["path"] for p in sweep["parameters"]]

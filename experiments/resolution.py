@@ -13,13 +13,13 @@ from pathlib import Path
 
 import numpy as np
 
-from experiments.analysis import t_interval
-from experiments.executors import Task, run_local
-from experiments.patterns import zone_series
-from experiments.store import RunKey
-from model.metrics import ZONE_METRICS
-from model.rng import replicate_seeds
-from model.scenario import find_scenario, load_scenario
+from mandosim.experiments.analysis import t_interval
+from mandosim.experiments.executors import Task, run_local
+from mandosim.experiments.patterns import zone_series
+from mandosim.experiments.store import RunKey
+from mandosim.model.metrics import ZONE_METRICS
+from mandosim.model.rng import replicate_seeds
+from mandosim.model.scenario import find_scenario, load_scenario
 
 REFERENCE_KM = 2.5
 RESOLUTIONS_KM = (1.25, 2.5, 5.0)

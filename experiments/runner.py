@@ -13,9 +13,9 @@ from typing import Any
 
 import pandas as pd
 
-from model.metrics import summarise
-from model.model import BorderSecurityModel
-from model.scenario import LoadedScenario, find_scenario, load_scenario
+from mandosim.model.metrics import summarise
+from mandosim.model.model import BorderSecurityModel
+from mandosim.model.scenario import LoadedScenario, find_scenario, load_scenario
 
 
 @functools.cache
@@ -76,7 +76,7 @@ def run(
     """
     loaded = scenario if isinstance(scenario, LoadedScenario) else load_scenario(find_scenario(scenario))
     started = time.perf_counter()
-    model = BorderSecurityModel(loaded, seed=seed, days=days)
+    model = BorderSecurityModel(loaded, seed=seed, days=days, report_to_mesa=False)
     model.run(progress)
     region = model.region
     zones = model.recorder.zone_frame()

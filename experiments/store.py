@@ -6,7 +6,7 @@ Layout::
                           design, code version, created/updated, runs done and failed
     DIR/ledger.jsonl      the experiment's identity, then one line per finished run: each part's
                           rows, bytes and SHA-256 (verified on every resume)
-    DIR/runs/*.parquet    summary rows (scenario, point, replicate, unit, outcomes)  → pd.read_parquet(DIR / "runs")
+    DIR/runs/*.parquet    summary rows (scenario, point, replicate, unit, level, outcomes) → pd.read_parquet(DIR / "runs")
     DIR/series/*.parquet  daily series per zone                                       → pd.read_parquet(DIR / "series")
     DIR/groups/*.parquet  daily membership flows per group                           → pd.read_parquet(DIR / "groups")
     DIR/failures/*.json   runs that raised, with the error (retried on the next resume)
@@ -38,7 +38,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
-from model.errors import InputError
+from mandosim.model.errors import InputError
+from mandosim.model.metrics import COLUMNS
 
 TABLES: tuple[str, ...] = ("series", "groups", "runs")  # written in this order; "runs" marks completion
 MANIFEST = "manifest.json"
@@ -59,6 +60,21 @@ class RunKey:
     @property
     def stem(self) -> str:
         return f"{self.scenario}__p{self.point:05d}__r{self.replicate:04d}"
+
+
+def write_parquet(frame: pd.DataFrame, path: Path) -> None:
+    """Write ``frame`` as Parquet with each known column's unit and meaning in its field metadata.
+
+    ``pq.read_schema(path).field("homicides").metadata`` → ``{b"unit": b"people/day", b"description": ...}``
+    (the same table as docs/experiments.md, from ``model.metrics.COLUMNS``).
+    """
+    table = pa.Table.from_pandas(frame, preserve_index=False)
+    fields = []
+    for column in table.schema:
+        unit, description = COLUMNS.get(column.name, ("", ""))
+        fields.append(column.with_metadata({"unit": unit, "description": description}) if description else column)
+    table = table.cast(pa.schema(fields, metadata=table.schema.metadata))
+    pq.write_table(table, path)
 
 
 def _atomic_write_bytes(path: Path, write: Any) -> None:
@@ -238,7 +254,7 @@ class Store:
         receipt: dict[str, Any] = {}
         for table in TABLES[:-1]:
             frame = tables[table]
-            _atomic_write_bytes(self.part(table, key), lambda tmp, f=frame: f.to_parquet(tmp, index=False))
+            _atomic_write_bytes(self.part(table, key), lambda tmp, f=frame: write_parquet(f, tmp))
             receipt[table] = _digest(self.part(table, key), len(frame))
         last = TABLES[-1]
         final = self.part(last, key)
@@ -247,7 +263,7 @@ class Store:
         os.close(fd)
         tmp = Path(name)
         try:
-            tables[last].to_parquet(tmp, index=False)
+            write_parquet(tables[last], tmp)
             receipt[last] = _digest(tmp, len(tables[last]))
             _append_line(self.root / LEDGER, {"run": key.stem, "parts": receipt})
             os.replace(tmp, final)

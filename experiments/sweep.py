@@ -24,16 +24,25 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from experiments import design
-from experiments.batch import BatchReport, run_experiment
-from experiments.executors import ExecutorSpec, Task
-from experiments.runner import code_version
-from experiments.store import RunKey, Store, read_manifest, read_table
-from model.errors import InputError
-from model.limits import MAX_FILE_REFERENCE, MAX_HORIZON_DAYS, MAX_NAMED, Identifier, Text
-from model.rng import replicate_seeds
-from model.scenario import LoadedScenario, allowed_roots, confined, find_scenario, load_scenario, resolve
-from model.validation import read_toml, validate
+from mandosim.experiments import design
+from mandosim.experiments.batch import BatchReport, run_experiment
+from mandosim.experiments.executors import ExecutorSpec, Task
+from mandosim.experiments.runner import code_version
+from mandosim.experiments.store import RunKey, Store, read_manifest, read_table
+from mandosim.model.errors import InputError
+from mandosim.model.limits import MAX_FILE_REFERENCE, MAX_HORIZON_DAYS, MAX_NAMED, Identifier, Text
+from mandosim.model.rng import replicate_seeds
+from mandosim.model.scenario import (
+    LoadedScenario,
+    allowed_roots,
+    confined,
+    find_in_folder,
+    find_scenario,
+    load_scenario,
+    package_data,
+    resolve,
+)
+from mandosim.model.validation import read_toml, validate
 
 Scalar = float | int | bool | str
 OUTCOME_CHOICES: tuple[str, ...] = (
@@ -163,6 +172,36 @@ def _leaf_paths(data: Any, prefix: str = "") -> list[str]:
 
 
 # --- loading -----------------------------------------------------------------------------------
+def sweeps_dir() -> Path:
+    """The shipped sweep files (``experiments/sweeps/``, installed as ``mandosim/experiments/sweeps/``)."""
+    return package_data("experiments", "sweeps")
+
+
+def find_sweep(name: str | Path) -> Path:
+    """A sweep file as given, or a shipped sweep's name.
+
+    Raises:
+        InputError: Neither exists (the message lists the shipped sweep files).
+    """
+    return find_in_folder(name, sweeps_dir(), "sweep")
+
+
+def describe_sweep(sweep: Sweep, out: Path) -> str:
+    """What a sweep would run (``mandosim sweep --dry-run``): parameters, design, runs, output folder."""
+    spec = sweep.spec
+    arms = 2 if spec.contrast else 1
+    runs = len(sweep.points) * spec.replicates * arms
+    lines = [
+        f"{spec.name}: {spec.design} design over {len(spec.parameters)} parameters, base scenario {sweep.base.scenario.name}",
+        *(f"  {p.path}: {list(p.range) if p.range is not None else p.levels}" for p in spec.parameters),
+        f"{len(sweep.points)} points × {spec.replicates} replicates{' × 2 arms (contrast)' if arms == 2 else ''} = {runs:,} runs"
+        f" of {spec.days or sweep.base.scenario.time.horizon_days} days (root seed {spec.seed})",
+        f"outcomes: {', '.join(spec.outcomes)} in {', '.join(spec.units)}",
+        f"would write {out}/",
+    ]
+    return "\n".join(lines)
+
+
 class Sweep:
     """A validated sweep: its file, base scenario, design points and their scenarios.
 
@@ -382,7 +421,7 @@ def sensitivity(out: Path, table: pd.DataFrame) -> pd.DataFrame:
 
 def write_sweep_outputs(out: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """responses.csv, indices.csv and figures of a sweep store."""
-    from experiments.plots import plot_sweep
+    from mandosim.experiments.plots import plot_sweep
 
     table = responses(out)
     table.to_csv(out / "responses.csv", index=False)

@@ -14,12 +14,12 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from tqdm import tqdm
+from tqdm.auto import tqdm
 
-from experiments.patterns import Outcome
-from model.rng import replicate_seeds
-from model.scenario import find_scenario, load_scenario
-from model.wellmixed import DAYS_PER_YEAR, WellMixedSetup, simulate, solve_ode
+from mandosim.experiments.patterns import Outcome
+from mandosim.model.rng import replicate_seeds
+from mandosim.model.scenario import find_scenario, load_scenario
+from mandosim.model.wellmixed import DAYS_PER_YEAR, WellMixedSetup, simulate, solve_ode
 
 TOTAL_TOLERANCE = 0.05  # largest relative gap, any day, between mean total members and the equation
 GROUP_TOLERANCE = 0.10  # the same for each group
@@ -124,7 +124,7 @@ def docking_markdown(result: DockingResult) -> str:
 
 def write_docking(result: DockingResult, out: Path) -> list[Path]:
     """Write docking.csv, docking.md and the figure (PNG, SVG) into ``out``."""
-    from experiments.plots import plot_docking
+    from mandosim.experiments.plots import plot_docking
 
     out.mkdir(parents=True, exist_ok=True)
     table = result.table()
@@ -136,7 +136,7 @@ def write_docking(result: DockingResult, out: Path) -> list[Path]:
 
 
 def _pattern_rows(ids: list[str], outcomes: dict, fitted_column: bool) -> list[str]:
-    from experiments.patterns import FITTED, PATTERNS
+    from mandosim.experiments.patterns import FITTED, PATTERNS
 
     by_id = {p.id: p for p in PATTERNS}
     fitted_head = " fitted to it |" if fitted_column else ""
@@ -150,7 +150,7 @@ def _pattern_rows(ids: list[str], outcomes: dict, fitted_column: bool) -> list[s
 
 
 def _pattern_details(ids: list[str], outcomes: dict, figures: dict[str, str], evidence: str) -> list[str]:
-    from experiments.patterns import MISSING, PATTERNS
+    from mandosim.experiments.patterns import MISSING, PATTERNS
 
     by_id = {p.id: p for p in PATTERNS}
     rows = []
@@ -174,7 +174,7 @@ def _pattern_details(ids: list[str], outcomes: dict, figures: dict[str, str], ev
 
 
 def _levels_rows(levels: Outcome) -> list[str]:
-    from experiments.targets import LEVEL_FACTOR
+    from mandosim.experiments.targets import LEVEL_FACTOR
 
     rows = [
         "### Zone levels",
@@ -198,7 +198,7 @@ def _levels_rows(levels: Outcome) -> list[str]:
 
 
 def _hindcast_rows(hindcast: Outcome) -> list[str]:
-    from experiments.hindcast import PREDICTION_PERCENTILES
+    from mandosim.experiments.hindcast import PREDICTION_PERCENTILES
 
     low, high = PREDICTION_PERCENTILES
     rows = [
@@ -227,7 +227,7 @@ def report_markdown(docking: DockingResult | None, outcomes: dict | None, reps: 
 
     The headline counts validation only: patterns no parameter was set against.
     """
-    from experiments.patterns import FACTOR, FITTED, PATTERNS, VERIFICATION
+    from mandosim.experiments.patterns import FACTOR, FITTED, PATTERNS, VERIFICATION
 
     rows = ["# Validation report", ""]
     outcomes = outcomes or {}

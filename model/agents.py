@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import mesa
 
 if TYPE_CHECKING:
-    from model.model import BorderSecurityModel
+    from mandosim.model.model import BorderSecurityModel
 
 
 class _Located(mesa.Agent):
@@ -113,7 +113,7 @@ class SecurityUnit(_Located):
 
     @property
     def branch(self) -> str:
-        from model.conflict import BRANCHES
+        from mandosim.model.conflict import BRANCHES
 
         return BRANCHES[int(self.model.units.branch[self.slot])]
 

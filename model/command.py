@@ -18,11 +18,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from model.kernels import BeliefView, Deployments, allocate_deployments, bucket_cells
-from model.params import CommandParams
-from model.regime import KIND_PRIORITY, CommandRegime
-from model.region import Region
-from model.tables import UnitTable
+from mandosim.model.kernels import BeliefView, Deployments, allocate_deployments, bucket_cells
+from mandosim.model.params import CommandParams
+from mandosim.model.regime import KIND_PRIORITY, CommandRegime
+from mandosim.model.region import Region
+from mandosim.model.tables import UnitTable
 
 
 def greedy_counts(values: np.ndarray, k: int, factor: float) -> tuple[np.ndarray, np.ndarray]:

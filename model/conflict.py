@@ -19,10 +19,10 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from model.kernels import keyed_neighbourhood_sum, poisson_counts
-from model.params import OperationParams, Scenario, VisibilityParams
-from model.regime import obstruction
-from model.rng import Stream
+from mandosim.model.kernels import keyed_neighbourhood_sum, poisson_counts
+from mandosim.model.params import OperationParams, Scenario, VisibilityParams
+from mandosim.model.regime import obstruction
+from mandosim.model.rng import Stream
 
 BRANCHES: tuple[str, ...] = ("police", "national_guard", "army", "navy")
 DENSITY_REFERENCE = 10_000.0  # people per km² at which "per 10k people/km²" rates apply

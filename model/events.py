@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING, Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from model import interventions
-from model.limits import MAX_HORIZON_DAYS, MAX_NAMED, Identifier, Officers
+from mandosim.model import interventions
+from mandosim.model.limits import MAX_HORIZON_DAYS, MAX_NAMED, Identifier, Officers
 
 if TYPE_CHECKING:
-    from model.model import BorderSecurityModel
+    from mandosim.model.model import BorderSecurityModel
 
 
 class Event(BaseModel):

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from model.kernels import binomial_thinning, poisson_counts
-from model.params import DynamicsParams, LeadershipParams
-from model.rng import Stream
+from mandosim.model.kernels import binomial_thinning, poisson_counts
+from mandosim.model.params import DynamicsParams, LeadershipParams
+from mandosim.model.rng import Stream
 
 
 class GroupState:

@@ -18,10 +18,10 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from model.kernels import joint_engagements, leak_incidents
-from model.params import InstitutionParams
-from model.rng import Stream
-from model.tables import UnitTable
+from mandosim.model.kernels import joint_engagements, leak_incidents
+from mandosim.model.params import InstitutionParams
+from mandosim.model.rng import Stream
+from mandosim.model.tables import UnitTable
 
 RATE_FLOOR = 0.05  # events per day added to both sides of a rate ratio (keeps ratios finite)
 

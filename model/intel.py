@@ -16,8 +16,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from model.params import IntelParams
-from model.rng import Stream
+from mandosim.model.params import IntelParams
+from mandosim.model.rng import Stream
 
 
 class ObservationWorld(NamedTuple):

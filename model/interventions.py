@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.agents import SecurityUnit
-from model.tables import UnitTable
+from mandosim.model.agents import SecurityUnit
+from mandosim.model.tables import UnitTable
 
 if TYPE_CHECKING:
-    from model.model import BorderSecurityModel
+    from mandosim.model.model import BorderSecurityModel
 
 
 #: Officers still counted as a whole unit when a withdrawal's total falls short by rounding.

@@ -11,7 +11,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from model.rng import Stream
+from mandosim.model.rng import Stream
 
 
 class BeliefView(NamedTuple):

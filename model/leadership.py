@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 import numpy as np
 
-from model.groups import GroupState
-from model.kernels import largest_per_key
-from model.params import LeadershipParams
-from model.tables import CellTable
+from mandosim.model.groups import GroupState
+from mandosim.model.kernels import largest_per_key
+from mandosim.model.params import LeadershipParams
+from mandosim.model.tables import CellTable
 
 
 class Leadership:

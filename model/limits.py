@@ -56,6 +56,10 @@ MAX_FILE_BYTES = 2_000_000
 Identifier = Annotated[str, StringConstraints(pattern=IDENTIFIER_PATTERN)]
 Text = Annotated[str, StringConstraints(max_length=MAX_TEXT)]
 FileReference = Annotated[str, StringConstraints(min_length=1, max_length=MAX_FILE_REFERENCE, pattern=r"^[^\x00]*\.toml$")]
+#: ``extends``: a ``.toml`` file, or a library scenario's bare name (``extends = "baseline"``).
+ScenarioReference = Annotated[
+    str, StringConstraints(min_length=1, max_length=MAX_FILE_REFERENCE, pattern=r"^([A-Za-z0-9_][A-Za-z0-9_-]{0,63}|[^\x00]*\.toml)$")
+]
 Share = Annotated[float, Field(ge=0, le=1)]
 Officers = Annotated[float, Field(ge=0, le=MAX_OFFICERS_PER_ZONE)]
 Members = Annotated[float, Field(ge=0, le=MAX_MEMBERS_PER_ZONE)]

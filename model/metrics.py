@@ -6,13 +6,14 @@ pandas frames. Reporter functions (no lambdas, so models pickle) feed Mesa's ``D
 
 from __future__ import annotations
 
+import functools
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from model.model import BorderSecurityModel
+    from mandosim.model.model import BorderSecurityModel
 
 ZONE_METRICS: tuple[str, ...] = (
     "homicides",
@@ -43,6 +44,63 @@ GROUP_METRICS: tuple[str, ...] = ("members", "recruited", "killed", "arrested", 
 TERRITORY_METRICS: tuple[str, ...] = ("members", "cells_controlled")
 #: Zone metrics that are daily counts (summed over the horizon); the others are levels.
 COUNT_METRICS: tuple[str, ...] = ZONE_METRICS[: ZONE_METRICS.index("cross_line_escapes") + 1]
+#: Zone metrics stored as integers: the counts and the members.
+INTEGER_METRICS: tuple[str, ...] = (*COUNT_METRICS, "members")
+
+#: Unit and meaning of every column a run or a store writes (Parquet schema metadata, docs/experiments.md).
+COLUMNS: dict[str, tuple[str, str]] = {
+    # keys
+    "scenario": ("-", "scenario name (in a sweep: the sweep's name, or its contrast arm's)"),
+    "point": ("-", "design point of a sweep (0 in a comparison)"),
+    "replicate": ("-", "replicate number; replicate k of every scenario shares its seed (common random numbers)"),
+    "seed": ("-", "root seed of the run's random streams"),
+    "scenario_hash": ("-", "SHA-256 prefix of the resolved scenario and region"),
+    "day": ("day", "simulated day; day 0 is the first day of the horizon, negative days are burn-in"),
+    "burn_in": ("-", "true on burn-in days (day < 0), which the summaries leave out"),
+    "zone": ("-", "zone (municipality or part of one)"),
+    "group": ("-", "criminal group (splinters are named after their parent)"),
+    "unit": ("-", "what a summary row covers: a zone's name, 'state XX' or 'region'; see level"),
+    "level": ("-", "'zone', 'state' or 'region': sum rows of one level only (each homicide is in one row per level)"),
+    "unit_order": ("-", "display order of the summary rows (zones, then states, then the region)"),
+    # daily zone counts
+    "homicides": ("people/day", "visible killings: group killings not concealed, and deaths in operations"),
+    "disappearances": ("people/day", "group killings concealed (bodies not found)"),
+    "extortions": ("events/day", "extortions of businesses and people by criminal cells"),
+    "kidnappings": ("events/day", "kidnappings by criminal cells"),
+    "arrests": ("people/day", "criminal members arrested in operations"),
+    "seizures": ("events/day", "operations that engaged a criminal cell"),
+    "officer_deaths": ("people/day", "officers killed in firefights"),
+    "member_deaths": ("people/day", "criminal members killed by security forces or rivals"),
+    "civilian_deaths": ("people/day", "bystanders and victims killed (part of homicides or disappearances)"),
+    "abuses": ("events/day", "abuses by security forces in operations"),
+    "leaks": ("events/day", "operations warned to their target by a colluding unit or a rifted agency"),
+    "obstructions": ("events/day", "operations obstructed by an agency in a rift with the one operating"),
+    "protected_engagements_avoided": ("events/day", "engagements a colluding unit declined against its patron group"),
+    "rival_tips": ("events/day", "tips a colluding unit sent against its patron's rivals (selective enforcement)"),
+    "cross_line_pursuits": ("events/day", "pursuits that crossed a municipal or state line"),
+    "cross_line_escapes": ("events/day", "pursuits that ended at a line the unit could not cross"),
+    # daily zone levels
+    "members": ("people", "criminal members (in a zone, or of a group) at the end of the day"),
+    "officers_on_duty": ("officers", "officers on duty in the zone today (units' strength on duty)"),
+    "community_trust": ("share 0-1", "community trust in the security forces"),
+    "colluding_share": ("share 0-1", "share of the units based in the zone that collude with a group"),
+    "interagency_trust": ("share 0-1", "mean trust between pairs of agencies with units based in the zone"),
+    "intel_shared": ("share 0-1", "mean share of intelligence passed between those pairs"),
+    # daily group flows
+    "recruited": ("people/day", "members recruited"),
+    "killed": ("people/day", "members killed"),
+    "arrested": ("people/day", "members arrested"),
+    "exited": ("people/day", "members who left (saturation exits, event exits)"),
+    "transferred": ("people/day", "members moved in (+) or out (-) by a split; zero-sum across groups"),
+    # territory
+    "cells_controlled": ("cells", "grid cells where the group holds most members"),
+    # summary rows (runs table, summary.json)
+    "population": ("people", "population of the unit"),
+    "homicides_annual": ("people/year", "homicides over the horizon, annualised"),
+    "disappearances_annual": ("people/year", "disappearances over the horizon, annualised"),
+    "homicides_per_100k": ("per 100k people/year", "annualised homicides per 100,000 inhabitants"),
+}
+"""Summary rows hold each zone count summed over the horizon (same names, unit: count over the horizon)."""
 
 
 class Recorder:
@@ -68,7 +126,9 @@ class Recorder:
         d = self.days_recorded
         days = np.arange(self.first_day, self.first_day + d)
         frame = pd.DataFrame(self.zone[:d].reshape(-1, len(ZONE_METRICS)), columns=list(ZONE_METRICS))
+        frame = frame.astype(dict.fromkeys(INTEGER_METRICS, np.int64))  # whole numbers by construction
         frame.insert(0, "zone", pd.Categorical(np.tile(self.zones, d), categories=self.zones))
+        frame.insert(0, "burn_in", np.repeat(days < 0, len(self.zones)))
         frame.insert(0, "day", np.repeat(days, len(self.zones)))
         return frame
 
@@ -78,6 +138,7 @@ class Recorder:
         days = np.arange(self.first_day, self.first_day + d)
         frame = pd.DataFrame(self.group[:d, :g].reshape(-1, len(GROUP_METRICS)), columns=list(GROUP_METRICS))
         frame.insert(0, "group", pd.Categorical(np.tile(group_names, d), categories=group_names))
+        frame.insert(0, "burn_in", np.repeat(days < 0, g))
         frame.insert(0, "day", np.repeat(days, g))
         return frame
 
@@ -88,6 +149,7 @@ class Recorder:
         frame = pd.DataFrame(self.territory[:d, :, :g].reshape(-1, len(TERRITORY_METRICS)), columns=list(TERRITORY_METRICS))
         frame.insert(0, "group", pd.Categorical(np.tile(group_names, d * z), categories=group_names))
         frame.insert(0, "zone", pd.Categorical(np.tile(np.repeat(self.zones, g), d), categories=self.zones))
+        frame.insert(0, "burn_in", np.repeat(days < 0, z * g))
         frame.insert(0, "day", np.repeat(days, z * g))
         return frame
 
@@ -125,8 +187,27 @@ def criminal_members(model: BorderSecurityModel) -> int:
 
 
 def day(model: BorderSecurityModel) -> int:
-    """Current day (negative during burn-in)."""
-    return int(model.day)
+    """The day the other reporters' values belong to: the day just simulated (negative during burn-in)."""
+    return int(model.day) - 1
+
+
+def zone_today(model: BorderSecurityModel, zone: int, metric: str) -> float:
+    """``metric`` in zone number ``zone`` today."""
+    row = model.recorder.days_recorded - 1
+    return float(model.recorder.zone[row, zone, ZONE_METRICS.index(metric)]) if row >= 0 else 0.0
+
+
+#: Zone metrics Mesa's ``DataCollector`` reports per zone (``homicides_tijuana``, ...), beside the region totals.
+ZONE_REPORTED: tuple[str, ...] = ("homicides", "disappearances")
+
+
+def zone_reporters(zone_names: list[str]) -> dict[str, functools.partial]:
+    """One ``DataCollector`` reporter per zone and ``ZONE_REPORTED`` metric (partials, so models pickle)."""
+    return {
+        f"{metric}_{zone}": functools.partial(zone_today, zone=i, metric=metric)
+        for metric in ZONE_REPORTED
+        for i, zone in enumerate(zone_names)
+    }
 
 
 MODEL_REPORTERS = {
@@ -162,8 +243,8 @@ def summarise(zones: pd.DataFrame, zone_population: dict[str, float], horizon_da
     scale = DAYS_PER_YEAR / horizon_days
 
     def block(frame: pd.Series, population: float) -> dict[str, float]:
-        out = {k: float(frame[k]) for k in COUNT_METRICS}
-        out["population"] = float(population)
+        out: dict[str, float] = {k: int(frame[k]) for k in COUNT_METRICS}
+        out["population"] = round(population)
         out["homicides_annual"] = float(frame["homicides"]) * scale
         out["disappearances_annual"] = float(frame["disappearances"]) * scale
         out["homicides_per_100k"] = out["homicides_annual"] / population * PER_100K if population > 0 else 0.0

@@ -8,16 +8,16 @@ from typing import Any
 import mesa
 import numpy as np
 
-from model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
-from model.command import Command
-from model.conflict import BRANCHES, EncounterForces, EncounterWorld, encounter_coefficients, encounter_day
-from model.errors import InputError
-from model.events import Event, SetRegime
-from model.groups import GroupState, membership_flows
-from model.institutions import DayEvents, Institutions
-from model.intel import Intelligence, ObservationWorld, RivalTips
-from model.interventions import advance_policies
-from model.kernels import (
+from mandosim.model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
+from mandosim.model.command import Command
+from mandosim.model.conflict import BRANCHES, EncounterForces, EncounterWorld, encounter_coefficients, encounter_day
+from mandosim.model.errors import InputError
+from mandosim.model.events import Event, SetRegime
+from mandosim.model.groups import GroupState, membership_flows
+from mandosim.model.institutions import DayEvents, Institutions
+from mandosim.model.intel import Intelligence, ObservationWorld, RivalTips
+from mandosim.model.interventions import advance_policies
+from mandosim.model.kernels import (
     keyed_neighbourhood_sum,
     neighbourhood_sum,
     protected_members,
@@ -25,18 +25,18 @@ from model.kernels import (
     sums_by_key,
     territory,
 )
-from model.leadership import Leadership
-from model.limits import MAX_HORIZON_DAYS
-from model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder
-from model.movement import move_cells
-from model.params import Scenario, Section
-from model.regime import KINDS, CommandRegime
-from model.region import Region
-from model.risk import LearnedRisk
-from model.rng import Streams
-from model.routes import Routes
-from model.scenario import LoadedScenario, check_size, find_scenario, load_scenario, resolve
-from model.tables import UnitTable
+from mandosim.model.leadership import Leadership
+from mandosim.model.limits import MAX_HORIZON_DAYS
+from mandosim.model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder, zone_reporters
+from mandosim.model.movement import move_cells
+from mandosim.model.params import Scenario, Section
+from mandosim.model.regime import KINDS, CommandRegime
+from mandosim.model.region import Region
+from mandosim.model.risk import LearnedRisk
+from mandosim.model.rng import Streams
+from mandosim.model.routes import Routes
+from mandosim.model.scenario import LoadedScenario, as_loaded, check_size
+from mandosim.model.tables import UnitTable
 
 SPLINTER_ROWS_PER_GROUP = 2  # room for splinter groups (each group may split this often)
 REFUGE_BONUS = 3.0  # log-attractiveness of a flight destination the pursuers cannot enter
@@ -96,6 +96,8 @@ class BorderSecurityModel(mesa.Model):
         rng: Accepted for Mesa compatibility: an integer is used as ``seed``.
         days: Horizon days (overrides ``time.horizon_days``).
         overrides: Nested overrides merged over the scenario.
+        report_to_mesa: Feed Mesa's ``DataCollector`` every day (for ``mesa.batch_run`` and Mesa's
+            tools). mandosim's own runs read the ``Recorder`` instead and pass ``False``.
         **params: Flat overrides, ``regime="unified"`` or ``command__regime="unified"`` (for
             ``mesa.batch_run``).
     """
@@ -108,6 +110,7 @@ class BorderSecurityModel(mesa.Model):
         rng: int | None = None,
         days: int | None = None,
         overrides: dict[str, Any] | None = None,
+        report_to_mesa: bool = True,
         **params: Any,
     ) -> None:
         if seed is None and isinstance(rng, int | np.integer):
@@ -121,10 +124,10 @@ class BorderSecurityModel(mesa.Model):
 
         merged = dict(overrides or {})
         if params:
-            from model.scenario import deep_merge
+            from mandosim.model.scenario import deep_merge
 
             merged = deep_merge(merged, overrides_from_kwargs(params))
-        self.loaded = self._load(scenario, merged)
+        self.loaded = as_loaded(scenario, merged)
         self.params: Scenario = self.loaded.scenario
         p = self.params
         self.region: Region = self.loaded.region()
@@ -146,26 +149,12 @@ class BorderSecurityModel(mesa.Model):
         # the scenario's regime is put in force on day 0 by an ordinary event, before the timeline's own
         self.events: list[Event] = [SetRegime(day=0, regime=p.command.regime, area=list(p.command.area)), *p.events]
         self.recorder = Recorder(self.burn_in + self.horizon, -self.burn_in, self.region.zone_names, self.groups.size)
-        self.datacollector = mesa.DataCollector(model_reporters=dict(MODEL_REPORTERS))
-        self.datacollector.collect(self)
+        self.datacollector = mesa.DataCollector(model_reporters={**MODEL_REPORTERS, **zone_reporters(self.region.zone_names)})
+        self.report_to_mesa = report_to_mesa  # one row per simulated day, collected at the end of each step
 
     # ------------------------------------------------------------------------------------------
     # construction
     # ------------------------------------------------------------------------------------------
-    @staticmethod
-    def _load(scenario: LoadedScenario | Scenario | str | Path, overrides: dict[str, Any]) -> LoadedScenario:
-        if isinstance(scenario, LoadedScenario):
-            if not overrides:
-                return scenario
-            data = scenario.scenario.model_dump(mode="python")
-            data["region"] = str(scenario.region_path)
-            return resolve(data, scenario.path, scenario.region_path.parent, overrides)
-        if isinstance(scenario, Scenario):
-            from model.scenario import default_scenarios_dir
-
-            return resolve(scenario.model_dump(mode="python"), None, default_scenarios_dir(), overrides)
-        return load_scenario(find_scenario(scenario), overrides)
-
     def _build_fields(self) -> None:
         p, r = self.params, self.region
         self.population = r.population
@@ -261,7 +250,7 @@ class BorderSecurityModel(mesa.Model):
                 rivalry[i, j] = rivalry[j, i] = 1.0
         initial = np.array([sum(g.members.values()) for g in p.groups.values()])
         self.groups = GroupState(names, rivalry, initial * p.dynamics.capacity_headroom, spare=SPLINTER_ROWS_PER_GROUP * n)
-        from model.tables import CellTable
+        from mandosim.model.tables import CellTable
 
         self.cells = CellTable(capacity=max(256, int(initial.sum() / p.crime.cell_size * 2)))
         self.cell_agents: dict[int, CriminalCell] = {}
@@ -407,7 +396,12 @@ class BorderSecurityModel(mesa.Model):
 
         self.day += 1
         self.running = self.day <= self.last_day
-        self.datacollector.collect(self)
+        self._report()
+
+    def _report(self) -> None:
+        """Today's values to Mesa's ``DataCollector``, unless this run reads only the ``Recorder``."""
+        if self.report_to_mesa:
+            self.datacollector.collect(self)
 
     def _fire_events(self, day: int) -> None:
         """Events whose effect ends today expire, then events due today fire (in timeline order)."""

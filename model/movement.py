@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from model.rng import Stream
+from mandosim.model.rng import Stream
 
 
 def move_cells(

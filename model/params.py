@@ -12,8 +12,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from model.events import EventSpec
-from model.limits import (
+from mandosim.model.events import EventSpec
+from mandosim.model.limits import (
     MAX_BURN_IN_DAYS,
     MAX_EVENTS,
     MAX_HORIZON_DAYS,
@@ -25,6 +25,7 @@ from model.limits import (
     Identifier,
     Members,
     Officers,
+    ScenarioReference,
     Share,
     Text,
     ceiling,
@@ -624,7 +625,7 @@ class Scenario(Section):
 
     name: Identifier = "baseline"
     description: Text = ""
-    extends: FileReference | None = None
+    extends: ScenarioReference | None = None
     region: FileReference = "regions/baja_sonora.toml"
     time: TimeParams = TimeParams()
     space: SpaceParams = SpaceParams()

@@ -35,9 +35,9 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from model.params import ChannelParams, CommandParams
-from model.region import Region
-from model.tables import UnitTable
+from mandosim.model.params import ChannelParams, CommandParams
+from mandosim.model.region import Region
+from mandosim.model.tables import UnitTable
 
 KINDS: tuple[str, ...] = ("municipal", "state", "federal")
 #: Order in which deployments allocate under coordination, and in which a command pools units.

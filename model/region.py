@@ -19,8 +19,8 @@ from matplotlib.path import Path as PolygonPath
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from scipy import sparse
 
-from model.errors import InputError
-from model.limits import (
+from mandosim.model.errors import InputError
+from mandosim.model.limits import (
     MAX_FEATURES,
     MAX_GRID_CELLS,
     MAX_NAMED,
@@ -34,7 +34,7 @@ from model.limits import (
     Text,
     ceiling,
 )
-from model.validation import parse_toml, read_toml, validate
+from mandosim.model.validation import parse_toml, read_toml, validate
 
 KM_PER_DEGREE_LAT = 111.32
 #: Cell side at which counts "in a 3×3 neighbourhood" are defined (the default ``space.cell_km``): such

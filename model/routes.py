@@ -16,8 +16,8 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from model.params import RouteParams
-from model.region import LAND_CLASSES, MOORE_OFFSETS, Region
+from mandosim.model.params import RouteParams
+from mandosim.model.region import LAND_CLASSES, MOORE_OFFSETS, Region
 
 
 class Routes:

@@ -9,15 +9,16 @@ import json
 import os
 import re
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from model.errors import InputError
-from model.limits import IDENTIFIER_PATTERN, MAX_CRIMINAL_CELLS, MAX_FILE_REFERENCE, MAX_STATE_BYTES, MAX_UNITS
-from model.metrics import GROUP_METRICS, TERRITORY_METRICS, ZONE_METRICS
-from model.params import Scenario
-from model.region import Region, build_region, region_from_text
-from model.validation import read_toml, validate
+from mandosim.model.errors import InputError
+from mandosim.model.limits import IDENTIFIER_PATTERN, MAX_CRIMINAL_CELLS, MAX_FILE_REFERENCE, MAX_STATE_BYTES, MAX_UNITS
+from mandosim.model.metrics import GROUP_METRICS, TERRITORY_METRICS, ZONE_METRICS
+from mandosim.model.params import Scenario
+from mandosim.model.region import Region, build_region, region_from_text
+from mandosim.model.validation import read_toml, validate
 
 MAX_EXTENDS_DEPTH = 10
 
@@ -66,15 +67,18 @@ def allowed_roots(named: Path | None = None) -> list[Path]:
 def confined(reference: object, base: Path, roots: list[Path], path: str | Path, key: str) -> Path:
     """The ``.toml`` file ``reference`` names (relative to ``base``), if it lies inside ``roots``; nothing is opened otherwise.
 
-    A relative name not found beside ``base`` is looked up in the library (``extends = "baseline.toml"``
-    and ``region = "regions/baja_sonora.toml"`` work from any folder).
+    A bare name means that ``.toml`` file; a relative name not found beside ``base`` is looked up in the
+    library (``extends = "baseline"``, ``extends = "baseline.toml"`` and
+    ``region = "regions/baja_sonora.toml"`` work from any folder).
 
     Raises:
         InputError: Not a string, not a ``.toml`` name, outside the allowed folders, or not found.
     """
-    allowed = "a .toml file inside the scenario's own folder, the library or a folder in " + SCENARIO_PATH_ENV
+    allowed = "a library scenario's name, or a .toml file inside the scenario's own folder, the library or a folder in " + SCENARIO_PATH_ENV
     if not isinstance(reference, str):
         raise InputError(path, key, f"wrong type: expected a file name (string), {allowed}")
+    if re.fullmatch(IDENTIFIER_PATTERN, reference):  # a bare name: extends = "baseline"
+        reference = f"{reference}.toml"
     if not reference or len(reference) > MAX_FILE_REFERENCE or "\x00" in reference or not reference.endswith(".toml"):
         raise InputError(path, key, f"not a usable file name; expected {allowed}")
     try:
@@ -296,16 +300,50 @@ def load_scenario(path: str | Path, overrides: dict[str, Any] | None = None) -> 
     return resolve(data, path, base, overrides, origins)
 
 
-def default_scenarios_dir() -> Path:
-    """The ``scenarios/`` folder shipped with the package."""
-    return Path(__file__).resolve().parent.parent / "scenarios"
-
-
-def find_scenario(name: str | Path) -> Path:
-    """A path as given, or a name looked up in ``scenarios/`` (``baseline`` → ``scenarios/baseline.toml``).
+def as_loaded(scenario: LoadedScenario | Scenario | str | Path, overrides: dict[str, Any] | None = None) -> LoadedScenario:
+    """A ``LoadedScenario`` from a loaded one, a ``Scenario``, a file or a library name, with nested ``overrides`` merged.
 
     Raises:
-        InputError: Neither exists (the message lists the library).
+        InputError: Unknown key or value out of range, naming the key.
+    """
+    overrides = overrides or {}
+    if isinstance(scenario, LoadedScenario):
+        if not overrides:
+            return scenario
+        data = scenario.scenario.model_dump(mode="python")
+        data["region"] = str(scenario.region_path)
+        return resolve(data, scenario.path, scenario.region_path.parent, overrides)
+    if isinstance(scenario, Scenario):
+        return resolve(scenario.model_dump(mode="python"), None, default_scenarios_dir(), overrides)
+    return load_scenario(find_scenario(scenario), overrides)
+
+
+def package_data(*parts: str) -> Path:
+    """A folder or file shipped with mandosim (``package_data("scenarios")``).
+
+    The shipped data lies beside the code in the source tree (``scenarios/``, ``experiments/sweeps/``)
+    and in an installed wheel alike (``mandosim/scenarios/``, ``mandosim/experiments/sweeps/``), so
+    it is found from the ``mandosim.model`` package's location, wherever it is installed.
+    """
+    root = Path(str(resources.files("mandosim.model"))).resolve().parent
+    return root.joinpath(*parts)
+
+
+def default_scenarios_dir() -> Path:
+    """The ``scenarios/`` folder shipped with the package (library scenarios, regions, observed data)."""
+    return package_data("scenarios")
+
+
+def find_in_folder(name: str | Path, folder: Path, what: str) -> Path:
+    """A ``.toml`` file as given, or a bare name looked up in a shipped ``folder`` (``baseline`` → ``baseline.toml``).
+
+    Args:
+        name: A file, or a name (an identifier, with or without ``.toml``).
+        folder: The shipped folder a name is looked up in.
+        what: What the files are, for the message ("scenario", "sweep", "study").
+
+    Raises:
+        InputError: Neither exists (the message lists the shipped files).
     """
     path = Path(name)
     shown = str(name)[:MAX_FILE_REFERENCE]
@@ -314,9 +352,18 @@ def find_scenario(name: str | Path) -> Path:
             return path
     except (OSError, ValueError):
         raise InputError(shown, "", "not a usable file name") from None
-    if re.fullmatch(IDENTIFIER_PATTERN, path.stem) and path.name in (path.stem, f"{path.stem}.toml"):  # a library name
-        candidate = default_scenarios_dir() / f"{path.stem}.toml"
+    if re.fullmatch(IDENTIFIER_PATTERN, path.stem) and path.name in (path.stem, f"{path.stem}.toml"):  # a shipped name
+        candidate = folder / f"{path.stem}.toml"
         if candidate.is_file():
             return candidate
-    library = ", ".join(sorted(p.stem for p in default_scenarios_dir().glob("*.toml")))
-    raise InputError(shown, "", f"scenario file not found; library scenarios: {library}")
+    shipped = ", ".join(sorted(p.stem for p in folder.glob("*.toml")))
+    raise InputError(shown, "", f"{what} file not found; shipped {what} files: {shipped}")
+
+
+def find_scenario(name: str | Path) -> Path:
+    """A path as given, or a name looked up in ``scenarios/`` (``baseline`` → ``scenarios/baseline.toml``).
+
+    Raises:
+        InputError: Neither exists (the message lists the library).
+    """
+    return find_in_folder(name, default_scenarios_dir(), "scenario")

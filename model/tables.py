@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
-    from model.region import Region
+    from mandosim.model.region import Region
 
 
 class CellTable:

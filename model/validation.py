@@ -11,8 +11,8 @@ from typing import Any, TypeVar
 import pydantic
 from pydantic import BaseModel
 
-from model.errors import InputError
-from model.limits import MAX_FILE_BYTES, MAX_NESTING, nesting_depth
+from mandosim.model.errors import InputError
+from mandosim.model.limits import MAX_FILE_BYTES, MAX_NESTING, nesting_depth
 
 M = TypeVar("M", bound=BaseModel)
 

@@ -20,11 +20,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.integrate import solve_ivp
 
-from model.conflict import rival_fights
-from model.groups import membership_flows
-from model.kernels import poisson_counts
-from model.params import DynamicsParams, Scenario
-from model.rng import Streams
+from mandosim.model.conflict import rival_fights
+from mandosim.model.groups import membership_flows
+from mandosim.model.kernels import poisson_counts
+from mandosim.model.params import DynamicsParams, Scenario
+from mandosim.model.rng import Streams
 
 DAYS_PER_YEAR = 365
 

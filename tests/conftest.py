@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from model.scenario import LoadedScenario, load_scenario
+from mandosim.model.scenario import LoadedScenario, load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = ROOT / "scenarios"
@@ -15,7 +15,7 @@ SHORT = {"time": {"burn_in_days": 20, "horizon_days": 40}}
 
 def short(name: str, **extra: dict) -> LoadedScenario:
     """A library scenario with a short burn-in and horizon, plus nested overrides."""
-    from model.scenario import deep_merge
+    from mandosim.model.scenario import deep_merge
 
     return load_scenario(SCENARIOS / f"{name}.toml", deep_merge(SHORT, extra))
 
@@ -27,7 +27,7 @@ def compiled_kernels() -> None:
     On a new checkout the kernels' cache is empty; workers that compile the same kernels at the same
     time would race to write it.
     """
-    from model.model import BorderSecurityModel
+    from mandosim.model.model import BorderSecurityModel
 
     model = BorderSecurityModel(short("baseline", time={"burn_in_days": 3, "horizon_days": 3}), seed=0)
     model.run()

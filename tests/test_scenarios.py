@@ -2,7 +2,7 @@
 
 import pytest
 
-from experiments.runner import run
+from mandosim.experiments.runner import run
 from tests.conftest import SCENARIOS, short
 
 FILES = sorted(SCENARIOS.glob("*.toml"))

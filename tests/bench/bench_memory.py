@@ -6,7 +6,7 @@ Peak memory of a 1,000-run sweep against a 100-run sweep; the store should keep 
 import json
 import sys
 
-from experiments.bench import format_memory, memory_benchmark
+from mandosim.experiments.bench import format_memory, memory_benchmark
 
 if __name__ == "__main__":
     result = memory_benchmark()

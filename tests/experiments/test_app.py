@@ -1,46 +1,29 @@
 """The app: its model and drawings, and a browser test in headless Chromium driven by Playwright.
 
 The browser test needs Debian's ``chromium`` (``.ci/run`` installs it) and the ``viz`` extra; it
-starts the app's server, loads the page, switches the regime to a side-by-side comparison, steps,
-checks that the map and the charts change, measures model days per second while playing, and saves
-a screenshot (``MANDOSIM_APP_SCREENSHOT`` names where; the README's is docs/figures/app.png).
+starts the app's server, loads the page, checks the controls, switches the regime to a side-by-side
+comparison, steps, checks that the map and the charts change and that both regimes step together,
+and saves a screenshot (``MANDOSIM_APP_SCREENSHOT`` names where; the README's is docs/figures/app.png).
+Its speed is measured by ``mandosim bench --only app``, not asserted here.
 """
 
 from __future__ import annotations
 
 import io
 import os
-import re
 import signal
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from experiments.app import AREAS, AppModel, app_scenario, draw_charts, draw_map, summary_text
-from experiments.cli import main
-from model.metrics import ZONE_METRICS
+from mandosim.experiments import app_driver
+from mandosim.experiments.app import AREAS, AppModel, app_scenario, draw_charts, draw_map, rates_per_100k, summary_text
+from mandosim.experiments.cli import main
+from mandosim.model.metrics import ZONE_METRICS
 from tests.conftest import alive, descendants
-
-ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = Path(os.environ.get("MANDOSIM_CHROMIUM", "/usr/bin/chromium"))
-CHROMIUM_FLAGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-MIN_DAYS_PER_SECOND = 5.0  # the issue's floor for stepping the default scenario in the browser
-PLAY_SECONDS = 6.0
-DAY_AT_LEAST = "n => Number(/day (\\d+)/.exec(document.querySelector('.mandosim-status').innerText)[1]) >= n"
 
 
 # --- without a browser ------------------------------------------------------------------------------
@@ -91,6 +74,17 @@ def test_map_and_charts_change_as_the_model_steps():
     assert np.any(app.sides[0].heat > 0)
 
 
+def test_chart_rates_are_annual_per_100k_over_the_last_month():
+    app = AppModel(seed=3)
+    for _ in range(45):
+        app.step()
+    days, rates = rates_per_100k(app, 0, "homicides")
+    assert days[0] == 30 and days[-1] == 45 and rates.shape == (16, len(app.region.zone_names))
+    last_month = app.zone_series(0, "homicides")[-30:].sum(axis=0)
+    expected = last_month * 365 / 30 / app.region.zone_population() * 1e5
+    assert np.allclose(rates[-1], expected)
+
+
 def test_app_command_without_the_viz_extra_or_with_a_bad_scenario_fails_cleanly(capsys, monkeypatch):
     assert main(["app", "no_such_scenario"]) == 2
     assert "no_such_scenario" in capsys.readouterr().err
@@ -103,33 +97,7 @@ def test_app_command_without_the_viz_extra_or_with_a_bad_scenario_fails_cleanly(
 
 
 # --- in the browser ---------------------------------------------------------------------------------
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_app(port: int) -> tuple[subprocess.Popen, str]:
-    """``mandosim app`` on ``port``, once it answers; returns the process and the page's URL."""
-    env = {**os.environ, "MANDOSIM_APP_SCENARIO": "baseline"}
-    command = [sys.executable, "-m", "experiments.cli", "app", "--port", str(port)]
-    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    url = f"http://127.0.0.1:{port}/"
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return process, url
-        except OSError:
-            time.sleep(0.5)
-        if process.poll() is not None:
-            pytest.fail(f"the app's server stopped: {process.stdout.read()}")
-    process.kill()
-    pytest.fail("the app's server did not answer within 120 s")
-
-
-def stop_app(process: subprocess.Popen, sig: int) -> set[int]:
+def stop_app(process, sig: int) -> set[int]:
     """Send ``sig`` to ``mandosim app``; returns the processes it had started that are still alive 15 s later."""
     started = descendants(process.pid)
     assert started, "the app started no server process"
@@ -147,7 +115,7 @@ def stop_app(process: subprocess.Popen, sig: int) -> set[int]:
 @pytest.fixture(scope="module")
 def server():
     pytest.importorskip("solara", reason="the app needs the viz extra")
-    process, url = start_app(free_port())
+    process, url = app_driver.start_app(app_driver.free_port())
     yield url
     assert not stop_app(process, signal.SIGTERM), "the app's server outlived the test"
 
@@ -157,92 +125,48 @@ def test_no_server_process_outlives_the_app(sig):
     pytest.importorskip("solara", reason="the app needs the viz extra")
     if sig == signal.SIGKILL and not sys.platform.startswith("linux"):
         pytest.skip("a server outliving a killed parent is prevented on Linux only")
-    process, _ = start_app(free_port())
+    process, _ = app_driver.start_app(app_driver.free_port())
     assert not stop_app(process, sig)
-
-
-def choose(page, label: str, option: str) -> None:
-    """Pick ``option`` in the select labelled ``label`` (a Vuetify v-select) and check it shows."""
-    select = page.locator(".v-select", has_text=label).first
-    for _ in range(3):
-        select.click()
-        item = page.locator(".menuable__content__active .v-list-item", has_text=re.compile(rf"^\s*{re.escape(option)}\s*$")).first
-        item.wait_for(state="visible", timeout=10_000)
-        item.click()
-        page.keyboard.press("Escape")
-        page.wait_for_timeout(300)
-        if select.locator(".v-select__selection").inner_text().strip() == option:
-            return
-    pytest.fail(f"could not choose {option!r} in {label!r}")
-
-
-def play(page) -> None:
-    """Press play and wait until the app plays (the button turns to pause); press again if a click was lost."""
-    from playwright.sync_api import TimeoutError as PlaywrightTimeout
-
-    for _ in range(3):
-        page.get_by_role("button", name="▶").click()
-        try:
-            page.get_by_role("button", name="❚❚").wait_for(state="visible", timeout=5_000)
-            return
-        except PlaywrightTimeout:  # the widget was not connected yet: click again
-            page.wait_for_timeout(1_000)
-    pytest.fail("the app did not start playing")
-
-
-def day_shown(page) -> int:
-    text = page.locator(".mandosim-status").inner_text()
-    return int(re.search(r"day (\d+)", text).group(1))
 
 
 def image(page, css: str) -> bytes:
     return page.locator(f"{css} img").first.screenshot()
 
 
-def test_browser_switch_regime_step_and_keep_up(server, tmp_path):
-    sync_api = pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright")
-    if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium; .ci/run installs it)")
+def test_browser_controls_switch_regime_step_together(server, tmp_path):
+    pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright")
+    if not app_driver.CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {app_driver.CHROMIUM} (Debian: apt-get install chromium; .ci/run installs it)")
     shot = Path(os.environ.get("MANDOSIM_APP_SCREENSHOT", tmp_path / "app.png"))
-    with sync_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
-        try:
-            page = browser.new_page(viewport={"width": 1500, "height": 1150})
-            page.goto(server, wait_until="domcontentloaded")
-            page.wait_for_selector(".mandosim-map img", timeout=90_000)
-            assert day_shown(page) == 0
+    with app_driver.browser_page(server) as page:
+        assert app_driver.day_shown(page) == 0
+        sidebar = page.locator(".v-navigation-drawer").inner_text()
+        assert "Vetting: 0.000 per day" in sidebar and "Force level: 1.0 × officers" in sidebar and "Seed: 1" in sidebar
+        assert "Unified command area" not in sidebar, "the area shows under a fragmented regime"
+        for internal in ("Play Interval", "Render Interval", "Use Threads", "PAGE 0"):
+            assert internal.lower() not in page.content().lower(), internal
 
-            # the default scenario keeps up: once it plays, count the days shown over a few seconds
-            play(page)
-            start_day, started = day_shown(page), time.perf_counter()
-            time.sleep(PLAY_SECONDS)
-            end_day, elapsed = day_shown(page), time.perf_counter() - started
-            page.get_by_role("button", name="❚❚").click()
-            days_per_second = (end_day - start_day) / elapsed
-            print(f"days per second in the browser: {days_per_second:.1f}")
-            assert days_per_second >= MIN_DAYS_PER_SECOND
-
-            # switch the regime: unified over the valley and San Luis, side by side with fragmented
-            choose(page, "Command regime", "unified")
-            choose(page, "Side by side with", "fragmented")
-            page.get_by_role("button", name="Reset").click()
-            page.wait_for_selector("text=unified over", timeout=60_000)
-            page.wait_for_selector(".mandosim-status >> text=difference", timeout=60_000)
-            assert day_shown(page) == 0
-            map_before, charts_before = image(page, ".mandosim-map"), image(page, ".mandosim-charts")
-            for k in range(1, 5):  # each Step advances 5 days
-                page.get_by_role("button", name="Step").click()
-                page.wait_for_function(DAY_AT_LEAST, arg=5 * k, timeout=60_000)
-            assert day_shown(page) == 20
-            page.wait_for_timeout(500)
-            assert image(page, ".mandosim-map") != map_before
-            assert image(page, ".mandosim-charts") != charts_before
-            play(page)  # side by side, playing on for the screenshot
-            page.wait_for_function(DAY_AT_LEAST, arg=90, timeout=120_000)
-            page.get_by_role("button", name="❚❚").click()
-            page.wait_for_timeout(1000)
-            shot.parent.mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=str(shot), full_page=True)
-        finally:
-            browser.close()
+        # unified over the valley and San Luis, side by side with fragmented
+        app_driver.choose(page, "Command regime", "unified")
+        assert "Unified command area" in page.locator(".v-navigation-drawer").inner_text()
+        app_driver.reset_to(page, "unified", "fragmented")
+        page.wait_for_selector("text=unified over", timeout=60_000)
+        map_before, charts_before = image(page, ".mandosim-map"), image(page, ".mandosim-charts")
+        for k in range(1, 5):  # each Step advances 5 days, on both sides
+            page.get_by_role("button", name="Step").click()
+            page.wait_for_function(app_driver.DAY_AT_LEAST, arg=5 * k, timeout=60_000)
+        status = page.locator(".mandosim-status").inner_text()
+        assert status.count("day 20") == 2, status
+        page.wait_for_timeout(500)
+        assert image(page, ".mandosim-map") != map_before
+        assert image(page, ".mandosim-charts") != charts_before
+        app_driver.press_play(page)  # side by side, playing on for the screenshot
+        page.wait_for_function(app_driver.DAY_AT_LEAST, arg=90, timeout=180_000)
+        app_driver.press_pause(page)
+        page.wait_for_timeout(1000)
+        days = [int(d) for d in __import__("re").findall(r"day (\d+)", page.locator(".mandosim-status").inner_text())]
+        assert len(days) == 2 and days[0] == days[1] >= 90, days
+        shot.parent.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(shot), full_page=True)
+        assert not page.problems, page.problems
     assert shot.stat().st_size > 10_000

@@ -4,14 +4,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.calibration import Calibration, horizon_totals, read_observed
-from experiments.cli import main
-from experiments.executors import Task
-from experiments.store import RunKey
-from model.errors import InputError
-from model.params import CrimeParams, VisibilityParams
-from model.rng import replicate_seeds
-from model.scenario import load_scenario
+from mandosim.experiments.calibration import Calibration, horizon_totals, read_observed
+from mandosim.experiments.cli import main
+from mandosim.experiments.executors import Task
+from mandosim.experiments.store import RunKey
+from mandosim.model.errors import InputError
+from mandosim.model.params import CrimeParams, VisibilityParams
+from mandosim.model.rng import replicate_seeds
+from mandosim.model.scenario import load_scenario
 
 KILL_RATE, CONCEAL = CrimeParams().civilian_kill_rate, VisibilityParams().conceal_base  # the defaults
 TRUTH = {"crime.civilian_kill_rate": 1.3 * KILL_RATE, "visibility.conceal_base": 0.8 * CONCEAL}
@@ -21,7 +21,7 @@ TOLERANCE = 0.10  # stated before the run: each fitted value within 10 % of the 
 def short_scenario(tmp_path, **overrides):
     lines = [
         'name = "short"',
-        'extends = "{}"'.format((__import__("model.scenario", fromlist=["x"]).default_scenarios_dir() / "baseline.toml").as_posix()),
+        'extends = "baseline"',
     ]
     lines += ["[time]", "burn_in_days = 30", "horizon_days = 180"]
     path = tmp_path / "short.toml"
@@ -106,7 +106,7 @@ def test_calibrate_rejects_unknown_parameters_with_a_suggestion(tmp_path, capsys
 
 
 def test_the_likelihood_is_lowest_where_the_model_meets_the_observed_count():
-    from experiments.calibration import negative_binomial_nll
+    from mandosim.experiments.calibration import negative_binomial_nll
 
     rng = np.random.default_rng(3)
     observed = np.array([200.0, 40.0])
@@ -122,7 +122,7 @@ def test_the_likelihood_is_lowest_where_the_model_meets_the_observed_count():
 
 def test_members_of_a_zone_are_scaled_for_every_group_there_and_nowhere_else(tmp_path):
     loaded = short_scenario(tmp_path)
-    from experiments.targets import ZONE_TARGETS
+    from mandosim.experiments.targets import ZONE_TARGETS
 
     calibration = Calibration(loaded, None, ["members.san_luis_rio_colorado"], targets=list(ZONE_TARGETS))
     assert calibration.initial == {"members.san_luis_rio_colorado": 1.0}

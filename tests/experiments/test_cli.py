@@ -5,7 +5,7 @@ import json
 import pandas as pd
 import pytest
 
-from experiments.cli import main
+from mandosim.experiments.cli import main
 from tests.conftest import SCENARIOS
 
 
@@ -50,7 +50,7 @@ def test_days_flag_overrides_horizon(tmp_path):
 def test_unknown_scenario_is_exit_2(tmp_path, capsys):
     assert main(["run", "no_such_scenario", "--out", str(tmp_path / "x")]) == 2
     err = capsys.readouterr().err
-    assert "scenario file not found; library scenarios: baseline" in err
+    assert "scenario file not found; shipped scenario files: baseline" in err
     assert not (tmp_path / "x").exists()
 
 
@@ -121,8 +121,8 @@ def test_validate_patterns_writes_a_report_with_verdicts_and_figures(tmp_path, c
 
 
 def test_patterns_fitted_to_a_parameter_count_as_calibration():
-    from experiments.patterns import FITTED, PATTERNS
-    from model.params import parameter_table
+    from mandosim.experiments.patterns import FITTED, PATTERNS
+    from mandosim.model.params import parameter_table
 
     names = {row["name"] for row in parameter_table()}
     assert all(name in names for fitted in FITTED.values() for name in fitted)
@@ -133,8 +133,8 @@ def test_no_default_cites_a_validation_pattern():
     """A pattern a default's source cites is calibration or verification in the report, never validation."""
     import re
 
-    from experiments.patterns import FITTED, PATTERNS, VERIFICATION
-    from model.params import parameter_table
+    from mandosim.experiments.patterns import FITTED, PATTERNS, VERIFICATION
+    from mandosim.model.params import parameter_table
 
     cited = {m for row in parameter_table() for m in re.findall(r"\bP(?:[1-9]|10)\b", row["source"])}
     validation = {p.id for p in PATTERNS} - set(FITTED) - set(VERIFICATION)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from experiments.cli import main
+from mandosim.experiments.cli import main
 from tests.fuzz import corpus
 
 FILES = 200

@@ -2,8 +2,8 @@
 
 import pandas as pd
 
-from experiments.analysis import paired_effects
-from experiments.cli import main
+from mandosim.experiments.analysis import paired_effects
+from mandosim.experiments.cli import main
 from tests.conftest import SCENARIOS
 
 SHORT = "[time]\nburn_in_days = 5\nhorizon_days = 15\n"

@@ -10,9 +10,9 @@ import pytest
 
 distributed = pytest.importorskip("distributed", reason="the dask extra is not installed (pip install 'mandosim[dask]')")
 
-from experiments.cli import main  # noqa: E402
-from experiments.executors import Task, run_dask  # noqa: E402
-from experiments.store import RunKey  # noqa: E402
+from mandosim.experiments.cli import main  # noqa: E402
+from mandosim.experiments.executors import Task, run_dask  # noqa: E402
+from mandosim.experiments.store import RunKey  # noqa: E402
 from tests.conftest import SCENARIOS, short  # noqa: E402
 
 ARGS = ["compare", "baseline", "unified_command", "--reps", "3", "--days", "10", "--quiet"]
@@ -56,7 +56,7 @@ def test_dask_local_executor_and_resume(tmp_path, capsys):
 
 
 def test_dask_local_binds_scheduler_and_dashboard_to_loopback():
-    from experiments.executors import ExecutorSpec, dask_client
+    from mandosim.experiments.executors import ExecutorSpec, dask_client
 
     client = dask_client(ExecutorSpec("dask-local", workers=1))
     cluster = client._mandosim_cluster

@@ -4,9 +4,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.explain import decompose
-from experiments.sweep import Sweep, responses, run_sweep
+from mandosim.experiments.cli import main
+from mandosim.experiments.explain import decompose
+from mandosim.experiments.sweep import Sweep, responses, run_sweep
 from tests.conftest import SCENARIOS
 
 
@@ -61,8 +61,8 @@ def test_a_sweep_contrast_gives_paired_effects(write, tmp_path):
 
 
 def test_failure_levers_have_at_least_three_levels_each():
-    from experiments.explain import failure_levers
-    from model.scenario import load_scenario
+    from mandosim.experiments.explain import failure_levers
+    from mandosim.model.scenario import load_scenario
 
     levers = failure_levers(load_scenario(SCENARIOS / "coordination_failure.toml"))
     assert set(levers) == {"trust of the listed pairs", "collusion (× every agency's)", "operations.leak_prob", "command.obstruction_prob"}
@@ -70,7 +70,7 @@ def test_failure_levers_have_at_least_three_levels_each():
 
 
 def test_channels_page_collects_decompositions_and_indices(tmp_path):
-    from experiments.explain import write_channels_page
+    from mandosim.experiments.explain import write_channels_page
 
     explained = tmp_path / "explain_x"
     explained.mkdir()

@@ -4,10 +4,10 @@ import tomllib
 
 import pytest
 
-from experiments.cli import main
-from experiments.library import list_scenarios, show
-from model.params import Scenario
-from model.scenario import load_scenario
+from mandosim.experiments.cli import main
+from mandosim.experiments.library import list_scenarios, show
+from mandosim.model.params import Scenario
+from mandosim.model.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
 LIBRARY = {
@@ -54,7 +54,7 @@ def test_events_inherit_along_extends():
 
 
 def test_events_naming_unknown_agencies_or_groups_are_refused(write):
-    from model.errors import InputError
+    from mandosim.model.errors import InputError
 
     base = f'extends = "{SCENARIOS / "baseline.toml"}"\n'
     with pytest.raises(InputError, match=r"events\[0\] \(deploy\): unknown agency 'sedna'; did you mean 'sedena'\?"):

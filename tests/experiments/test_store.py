@@ -10,9 +10,9 @@ import time
 import pandas as pd
 import pytest
 
-from experiments import batch
-from experiments.cli import main
-from experiments.store import read_table
+from mandosim.experiments import batch
+from mandosim.experiments.cli import main
+from mandosim.experiments.store import read_table
 
 ARGS = ["compare", "baseline", "unified_command", "--reps", "4", "--days", "15", "--quiet"]
 
@@ -47,7 +47,7 @@ def test_jobs_1_and_2_give_identical_results(clean_run, tmp_path):
 
 def test_sigkill_then_resume_redoes_nothing_and_matches_an_uninterrupted_run(clean_run, tmp_path):
     out = tmp_path / "killed"
-    command = [sys.executable, "-m", "experiments.cli", *ARGS, "--jobs", "2", "--out", str(out)]
+    command = [sys.executable, "-m", "mandosim.experiments.cli", *ARGS, "--jobs", "2", "--out", str(out)]
     proc = subprocess.Popen(command, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 600  # the loop ends as soon as 3 runs are stored
     while len(list((out / "runs").glob("*.parquet"))) < 3 and time.monotonic() < deadline and proc.poll() is None:
@@ -133,7 +133,7 @@ def test_bench_memory_reports_both_sweeps(tmp_path, capsys):
 
 def test_bench_speed_measures_run_and_format():
     """The speed benchmarks' machinery on tiny settings (their figures come from `mandosim bench`)."""
-    from experiments import bench
+    from mandosim.experiments import bench
 
     scaling = bench.scaling_benchmark(factors=(1, 4), repeats=1)
     assert [r["factor"] for r in scaling["sizes"]] == [1, 4]
@@ -187,7 +187,7 @@ def test_a_cut_ledger_line_only_redoes_that_run(clean_run, tmp_path):
 
 
 def test_a_second_writer_is_refused(clean_run, tmp_path, capsys):
-    from experiments.store import Store, read_manifest
+    from mandosim.experiments.store import Store, read_manifest
 
     out = _copy_store(clean_run, tmp_path / "locked")
     holder = Store(out, read_manifest(out)["identity"])

@@ -5,9 +5,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from experiments.cli import main
-from experiments.sweep import Sweep, get_path, set_path
-from model.errors import InputError
+from mandosim.experiments.cli import main
+from mandosim.experiments.sweep import Sweep, get_path, set_path
+from mandosim.model.errors import InputError
 from tests.conftest import ROOT, SCENARIOS
 
 SWEEPS = sorted((ROOT / "experiments" / "sweeps").glob("*.toml"))
@@ -77,7 +77,7 @@ def test_malformed_sweep_files_get_one_line_errors(write, body, expected):
 
 def test_missing_base_is_named(write):
     path = write("b.toml", 'name = "t"\nbase = "nowhere"\ndesign = "grid"\n[[parameters]]\npath = "crime.rival_pull"\nlevels = [0.1]\n')
-    with pytest.raises(InputError, match=r"b\.toml: base: nowhere: scenario file not found; library scenarios: baseline"):
+    with pytest.raises(InputError, match=r"b\.toml: base: nowhere: scenario file not found; shipped scenario files: baseline"):
         Sweep(path)
 
 

@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from experiments.patterns import HOMICIDES, MEMBERS, _p4, _p9, zone_levels
-from experiments.targets import LEVEL_FACTOR, ZONE_TARGETS, within_level
-from model.metrics import ZONE_METRICS
-from model.scenario import find_scenario, load_scenario
+from mandosim.experiments.patterns import HOMICIDES, MEMBERS, _p4, _p9, zone_levels
+from mandosim.experiments.targets import LEVEL_FACTOR, ZONE_TARGETS, within_level
+from mandosim.model.metrics import ZONE_METRICS
+from mandosim.model.scenario import find_scenario, load_scenario
 
 
 def test_every_zone_has_one_target_with_its_source():
@@ -58,10 +58,10 @@ LEVEL_SEEDS = 20  # the issue's floor: the mean of at least 20 seeds
 
 
 def test_baseline_zone_levels_are_within_the_calibration_tolerance():
-    from experiments.executors import Task, run_local
-    from experiments.patterns import zone_series
-    from experiments.store import RunKey
-    from model.rng import replicate_seeds
+    from mandosim.experiments.executors import Task, run_local
+    from mandosim.experiments.patterns import zone_series
+    from mandosim.experiments.store import RunKey
+    from mandosim.model.rng import replicate_seeds
 
     loaded = load_scenario(find_scenario("baseline"))
     tasks = [Task(RunKey("levels", 0, k), loaded, s) for k, s in enumerate(replicate_seeds(7, LEVEL_SEEDS))]
@@ -75,7 +75,7 @@ def test_baseline_zone_levels_are_within_the_calibration_tolerance():
 
 
 def test_hindcast_rows_judge_each_published_figure_against_the_prediction_interval():
-    from experiments.hindcast import HINDCAST_TARGETS, hindcast_rows
+    from mandosim.experiments.hindcast import HINDCAST_TARGETS, hindcast_rows
 
     names = [t.zone for t in ZONE_TARGETS]
     states = ["SON" if name == "san_luis_rio_colorado" else "BC" for name in names]
@@ -94,7 +94,7 @@ def test_hindcast_rows_judge_each_published_figure_against_the_prediction_interv
 
 def test_breaking_concealment_inside_the_model_flips_p8():
     """P8's verdict comes from the runs: with the rise of concealment under pressure switched off, it fails."""
-    from experiments.patterns import run_patterns
+    from mandosim.experiments.patterns import run_patterns
 
     intact = run_patterns(6, 1, 2, only=["P8"], quiet=True)["P8"]
     broken = run_patterns(6, 1, 2, only=["P8"], quiet=True, assumptions={"visibility": {"conceal_extra": 0.0}})["P8"]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from experiments.runner import run
+from mandosim.experiments.runner import run
 from tests.conftest import SCENARIOS
 
 # FACTS: Violence — 2024 homicides (Tijuana: Jan–Sep 2024 1,421 → ~1,900 a year; Mexicali 221;

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.command import greedy_counts
+from mandosim.model.command import greedy_counts
 
 
 @settings(max_examples=60, deadline=None)

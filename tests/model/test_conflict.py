@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from model.conflict import BRANCHES, conceal_share, hidden_killings, operations, simple_forces
-from model.params import OperationParams, Scenario, VisibilityParams
+from mandosim.model.conflict import BRANCHES, conceal_share, hidden_killings, operations, simple_forces
+from mandosim.model.params import OperationParams, Scenario, VisibilityParams
 
 
 def branch_table():
@@ -58,7 +58,7 @@ def test_concealment_rises_with_security_presence():
 
 
 def test_coefficients_travel_as_an_array_and_are_read_by_name():
-    from model.conflict import EncounterCoefficients, coefficients_record, encounter_coefficients
+    from mandosim.model.conflict import EncounterCoefficients, coefficients_record, encounter_coefficients
 
     named = encounter_coefficients(Scenario(), refuge_bonus=3.0)
     assert coefficients_record(np.array(named)) == named

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from model.events import EVENT_TYPES
-from model.interventions import agencies_based_in, zone_mask
-from model.metrics import GROUP_METRICS, ZONE_METRICS
-from model.model import BorderSecurityModel
+from mandosim.model.events import EVENT_TYPES
+from mandosim.model.interventions import agencies_based_in, zone_mask
+from mandosim.model.metrics import GROUP_METRICS, ZONE_METRICS
+from mandosim.model.model import BorderSecurityModel
 from tests.conftest import short
 
 VALLEY = ["mexicali_valley"]

@@ -17,9 +17,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.errors import InputError
-from model.params import Scenario
-from model.scenario import load_scenario
+from mandosim.model.errors import InputError
+from mandosim.model.params import Scenario
+from mandosim.model.scenario import load_scenario
 from tests.fuzz import LIBRARY, mutate
 
 LEAVES = []

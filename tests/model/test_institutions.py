@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from model.institutions import Institutions
-from model.params import InstitutionParams
+from mandosim.model.institutions import Institutions
+from mandosim.model.params import InstitutionParams
 
 
 def institutions(**params):

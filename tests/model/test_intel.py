@@ -2,9 +2,9 @@
 
 import numpy as np
 
-from model.intel import Intelligence
-from model.model import BorderSecurityModel
-from model.params import IntelParams
+from mandosim.model.intel import Intelligence
+from mandosim.model.model import BorderSecurityModel
+from mandosim.model.params import IntelParams
 from tests.conftest import short
 
 
@@ -37,7 +37,7 @@ def test_the_response_channel_sends_units_where_homicides_were_reported():
 
 
 def test_entries_made_positive_by_sharing_join_the_sparse_view_as_a_rebuild_would():
-    from model.intel import _insert_entries, _positive_entries
+    from mandosim.model.intel import _insert_entries, _positive_entries
 
     rng = np.random.default_rng(3)
     belief = np.where(rng.random((4, 50)) < 0.3, rng.random((4, 50)), 0.0)

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.kernels import (
+from mandosim.model.kernels import (
     BeliefView,
     allocate_deployments,
     binomial_thinning,
@@ -16,8 +16,8 @@ from model.kernels import (
     neighbourhood_sum,
     poisson_counts,
 )
-from model.model import BorderSecurityModel
-from model.routes import shortest_path_tree, trace_path
+from mandosim.model.model import BorderSecurityModel
+from mandosim.model.routes import shortest_path_tree, trace_path
 from tests.conftest import short
 
 AREA = ["mexicali_valley", "san_luis_rio_colorado"]

@@ -2,13 +2,13 @@
 
 import numpy as np
 
-from model.conflict import predation, rival_fights
-from model.groups import membership_flows
-from model.metrics import ZONE_METRICS
-from model.model import BorderSecurityModel
-from model.params import DynamicsParams
-from model.rng import Streams
-from model.routes import Routes
+from mandosim.model.conflict import predation, rival_fights
+from mandosim.model.groups import membership_flows
+from mandosim.model.metrics import ZONE_METRICS
+from mandosim.model.model import BorderSecurityModel
+from mandosim.model.params import DynamicsParams
+from mandosim.model.rng import Streams
+from mandosim.model.routes import Routes
 from tests.conftest import short
 
 ZONE_HOMICIDES = ZONE_METRICS.index("homicides")

@@ -1,6 +1,7 @@
 """Model invariants, reproducibility and Mesa compatibility."""
 
 import hashlib
+import inspect
 
 import mesa
 import numpy as np
@@ -9,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from experiments.runner import run
-from model.metrics import GROUP_METRICS
-from model.model import BorderSecurityModel, overrides_from_kwargs
+from mandosim.experiments.runner import run
+from mandosim.model.metrics import GROUP_METRICS
+from mandosim.model.model import BorderSecurityModel, overrides_from_kwargs
 from tests.conftest import SCENARIOS, short
 
 
@@ -121,19 +122,34 @@ def test_mesa_random_is_seeded_from_the_root():
 
 
 def test_mesa_batch_run_works():
-    results = mesa.batch_run(
-        BorderSecurityModel,
-        parameters={"scenario": "baseline", "regime": ["fragmented", "coordinated"], "burn_in_days": 5, "seed": [1, 2]},
-        iterations=2,
-        max_steps=30,
-        number_processes=1,
-        display_progress=False,
-    )
+    parameters = {"scenario": "baseline", "regime": ["fragmented", "coordinated"], "burn_in_days": 5, "days": 25}
+    seeds = [1, 2]
+    if "rng" in inspect.signature(mesa.batch_run).parameters:  # Mesa >= 3.4: seeds as rng
+        seeding = {"rng": seeds}
+    else:  # Mesa 3.3: the seed is a model parameter
+        parameters["seed"], seeding = seeds, {}
+    results = mesa.batch_run(BorderSecurityModel, parameters, number_processes=1, display_progress=False, **seeding)
     frame = pd.DataFrame(results)
-    assert len(frame) == 8  # 2 regimes × 2 seeds × 2 iterations, final step each
-    assert set(frame["regime"]) == {"fragmented", "coordinated"}
-    assert (frame["Step"] == 30).all()
+    assert len(frame) == 4  # 2 regimes × 2 seeds, final step each
+    assert set(frame["regime"]) == {"fragmented", "coordinated"} and set(frame["seed"]) == {1, 2}
+    assert (frame["day"] == 24).all()  # the model stops itself after burn-in + days; the last row is day 24
     assert (frame["criminal_members"] > 0).all()
+
+
+def test_data_collector_reports_each_zone_and_matches_the_recorder():
+    model = BorderSecurityModel(short("baseline"), seed=5)
+    model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    days = model.recorder.days_recorded
+    assert len(frame) == days and frame["day"].tolist() == list(range(-model.burn_in, model.horizon))  # one row per day
+    for z, zone in enumerate(model.region.zone_names):
+        assert frame[f"homicides_{zone}"].to_numpy().tolist() == model.recorder.zone[:days, z, 0].tolist()
+    zone_columns = [f"homicides_{zone}" for zone in model.region.zone_names]
+    assert np.allclose(frame[zone_columns].sum(axis=1), frame["homicides"])
+    quiet = BorderSecurityModel(short("baseline"), seed=5, report_to_mesa=False)
+    quiet.run()
+    assert quiet.datacollector.get_model_vars_dataframe().empty  # mandosim's own runs skip it ...
+    assert np.array_equal(quiet.recorder.zone, model.recorder.zone)  # ... and nothing else changes
 
 
 def test_flat_overrides_map_to_sections():
@@ -160,7 +176,7 @@ def test_finished_runs_leave_no_model_in_memory():
     import gc
     import weakref
 
-    from experiments import runner
+    from mandosim.experiments import runner
 
     created = []
     original = runner.BorderSecurityModel

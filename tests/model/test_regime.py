@@ -3,8 +3,8 @@
 import numpy as np
 import pytest
 
-from model.model import BorderSecurityModel
-from model.regime import KINDS
+from mandosim.model.model import BorderSecurityModel
+from mandosim.model.regime import KINDS
 from tests.conftest import short
 
 AREA = ["mexicali_valley", "san_luis_rio_colorado"]
@@ -103,7 +103,7 @@ def pursuit_setup(loaded):
 
 
 def can_pursue(model, units, dest) -> bool:
-    from model.conflict import may_pursue
+    from mandosim.model.conflict import may_pursue
 
     regime = model.regime
     return may_pursue(
@@ -167,7 +167,7 @@ def test_set_regime_event_switches_and_reverts():
 
 # --- information: shared beliefs stay close to the truth --------------------------------------------
 def test_sharing_keeps_own_observations_and_uses_only_partners_who_saw_the_cell():
-    from model.intel import _share
+    from mandosim.model.intel import _share
 
     belief = np.array([[10.0, 4.0], [0.0, 0.0], [30.0, 0.0]])
     observable = np.ones((3, 2), dtype=bool)
@@ -263,9 +263,9 @@ def test_patrons_tip_their_protectors_off_about_rivals_only():
     """Selective enforcement: tips name cells of groups the patron fights, in the tipped agency's area."""
     import numpy as np
 
-    from model.intel import Intelligence, RivalTips
-    from model.params import IntelParams
-    from model.rng import Streams
+    from mandosim.model.intel import Intelligence, RivalTips
+    from mandosim.model.params import IntelParams
+    from mandosim.model.rng import Streams
 
     observe = np.ones((2, 4), dtype=bool)
     observe[1, 3] = False  # agency 1 cannot work cell 3

@@ -1,8 +1,8 @@
 import numpy as np
 import pytest
 
-from model.errors import InputError
-from model.region import LAND_CLASSES, build_region, load_region_file
+from mandosim.model.errors import InputError
+from mandosim.model.region import LAND_CLASSES, build_region, load_region_file
 from tests.conftest import SCENARIOS
 
 REGION = SCENARIOS / "regions" / "baja_sonora.toml"
@@ -58,7 +58,7 @@ def test_bad_region_file_is_an_input_error(write):
 @pytest.mark.parametrize("cell_km", [0.625, 1.25, 2.5, 3.0, 5.0])
 def test_stencils_cover_the_same_ground_at_every_resolution(cell_km):
     """The reach covers 7.5 × 7.5 km and the patrol 2.5 × 2.5 km whatever the cell size."""
-    from model.region import PATROL_KM, REACH_KM, stencil_offsets
+    from mandosim.model.region import PATROL_KM, REACH_KM, stencil_offsets
 
     for side in (REACH_KM, PATROL_KM):
         offsets, weights = stencil_offsets(side, cell_km)
@@ -80,7 +80,7 @@ def test_at_the_reference_resolution_the_reach_is_the_moore_block_and_the_patrol
 
 def test_officers_nearby_are_a_count_over_the_same_ground_at_any_resolution():
     """A uniform carpet of officers gives the same officers within reach at 1.25, 2.5 and 5 km (away from edges)."""
-    from model.kernels import neighbourhood_sum
+    from mandosim.model.kernels import neighbourhood_sum
 
     per_km2 = 2.0
     nearby = {}

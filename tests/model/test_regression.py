@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from experiments.runner import run
+from mandosim.experiments.runner import run
 from tests.conftest import ROOT, short
 
 BASELINE = ROOT / "tests" / "data" / "regression_baseline.json"

@@ -2,12 +2,12 @@
 
 import numpy as np
 
-from model.model import BorderSecurityModel
+from mandosim.model.model import BorderSecurityModel
 from tests.conftest import short
 
 
 def test_groups_learn_presence_by_the_delta_rule():
-    from model.risk import LearnedRisk
+    from mandosim.model.risk import LearnedRisk
 
     reach = np.full((3, 9), -1, dtype=np.int64)
     reach[:, 0] = np.arange(3)  # each cell itself, then its neighbours

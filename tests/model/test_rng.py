@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 
-from model.rng import STREAM_NAMES, Streams, replicate_seeds
+from mandosim.model.rng import STREAM_NAMES, Streams, replicate_seeds
 
 
 def test_same_seed_same_draws_per_stream():

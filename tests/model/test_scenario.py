@@ -7,8 +7,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.errors import InputError
-from model.scenario import load_scenario
+from mandosim.model.errors import InputError
+from mandosim.model.scenario import load_scenario
 from tests.conftest import SCENARIOS
 
 BASE = f'extends = "{SCENARIOS / "baseline.toml"}"\n'
@@ -95,7 +95,7 @@ def test_cli_bad_scenario_exits_2_with_one_line_and_writes_nothing(write, tmp_pa
     path = write("bad.toml", BASE + "[command]\nregim = 'unified'\n")
     out = tmp_path / "out"
     proc = subprocess.run(
-        [sys.executable, "-m", "experiments.cli", "run", str(path), "--out", str(out)], capture_output=True, text=True, check=False
+        [sys.executable, "-m", "mandosim.experiments.cli", "run", str(path), "--out", str(out)], capture_output=True, text=True, check=False
     )
     assert proc.returncode == 2
     lines = proc.stderr.strip().splitlines()

@@ -4,10 +4,10 @@ import dataclasses
 
 import numpy as np
 
-from experiments.validation import GROUP_TOLERANCE, TOTAL_TOLERANCE, dock
-from model.rng import replicate_seeds
-from model.scenario import find_scenario, load_scenario
-from model.wellmixed import WellMixedSetup, simulate, solve_ode
+from mandosim.experiments.validation import GROUP_TOLERANCE, TOTAL_TOLERANCE, dock
+from mandosim.model.rng import replicate_seeds
+from mandosim.model.scenario import find_scenario, load_scenario
+from mandosim.model.wellmixed import WellMixedSetup, simulate, solve_ode
 
 
 def setup(years: float = 2.0) -> WellMixedSetup:
