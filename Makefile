@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint figures channels validation calibration resolution clean
+.PHONY: demo test lint figures channels validation calibration resolution study clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit("mandosim needs Python >= 3.11, found " + sys.version.split()[0]) if sys.version_info < (3, 11) else None'
@@ -59,6 +59,13 @@ calibration: $(STAMP)
 ## resolution: the baseline at 1.25, 2.5 and 5 km cells, 40 replicates each → docs/validation/resolution.md
 resolution: $(STAMP)
 	$(BIN)/python -m mandosim.experiments.resolution
+
+## study: the corridor study — when the unified command works (PRIM) and robust lever packages (NSGA-II) → docs/figures/
+study: $(STAMP)
+	$(BIN)/mandosim discover corridor --out results/discover_corridor --quiet
+	$(BIN)/mandosim optimise corridor --out results/optimise_corridor --quiet
+	cp results/discover_corridor/figures/prim_trajectory.png results/discover_corridor/figures/prim_scatter.png docs/figures/
+	cp results/optimise_corridor/figures/pareto.png docs/figures/
 
 clean:
 	rm -rf $(VENV) results

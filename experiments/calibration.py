@@ -43,7 +43,7 @@ from mandosim.model.errors import InputError
 from mandosim.model.metrics import ZONE_METRICS
 from mandosim.model.model import BorderSecurityModel
 from mandosim.model.rng import replicate_seeds
-from mandosim.model.scenario import LoadedScenario, deep_merge, default_scenarios_dir, resolve
+from mandosim.model.scenario import LoadedScenario, default_scenarios_dir, resolve
 
 OBSERVATION_ERROR = 0.10  # relative error of an observed annual count (assumption)
 METRICS: tuple[str, ...] = ("homicides", "disappearances")
@@ -417,7 +417,7 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     elsewhere is written whole (with a copy of its region file if that is not the library's), so the
     output folder loads wherever it goes.
     """
-    from mandosim.experiments.library import to_toml
+    from mandosim.experiments.library import self_contained_toml, to_toml
     from mandosim.experiments.plots import plot_calibration
 
     out.mkdir(parents=True, exist_ok=True)
@@ -441,18 +441,11 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     library = default_scenarios_dir()
     if source is not None and source.resolve().is_relative_to(library):  # found in the library from anywhere
         body = {**header, "extends": os.path.relpath(source.resolve(), library), **nested}
+        text = to_toml(body)
     else:  # self-contained: every value, so it loads wherever the folder goes
-        whole = scenario.model_dump(mode="python", exclude={"extends"})
-        region = calibration.scenario.region_path.resolve()
-        if region.is_relative_to(library):
-            whole["region"] = os.path.relpath(region, library)
-        else:
-            (out / "regions").mkdir(exist_ok=True)
-            shutil.copy(region, out / "regions" / region.name)
-            whole["region"] = f"regions/{region.name}"
-        body = deep_merge(whole, {**header, **nested})
+        text = self_contained_toml(calibration.scenario_with(result.fitted), out, header["name"], header["description"])
     fitted = out / "fitted.toml"
-    fitted.write_text(to_toml(body))
+    fitted.write_text(text)
     rows = [
         {**e.values, "objective": e.objective, **{f"model:{t.label}": m for t, m in zip(result.targets, e.means, strict=True)}}
         for e in result.history

@@ -300,6 +300,58 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     return _report_failures(report.failed, report.total)
 
 
+def cmd_discover(args: argparse.Namespace) -> int:
+    """``mandosim discover``: the conditions (boxes of uncertainty values) under which a policy works."""
+    from mandosim.experiments.discover import discovery, run_discover, write_discover_outputs
+    from mandosim.experiments.study import Study
+
+    study = Study(args.study)
+    spec = discovery(study)
+    if args.samples is not None and args.samples < 10:
+        raise InputError("<command line>", "--samples", f"must be >= 10 (PRIM needs draws to peel), got {args.samples}")
+    out = Path(args.out) if args.out else DEFAULT_OUT / f"discover_{study.spec.name}"
+    command = ["mandosim", *sys.argv[1:]] if len(sys.argv) > 1 else ["mandosim", "discover", args.study]
+    _, report = run_discover(study, out, _executor(args), command, args.samples, force=args.force, quiet=args.quiet)
+    if report.failed:
+        return _report_failures(report.failed, report.total)
+    box, text = write_discover_outputs(out)
+    samples = args.samples or spec.samples
+    print(f"{study.spec.name}: {samples} draws × {study.spec.replicates} replicates, policy vs {study.spec.base}")
+    if report.skipped:
+        print(f"resumed: {report.skipped} runs were already done, {report.done} run now")
+    print(text)
+    print(box.limits.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"wrote {out}/ (summary.md, effects.csv, prim_box.csv, prim_trajectory.csv, cart_boxes.csv, figures/; runs in runs/)")
+    return 0
+
+
+def cmd_optimise(args: argparse.Namespace) -> int:
+    """``mandosim optimise``: lever settings that minimise the study's outcomes robustly (NSGA-II)."""
+    from mandosim.experiments.optimise import optimisation, run_optimise, write_optimise_outputs
+    from mandosim.experiments.study import Study
+
+    study = Study(args.study)
+    spec = optimisation(study)
+    out = Path(args.out) if args.out else DEFAULT_OUT / f"optimise_{study.spec.name}"
+    command = ["mandosim", *sys.argv[1:]] if len(sys.argv) > 1 else ["mandosim", "optimise", args.study]
+    _, report = run_optimise(study, out, _executor(args), command, force=args.force, quiet=args.quiet)
+    if report.failed:
+        return _report_failures(report.failed, report.total)
+    table = write_optimise_outputs(out, study)
+    front = table[table["pareto"]]
+    print(
+        f"{study.spec.name}: {len(table)} policies ({spec.population} × {spec.generations} generations), each on "
+        f"{spec.ensemble} draws × {study.spec.replicates} replicates; robustness: {spec.robustness}"
+        + (f" {spec.percentile:g}" if spec.robustness == "percentile" else "")
+    )
+    if report.skipped:
+        print(f"resumed: {report.skipped} runs were already done, {report.done} run now")
+    print(f"Pareto set: {len(front)} policies")
+    print(front.drop(columns=["generation", "pareto"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(f"wrote {out}/ (policies.csv, pareto.csv, policies/*.toml for mandosim compare, figures/pareto.png; runs in runs/)")
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     """``mandosim bench``: benchmarks measured side by side in one run (table and JSON)."""
     from mandosim.experiments import bench
@@ -462,6 +514,15 @@ def cmd_plot(args: argparse.Namespace) -> int:
         from mandosim.experiments.compare import write_outputs
 
         write_outputs(out, labels)
+    elif kind == "discover":
+        from mandosim.experiments.discover import write_discover_outputs
+
+        write_discover_outputs(out)
+    elif kind == "optimise":
+        from mandosim.experiments.optimise import write_optimise_outputs
+        from mandosim.experiments.study import Study
+
+        write_optimise_outputs(out, Study(manifest["study_file"]))
     else:
         from mandosim.experiments.sweep import write_sweep_outputs
 
@@ -691,6 +752,55 @@ def _add_sweep(sub: argparse._SubParsersAction) -> None:
     sweep_p.set_defaults(func=cmd_sweep)
 
 
+def _add_discover(sub: argparse._SubParsersAction) -> None:
+    discover_p = sub.add_parser(
+        "discover",
+        help="scenario discovery: the conditions under which a policy works (PRIM, CART)",
+        description=(
+            "Draw the study's uncertainties (Latin hypercube), run the base and the policy of its [discover]\n"
+            "section on the same seeds at every draw, and find with PRIM (EMA Workbench) the box of uncertainty\n"
+            "values where the policy's relative effect on the outcome crosses the threshold: its limits, coverage\n"
+            "(share of all such cases inside) and density (share of the box that are such cases), the peeling\n"
+            "trajectory, a plain-language summary, and CART's tree as a second view. Resumable like every study."
+        ),
+        epilog=(
+            "examples:\n"
+            "  mandosim discover corridor                       # the shipped study of the valley – San Luis corridor\n"
+            "  mandosim discover my_study.toml --samples 100 --out results/my_discovery"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    discover_p.add_argument("study", help="study TOML file, or a shipped study's name (corridor)")
+    discover_p.add_argument("--samples", type=int, default=None, help="Latin-hypercube draws (overrides the study's)")
+    discover_p.add_argument("--out", default=None, help="output folder (default results/discover_STUDY)")
+    _add_run_options(discover_p)
+    discover_p.set_defaults(func=cmd_discover)
+
+
+def _add_optimise(sub: argparse._SubParsersAction) -> None:
+    optimise_p = sub.add_parser(
+        "optimise",
+        help="robust policy search: lever settings that do well whatever the uncertainties (NSGA-II)",
+        description=(
+            "Search the study's levers for the policies that minimise its [optimise] outcomes robustly: every\n"
+            "candidate runs on the same ensemble of uncertainty draws and seeds; its score per outcome is the\n"
+            "mean, a percentile or the worst over the draws; NSGA-II (Optuna) proposes each generation, which runs\n"
+            "as one batch. Writes every policy with its scores and regret, the Pareto set, a scenario file per\n"
+            "Pareto policy (for mandosim compare) and a parallel-coordinates figure. Resumable like every study."
+        ),
+        epilog=(
+            "examples:\n"
+            "  mandosim optimise corridor\n"
+            "  mandosim compare baseline results/optimise_corridor/policies/corridor_policy00007.toml --reps 20"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    optimise_p.add_argument("study", help="study TOML file, or a shipped study's name (corridor)")
+    optimise_p.add_argument("--out", default=None, help="output folder (default results/optimise_STUDY)")
+    _add_run_options(optimise_p)
+    optimise_p.set_defaults(func=cmd_optimise)
+
+
 def _add_bench(sub: argparse._SubParsersAction) -> None:
     bench_p = sub.add_parser(
         "bench",
@@ -826,9 +936,9 @@ def _add_plot(sub: argparse._SubParsersAction) -> None:
     plot_p = sub.add_parser(
         "plot",
         help="draw the figures of a results directory",
-        description="Redraw every figure of a compare or sweep results directory from its stored results (PNG and SVG).",
+        description="Redraw every figure of a results directory (compare, sweep, discover, optimise) from its stored results.",
     )
-    plot_p.add_argument("dir", help="results directory (made by compare or sweep)")
+    plot_p.add_argument("dir", help="results directory (made by compare, sweep, discover or optimise)")
     plot_p.set_defaults(func=cmd_plot)
 
 
@@ -915,6 +1025,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_compare(sub)
     _add_sweep(sub)
     _add_explain(sub)
+    _add_discover(sub)
+    _add_optimise(sub)
     _add_plot(sub)
     _add_export(sub)
     _add_bench(sub)

@@ -110,3 +110,26 @@ def describe_event(event: Any) -> str:
     fields = event.model_dump(exclude={"type", "day"})
     details = ", ".join(f"{k} {', '.join(map(str, v)) if isinstance(v, list) else v}" for k, v in fields.items() if v not in (None, [], {}))
     return f"day {event.day}: {event.type}" + (f" ({details})" if details else "")
+
+
+def self_contained_toml(loaded: LoadedScenario, folder: Path, name: str | None = None, description: str | None = None) -> str:
+    """A scenario as TOML written whole, so it loads wherever ``folder`` goes.
+
+    Every value is written; the region by the library's name, or copied into ``folder/regions/``
+    when it is not the library's.
+    """
+    import os
+    import shutil
+
+    library = default_scenarios_dir()
+    whole = loaded.scenario.model_dump(mode="python", exclude={"extends"})
+    whole["name"] = name or whole["name"]
+    whole["description"] = description or whole["description"]
+    region = loaded.region_path.resolve()
+    if region.is_relative_to(library):
+        whole["region"] = os.path.relpath(region, library)
+    else:
+        (folder / "regions").mkdir(parents=True, exist_ok=True)
+        shutil.copy(region, folder / "regions" / region.name)
+        whole["region"] = f"regions/{region.name}"
+    return to_toml(whole)

@@ -17,6 +17,7 @@ from mandosim.model.region import LAND_CLASSES, Region
 
 if TYPE_CHECKING:
     from mandosim.experiments.calibration import CalibrationResult
+    from mandosim.experiments.discover import Box
 
 ZONE_COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#8c564b", "#e377c2", "#ff7f0e", "#17becf", "#bcbd22")
 ROLLING_DAYS = 30
@@ -439,3 +440,127 @@ def plot_dose_response(table: pd.DataFrame, title: str, stem: str | Path) -> lis
     fig.suptitle(title, fontsize=10)
     fig.tight_layout()
     return _save_both(fig, Path(stem))
+
+
+def plot_discovery(out: Path, table: pd.DataFrame, names: list[str], box: Box, tree: object) -> list[Path]:
+    """A discovery's figures: PRIM's peeling trajectory, the chosen box's limits, the draws in its two main dimensions, CART's tree."""
+    figures = out / "figures"
+    figures.mkdir(parents=True, exist_ok=True)
+    return [
+        *_prim_trajectory(box, figures / "prim_trajectory"),
+        *_prim_limits(box, figures / "prim_box"),
+        *_prim_scatter(table, names, box, figures / "prim_scatter"),
+        *_cart_tree(tree, names, figures / "cart_tree"),
+    ]
+
+
+def _prim_trajectory(box: Box, stem: Path) -> list[Path]:
+    t = box.trajectory
+    fig, ax = plt.subplots(figsize=(6.5, 4.5))
+    most = int(t["res_dim"].max())
+    steps = plt.get_cmap("viridis", most + 1)  # one colour per number of restricted uncertainties
+    points = ax.scatter(t["coverage"], t["density"], c=t["res_dim"], cmap=steps, vmin=-0.5, vmax=most + 0.5, s=22)
+    chosen = t.loc[box.chosen]
+    ax.scatter([chosen["coverage"]], [chosen["density"]], s=160, facecolors="none", edgecolors="red", linewidths=1.5, label="box shown")
+    fig.colorbar(points, ax=ax, label="uncertainties restricted", ticks=range(most + 1))
+    ax.set_xlabel("coverage (share of all cases of interest inside the box)")
+    ax.set_ylabel("density (share of the box that are cases)")
+    ax.set_title("PRIM peeling trajectory")
+    ax.legend(loc="lower left")
+    return _save_both(fig, stem)
+
+
+def _prim_limits(box: Box, stem: Path) -> list[Path]:
+    limits = box.limits
+    fig, ax = plt.subplots(figsize=(6.5, 0.6 + 0.55 * max(len(limits), 1)))
+    for i, row in enumerate(limits.itertuples()):
+        width = row.range_high - row.range_low
+        ax.barh(i, 1.0, color="#dddddd", height=0.5)
+        ax.barh(i, (row.high - row.low) / width, left=(row.low - row.range_low) / width, color="tab:blue", height=0.5)
+        ax.text(-0.02, i, row.parameter, ha="right", va="center", fontsize=8)
+        ax.text((row.low - row.range_low) / width, i + 0.32, f"{row.low:.3g}", fontsize=7, ha="center")
+        ax.text((row.high - row.range_low) / width, i + 0.32, f"{row.high:.3g}", fontsize=7, ha="center")
+    if limits.empty:
+        ax.text(0.5, 0, "no restriction passes the quasi-p test", ha="center", va="center")
+    ax.set_xlim(0, 1)
+    ax.set_yticks([])
+    ax.set_xlabel("share of each uncertainty's range")
+    ax.set_title(f"the box: coverage {box.coverage:.0%}, density {box.density:.0%}", fontsize=10)
+    return _save_both(fig, stem)
+
+
+def _prim_scatter(table: pd.DataFrame, names: list[str], box: Box, stem: Path) -> list[Path]:
+    restricted = list(box.limits["parameter"])
+    top = (restricted + [n for n in names if n not in restricted])[:2]
+    if len(top) < 2:
+        return []
+    fig, ax = plt.subplots(figsize=(6, 5))
+    shade = ax.scatter(table[top[0]], table[top[1]], c=table["effect"] * 100, cmap="RdBu_r", s=18, edgecolors="none")
+    cases = table[table["of_interest"]]
+    ax.scatter(cases[top[0]], cases[top[1]], s=40, facecolors="none", edgecolors="black", linewidths=0.6, label="case of interest")
+    rows = box.limits.set_index("parameter")
+    x0, x1 = rows.loc[top[0], ["low", "high"]] if top[0] in rows.index else ax.get_xlim()
+    y0, y1 = rows.loc[top[1], ["low", "high"]] if top[1] in rows.index else ax.get_ylim()
+    ax.add_patch(plt.Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, color="red", lw=1.5, label="PRIM box"))
+    fig.colorbar(shade, ax=ax, label="effect of the policy (%)")
+    ax.set_xlabel(top[0])
+    ax.set_ylabel(top[1])
+    ax.legend(loc="best", fontsize=8)
+    ax.set_title("draws, their effect, and the box")
+    return _save_both(fig, stem)
+
+
+def _cart_tree(tree: object, names: list[str], stem: Path) -> list[Path]:
+    from sklearn.tree import plot_tree
+
+    fig, ax = plt.subplots(figsize=(11, 6))
+    plot_tree(tree.clf, feature_names=names, class_names=["other", "case"], filled=True, impurity=False, proportion=True, fontsize=6, ax=ax)
+    ax.set_title("CART: the draws split into boxes")
+    return _save_both(fig, stem)
+
+
+LABEL_BACKGROUND = {"facecolor": "white", "edgecolor": "none", "pad": 0.5}
+
+
+def plot_pareto(out: Path, table: pd.DataFrame, levers: list[str], scores: list[str]) -> list[Path]:
+    """Parallel coordinates of every policy searched (grey) and the Pareto set (coloured): levers, then robust scores.
+
+    Each axis is scaled to its own range (labelled at both ends); categorical levers are spread over
+    their levels in the order they appear.
+    """
+    columns = [*levers, *scores]
+    scaled = pd.DataFrame(index=table.index)
+    ends = []
+    for column in columns:
+        values = table[column]
+        if values.dtype == object or isinstance(values.iloc[0], str | list | bool):
+            labels = sorted(dict.fromkeys(values.astype(str)))
+            codes = values.astype(str).map({label: i for i, label in enumerate(labels)}).astype(float)
+            span = max(len(labels) - 1, 1)
+            scaled[column] = codes / span
+            ends.append([(i / span, label) for i, label in enumerate(labels)])
+        else:
+            low, high = float(values.min()), float(values.max())
+            scaled[column] = (values - low) / (high - low) if high > low else 0.5
+            ends.append([(0.0, f"{low:.3g}"), (1.0, f"{high:.3g}")])
+    fig, ax = plt.subplots(figsize=(max(8.0, 1.9 * len(columns)), 5.5))
+    x = np.arange(len(columns))
+    for i in scaled.index[~table["pareto"].to_numpy()]:
+        ax.plot(x, scaled.loc[i].to_numpy(float), color="#bbbbbb", lw=0.7, alpha=0.7)
+    front = scaled.index[table["pareto"].to_numpy()]
+    colours = plt.cm.viridis(np.linspace(0, 0.9, max(len(front), 1)))
+    for colour, i in zip(colours, front, strict=False):
+        ax.plot(x, scaled.loc[i].to_numpy(float), color=colour, lw=2, label=str(table.loc[i, "policy"]))
+    for j, marks in enumerate(ends):
+        ax.axvline(j, color="black", lw=0.6)
+        for position, label in marks:
+            ax.text(j + 0.03, position, label, ha="left", va="center", fontsize=7, bbox=LABEL_BACKGROUND)
+    wrapped = [c.replace(":", "\n(").replace("@", "\nin ").replace(".", ".\n") + (")" if ":" in c else "") for c in columns]
+    ax.set_xticks(x, wrapped, fontsize=7)
+    ax.set_yticks([])
+    ax.set_ylim(-0.05, 1.05)
+    ax.axvspan(len(levers) - 0.5, len(columns) - 0.5, color="#f3f3f3", zorder=0)
+    ax.set_title(f"policies searched (grey) and the Pareto set ({len(front)}): levers, then robust outcomes (lower is better)")
+    if len(front) <= 12:
+        ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    return _save_both(fig, out / "figures" / "pareto")

@@ -58,6 +58,7 @@ OUTCOME_CHOICES: tuple[str, ...] = (
     "member_deaths",
     "civilian_deaths",
     "abuses",
+    "officer_days",
 )
 #: Sizes a sweep file may ask for (assumption: a million runs is far beyond this machine's week).
 MAX_SAMPLES = 100_000
@@ -163,6 +164,26 @@ def set_path(data: Any, path: str, value: Any) -> None:
     node[last] = value
 
 
+def check_parameter_path(data: dict[str, Any], path: str, file: Path, key: str, valid: list[str]) -> None:
+    """``InputError`` naming ``file`` and ``key`` unless ``path`` is a parameter (a leaf) of the scenario ``data``.
+
+    Args:
+        data: The base scenario's values.
+        path: A dotted path (``events[0].rate``).
+        file: The sweep or study file that names it.
+        key: Where in that file.
+        valid: Every leaf path of ``data`` (for a "did you mean" hint).
+    """
+    try:
+        value = get_path(data, path)
+    except KeyError:
+        close = difflib.get_close_matches(path, valid, n=1, cutoff=0.6)
+        hint = f"did you mean '{close[0]}'?" if close else "see 'mandosim show' for the scenario's parameters"
+        raise InputError(file, key, f"no parameter {path!r} in the base scenario; {hint}") from None
+    if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
+        raise InputError(file, key, f"{path!r} is a table, not a parameter; name one of its keys")
+
+
 def _leaf_paths(data: Any, prefix: str = "") -> list[str]:
     if isinstance(data, dict):
         return [p for k, v in data.items() for p in _leaf_paths(v, f"{prefix}.{k}" if prefix else str(k))]
@@ -247,14 +268,7 @@ class Sweep:
         )
 
     def _check_path(self, path: str, key: str, valid: list[str]) -> None:
-        try:
-            value = get_path(self.base_data, path)
-        except KeyError:
-            close = difflib.get_close_matches(path, valid, n=1, cutoff=0.6)
-            hint = f"did you mean '{close[0]}'?" if close else "see 'mandosim show' for the scenario's parameters"
-            raise InputError(self.path, key, f"no parameter {path!r} in the base scenario; {hint}") from None
-        if isinstance(value, dict) or (isinstance(value, list) and any(isinstance(v, dict) for v in value)):
-            raise InputError(self.path, key, f"{path!r} is a table, not a parameter; name one of its keys")
+        check_parameter_path(self.base_data, path, self.path, key, valid)
 
     @property
     def bounds(self) -> list[tuple[float, float]]:

@@ -96,6 +96,7 @@ COLUMNS: dict[str, tuple[str, str]] = {
     "cells_controlled": ("cells", "grid cells where the group holds most members"),
     # summary rows (runs table, summary.json)
     "population": ("people", "population of the unit"),
+    "officer_days": ("officer-days", "officers on duty summed over the horizon's days: the cost of the forces deployed"),
     "homicides_annual": ("people/year", "homicides over the horizon, annualised"),
     "disappearances_annual": ("people/year", "disappearances over the horizon, annualised"),
     "homicides_per_100k": ("per 100k people/year", "annualised homicides per 100,000 inhabitants"),
@@ -235,16 +236,17 @@ def summarise(zones: pd.DataFrame, zone_population: dict[str, float], horizon_da
 
     Returns:
         ``{"zones": {zone: {...}}, "states": {...}, "region": {...}}`` with, for each unit, totals of
-        every count metric over the horizon, annualised homicides and disappearances, and
-        ``homicides_per_100k`` (annualised).
+        every count metric over the horizon, officer-days on duty, annualised homicides and
+        disappearances, and ``homicides_per_100k`` (annualised).
     """
     horizon = zones[zones["day"] >= 0]
-    totals = horizon.groupby("zone", observed=True)[list(COUNT_METRICS)].sum()
+    totals = horizon.groupby("zone", observed=True)[[*COUNT_METRICS, "officers_on_duty"]].sum()
     scale = DAYS_PER_YEAR / horizon_days
 
     def block(frame: pd.Series, population: float) -> dict[str, float]:
         out: dict[str, float] = {k: int(frame[k]) for k in COUNT_METRICS}
         out["population"] = round(population)
+        out["officer_days"] = float(frame["officers_on_duty"])
         out["homicides_annual"] = float(frame["homicides"]) * scale
         out["disappearances_annual"] = float(frame["disappearances"]) * scale
         out["homicides_per_100k"] = out["homicides_annual"] / population * PER_100K if population > 0 else 0.0

@@ -27,7 +27,8 @@ def installed(tmp_path_factory) -> Path:
     names = zipfile.ZipFile(wheel).namelist()
     assert not [n for n in names if n.split("/")[0] in ("model", "experiments", "scenarios", "tests")], "top-level packages leak"
     for shipped in ("mandosim/scenarios/baseline.toml", "mandosim/scenarios/regions/baja_sonora.toml",
-                    "mandosim/scenarios/observed/annual.csv", "mandosim/experiments/sweeps/trust_x_vetting.toml"):  # fmt: skip
+                    "mandosim/scenarios/observed/annual.csv", "mandosim/experiments/sweeps/trust_x_vetting.toml",
+                    "mandosim/experiments/studies/corridor.toml"):  # fmt: skip
         assert shipped in names, shipped
     env_dir = base / "venv"
     venv.create(env_dir, with_pip=True)

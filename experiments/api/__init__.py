@@ -49,15 +49,19 @@ __all__ = [
     "COLUMNS",
     "BorderSecurityModel",
     "Comparison",
+    "Discovery",
     "InputError",
     "LoadedScenario",
+    "Optimisation",
     "Result",
     "Scenario",
     "SweepResult",
     "__version__",
     "compare",
+    "discover",
     "load",
     "load_scenario",
+    "optimise",
     "run",
     "sweep",
 ]
@@ -335,3 +339,130 @@ def sweep(
             indices = sensitivity(folder, table)
         design = pd.read_csv(folder / "design.csv")
         return SweepResult(table, indices, design, read_table(folder, "runs"), folder if keep else None)
+
+
+@dataclass
+class Discovery:
+    """A scenario discovery's tables (what ``mandosim discover`` writes).
+
+    Attributes:
+        summary: The box in plain language.
+        box: One row per uncertainty the PRIM box restricts: its limits, the full range, quasi-p-values.
+        coverage: Share of all cases of interest inside the box.
+        density: Share of the box's draws that are cases of interest.
+        trajectory: Every box on PRIM's peeling trajectory (coverage, density, mass, restricted dimensions).
+        cart: CART's leaves as boxes, with their coverage and density.
+        effects: Per draw: the uncertainties, the outcome under base and policy, the effect, ``of_interest``.
+        out: The results folder, if one was kept.
+    """
+
+    summary: str
+    box: pd.DataFrame
+    coverage: float
+    density: float
+    trajectory: pd.DataFrame
+    cart: pd.DataFrame
+    effects: pd.DataFrame
+    out: Path | None = None
+
+
+def discover(
+    study: str | Path,
+    samples: int | None = None,
+    *,
+    out: str | Path | None = None,
+    jobs: int | None = None,
+    executor: str | ExecutorSpec = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
+    progress: bool = True,
+    force: bool = False,
+) -> Discovery:
+    """Scenario discovery (``mandosim discover``): the box of uncertainty values where a study's policy works.
+
+    Args:
+        study: A study TOML file with a ``[discover]`` section, or a shipped study's name (``"corridor"``).
+        samples: Latin-hypercube draws (default: the study's).
+        out: Keep the results folder here (resumable; the CSV tables, summary.md and figures are written);
+            ``None`` runs in a temporary folder that is removed.
+        jobs: Local worker processes (default: every core).
+        executor: ``"local"``, ``"dask"`` (with ``scheduler``) or ``"dask-local"`` (``workers`` workers).
+        scheduler: Dask scheduler address, ``tcp://HOST:PORT``.
+        workers: Workers of a ``dask-local`` cluster.
+        progress: Progress bar of the runs (a widget in Jupyter).
+        force: Start over if ``out`` holds another experiment.
+
+    Returns:
+        The ``Discovery``.
+    """
+    from mandosim.experiments.discover import run_discover, write_discover_outputs
+    from mandosim.experiments.study import Study
+
+    plan = Study(study)
+    spec = _executor(jobs, executor, scheduler, workers)
+    with _folder(out, "discover") as (folder, keep):
+        _, report = run_discover(plan, folder, spec, ["mandosim.discover", str(study)], samples, force=force, quiet=not progress)
+        _failed(report, folder)
+        box, text = write_discover_outputs(folder)
+        return Discovery(
+            text, box.limits, box.coverage, box.density, box.trajectory,
+            pd.read_csv(folder / "cart_boxes.csv"), pd.read_csv(folder / "effects.csv"), folder if keep else None,
+        )  # fmt: skip
+
+
+@dataclass
+class Optimisation:
+    """A robust policy search's tables (what ``mandosim optimise`` writes).
+
+    Attributes:
+        policies: Every policy searched: its levers, and per outcome its robust score, mean over the
+            ensemble and worst regret; ``pareto`` marks the Pareto set.
+        pareto: The Pareto set alone.
+        scenario_files: A scenario file per Pareto policy (``None`` unless ``out`` was given).
+        out: The results folder, if one was kept.
+    """
+
+    policies: pd.DataFrame
+    pareto: pd.DataFrame
+    scenario_files: list[Path] | None = None
+    out: Path | None = None
+
+
+def optimise(
+    study: str | Path,
+    *,
+    out: str | Path | None = None,
+    jobs: int | None = None,
+    executor: str | ExecutorSpec = "local",
+    scheduler: str | None = None,
+    workers: int = 2,
+    progress: bool = True,
+    force: bool = False,
+) -> Optimisation:
+    """Robust policy search (``mandosim optimise``): lever settings that minimise the study's outcomes over its ensemble.
+
+    Args:
+        study: A study TOML file with ``[[levers]]`` and an ``[optimise]`` section, or a shipped study's name.
+        out: Keep the results folder here (resumable; policies.csv, pareto.csv, policies/*.toml and the
+            figure are written); ``None`` runs in a temporary folder that is removed.
+        jobs: Local worker processes (default: every core).
+        executor: ``"local"``, ``"dask"`` (with ``scheduler``) or ``"dask-local"`` (``workers`` workers).
+        scheduler: Dask scheduler address, ``tcp://HOST:PORT``.
+        workers: Workers of a ``dask-local`` cluster.
+        progress: Progress bars of each generation's runs (widgets in Jupyter).
+        force: Start over if ``out`` holds another experiment.
+
+    Returns:
+        The ``Optimisation``.
+    """
+    from mandosim.experiments.optimise import run_optimise, write_optimise_outputs
+    from mandosim.experiments.study import Study
+
+    plan = Study(study)
+    spec = _executor(jobs, executor, scheduler, workers)
+    with _folder(out, "optimise") as (folder, keep):
+        _, report = run_optimise(plan, folder, spec, ["mandosim.optimise", str(study)], force=force, quiet=not progress)
+        _failed(report, folder)
+        table = write_optimise_outputs(folder, plan)
+        files = sorted((folder / "policies").glob("*.toml")) if keep else None
+        return Optimisation(table, table[table["pareto"]].reset_index(drop=True), files, folder if keep else None)

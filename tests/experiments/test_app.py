@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import signal
 import sys
 import time
@@ -160,12 +161,18 @@ def test_browser_controls_switch_regime_step_together(server, tmp_path):
         page.wait_for_timeout(500)
         assert image(page, ".mandosim-map") != map_before
         assert image(page, ".mandosim-charts") != charts_before
-        app_driver.press_play(page)  # side by side, playing on for the screenshot
-        page.wait_for_function(app_driver.DAY_AT_LEAST, arg=90, timeout=180_000)
+        app_driver.press_play(page)  # side by side, playing on, then stepping to day 90 for the screenshot
+        page.wait_for_function(app_driver.DAY_AT_LEAST, arg=50, timeout=180_000)
         app_driver.press_pause(page)
         page.wait_for_timeout(1000)
-        days = [int(d) for d in __import__("re").findall(r"day (\d+)", page.locator(".mandosim-status").inner_text())]
-        assert len(days) == 2 and days[0] == days[1] >= 90, days
+        day = app_driver.day_shown(page)
+        assert day <= 90 and day % 5 == 0, day
+        for target in range(day + 5, 91, 5):
+            page.get_by_role("button", name="Step").click()
+            page.wait_for_function(app_driver.DAY_AT_LEAST, arg=target, timeout=60_000)
+        page.wait_for_timeout(1000)
+        days = [int(d) for d in re.findall(r"day (\d+)", page.locator(".mandosim-status").inner_text())]
+        assert days == [90, 90], days  # both regimes stepped together
         shot.parent.mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(shot), full_page=True)
         assert not page.problems, page.problems
