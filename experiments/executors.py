@@ -12,6 +12,7 @@ import threading
 import traceback
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -180,6 +181,24 @@ def dask_client(spec: ExecutorSpec) -> Any:
     client = Client(cluster)
     client._mandosim_cluster = cluster  # closed with the client
     return client
+
+
+@contextmanager
+def held(spec: ExecutorSpec | int) -> Iterator[ExecutorSpec | int]:
+    """The executor for several batches in a row: a ``dask-local`` cluster is started once and stopped at the end.
+
+    Yields ``spec`` itself, or for ``dask-local`` the running cluster's address as a ``dask`` executor.
+    """
+    if not isinstance(spec, ExecutorSpec) or spec.kind != "dask-local":
+        yield spec
+        return
+    client = dask_client(spec)
+    cluster = client._mandosim_cluster
+    try:
+        yield ExecutorSpec("dask", jobs=spec.jobs, scheduler=cluster.scheduler_address, workers=spec.workers)
+    finally:
+        client.close()
+        cluster.close()
 
 
 def run_tasks(

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from mandosim.experiments.batch import run_batch
-from mandosim.experiments.executors import ExecutorSpec, Task
+from mandosim.experiments.executors import ExecutorSpec, Task, held
 from mandosim.experiments.store import RunKey, Store, read_manifest, read_table
 from mandosim.experiments.study import Lever, Optimisation, Outcome, Study, StudyFile
 from mandosim.experiments.sweep import get_path
@@ -128,28 +128,29 @@ def run_optimise(
     report = OptimiseReport(failed=[])
     policies = []
     try:
-        for generation in range(spec.generations):
-            trials = [search.ask() for _ in range(spec.population)]
-            batch = []
-            for trial in trials:
-                index = trial.number
-                settings = suggest(trial, study.spec.levers, study.base_data)
-                policies.append({"policy": policy_name(index), "generation": generation, **settings})
-                for d, draw in enumerate(draws):
-                    scenario = study.scenario(f"{study.spec.name}_{policy_name(index)}_d{d}", draw, settings)
-                    batch += [Task(RunKey(policy_name(index), d, k), scenario, seed, study.spec.days) for k, seed in enumerate(seeds)]
-            outcome = run_batch(store, batch, executor, quiet=quiet, desc=f"generation {generation + 1}/{spec.generations}")
-            report.total += outcome.total
-            report.skipped += outcome.skipped
-            report.done += outcome.done
-            report.failed += outcome.failed
-            if outcome.failed:
-                break
-            runs = read_table(out, "runs", columns=["scenario", "point", "replicate", "unit", *{o.metric for o in spec.outcomes}])
-            scores = [_per_draw(runs, o) for o in spec.outcomes]
-            for trial in trials:
-                name = policy_name(trial.number)
-                search.tell(trial, [robust(s.loc[name].to_numpy(float), spec) for s in scores])
+        with held(executor) as every_generation:  # one Dask cluster for the whole search
+            for generation in range(spec.generations):
+                trials = [search.ask() for _ in range(spec.population)]
+                batch = []
+                for trial in trials:
+                    index = trial.number
+                    settings = suggest(trial, study.spec.levers, study.base_data)
+                    policies.append({"policy": policy_name(index), "generation": generation, **settings})
+                    for d, draw in enumerate(draws):
+                        scenario = study.scenario(f"{study.spec.name}_{policy_name(index)}_d{d}", draw, settings)
+                        batch += [Task(RunKey(policy_name(index), d, k), scenario, seed, study.spec.days) for k, seed in enumerate(seeds)]
+                outcome = run_batch(store, batch, every_generation, quiet=quiet, desc=f"generation {generation + 1}/{spec.generations}")
+                report.total += outcome.total
+                report.skipped += outcome.skipped
+                report.done += outcome.done
+                report.failed += outcome.failed
+                if outcome.failed:
+                    break
+                runs = read_table(out, "runs", columns=["scenario", "point", "replicate", "unit", *{o.metric for o in spec.outcomes}])
+                scores = [_per_draw(runs, o) for o in spec.outcomes]
+                for trial in trials:
+                    name = policy_name(trial.number)
+                    search.tell(trial, [robust(s.loc[name].to_numpy(float), spec) for s in scores])
         pd.DataFrame(policies).to_json(out / "policies.json", orient="records", indent=1)
         store.write_manifest({**manifest, "runs_done": report.total - len(report.failed or []), "failed": store.failures()})
     finally:
