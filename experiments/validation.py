@@ -182,7 +182,9 @@ def _levels_rows(levels: Outcome) -> list[str]:
         f"The baseline's annual homicides per zone, and Baja California's disappearances (one year, mean of the "
         f"replicates with its 95 % CI), against each published level (experiments/targets.py; docs/facts.md), to be "
         f"within ×{LEVEL_FACTOR:g} either way. "
-        f"Targets not from 2023 or derived from the published figure are flagged (†). **{levels.figure}.**",
+        f"Targets not from 2023 or derived from the published figure are flagged (†). **{levels.figure}.** "
+        f"Set against them (`mandosim calibrate --zone-levels`, docs/validation/calibration.md): each group's "
+        f"members per zone (`members.<zone>`) and `visibility.conceal_base`.",
         "",
         "| level | target | year | source | model (95 % CI) | model / target | |",
         "|---|---:|---|---|---|---:|---|",
