@@ -58,9 +58,8 @@ def Dashboard(app: AppModel, frame: int) -> None:  # noqa: N802 (Solara componen
 def Page() -> None:  # noqa: N802 (solara run looks for Page)
     """Controls in the sidebar; Reset builds the model the controls describe, Step and ▶ advance it."""
     first = os.environ.get(SCENARIO_ENV, "baseline")
-    scenarios = library_scenarios()
-    if first not in scenarios:
-        scenarios = [first, *scenarios]
+    shipped = solara.use_memo(library_scenarios, [])  # once per page, not once per redraw
+    scenarios = shipped if first in shipped else [first, *shipped]
     scenario = solara.use_reactive(first)
     regime = solara.use_reactive("fragmented")
     area = solara.use_reactive(DEFAULT_AREA)
