@@ -29,16 +29,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from mandosim.experiments import design
 from mandosim.experiments.runner import code_version
-from mandosim.experiments.sweep import MAX_PARAMETER_PATH, OUTCOME_CHOICES, _leaf_paths, check_parameter_path, get_path, set_path
+from mandosim.experiments.sweep import MAX_PARAMETER_PATH, OUTCOME_CHOICES, _leaf_paths, check_parameter_path, get_path, load_base, set_path
 from mandosim.model.errors import InputError
 from mandosim.model.limits import MAX_FILE_REFERENCE, MAX_HORIZON_DAYS, MAX_NAMED, Identifier, Text
 from mandosim.model.scenario import (
     LoadedScenario,
-    allowed_roots,
-    confined,
     find_in_folder,
-    find_scenario,
-    load_scenario,
     package_data,
     resolve,
 )
@@ -177,12 +173,7 @@ class Study:
     def __init__(self, path: str | Path) -> None:
         self.path = find_study(path).resolve()
         self.spec = validate(StudyFile, read_toml(self.path), self.path)
-        base = self.spec.base
-        try:
-            base_path = confined(base, self.path.parent, allowed_roots(self.path), self.path, "base") if base.endswith(".toml") else None
-            self.base: LoadedScenario = load_scenario(base_path or find_scenario(base))
-        except InputError as error:
-            raise InputError(self.path, "base", error.message if error.path == str(self.path) else str(error)) from None
+        self.base: LoadedScenario = load_base(self.spec.base, self.path)
         self.base_data = self.base.scenario.model_dump(mode="python")
         valid = _leaf_paths(self.base_data)
         for key, value in self.spec.fixed.items():

@@ -164,6 +164,23 @@ def set_path(data: Any, path: str, value: Any) -> None:
     node[last] = value
 
 
+def load_base(reference: str, file: Path) -> LoadedScenario:
+    """The base scenario a sweep or study ``file`` names: a ``.toml`` beside it (or in the library), or a library name.
+
+    Raises:
+        InputError: Naming ``file`` and ``base``; a problem inside the base file is told with that file's message.
+    """
+    base_path = None
+    try:
+        base_path = (
+            confined(reference, file.parent, allowed_roots(file), file, "base") if reference.endswith(".toml") else find_scenario(reference)
+        )
+        return load_scenario(base_path)
+    except InputError as error:
+        named_itself = base_path is not None and error.path == str(base_path)
+        raise InputError(file, "base", error.message if named_itself else str(error)) from None
+
+
 def check_parameter_path(data: dict[str, Any], path: str, file: Path, key: str, valid: list[str]) -> None:
     """``InputError`` naming ``file`` and ``key`` unless ``path`` is a parameter (a leaf) of the scenario ``data``.
 
@@ -238,16 +255,7 @@ class Sweep:
             if value is not None:
                 raw[key] = value
         self.spec = validate(SweepFile, raw, self.path)
-        base, base_path = self.spec.base, None
-        try:
-            if base.endswith(".toml"):
-                base_path = confined(base, self.path.parent, allowed_roots(self.path), self.path, "base")
-            else:
-                base_path = find_scenario(base)
-            self.base = load_scenario(base_path)
-        except InputError as error:
-            named_itself = base_path is not None and error.path == str(base_path)
-            raise InputError(self.path, "base", error.message if named_itself else str(error)) from None
+        self.base = load_base(self.spec.base, self.path)
         self.base_data = self.base.scenario.model_dump(mode="python")
         valid = _leaf_paths(self.base_data)
         for key, value in self.spec.fixed.items():
