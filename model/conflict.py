@@ -19,7 +19,8 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from mandosim.model.kernels import keyed_neighbourhood_sum, poisson_counts
+from mandosim.model.kernels import keyed_neighbourhood_sum, poisson_counts, sums_by_key
+from mandosim.model.metrics import CELL_COUNTS
 from mandosim.model.params import OperationParams, Scenario, VisibilityParams
 from mandosim.model.regime import obstruction
 from mandosim.model.rng import Stream
@@ -696,6 +697,24 @@ class EncounterOutcome(NamedTuple):
     cross: np.ndarray  # (zones, 2)
 
 
+class EncounterDay(NamedTuple):
+    """The day's encounters (``EncounterOutcome``) and what the model keeps of them.
+
+    Attributes:
+        outcome: Per criminal cell, what each step of the encounters did.
+        remaining: (criminal cells,) members left after fights, operations and pursuit.
+        counts: (``CELL_COUNTS``, criminal cells) the day's counts per criminal cell, in that order
+            (homicides = visible group killings + members killed by the forces + officers and
+            bystanders killed in operations; disappearances = hidden group killings; …).
+        by_zone: (zones, ``CELL_COUNTS``) the same counts summed over the zone each cell stood in.
+    """
+
+    outcome: EncounterOutcome
+    remaining: np.ndarray
+    counts: np.ndarray
+    by_zone: np.ndarray
+
+
 def encounter_day(
     streams: tuple,
     members: np.ndarray,
@@ -704,24 +723,62 @@ def encounter_day(
     world: EncounterWorld,
     forces: EncounterForces,
     coefficients: np.ndarray,
-) -> EncounterOutcome:
-    """The day's encounters in one compiled pass (``_encounter_day``), in the documented order.
+    rival_tips: np.ndarray,
+) -> EncounterDay:
+    """The day's encounters in one compiled pass (``_encounter_day``), in the documented order, and their counts.
 
     The records travel into the compiled code field by field (a compiled call types plain arrays
     far faster than a record of them) and are rebuilt there, so the kernel reads them by name.
+
+    Args:
+        streams: The (fights, operations, leaks, pursuit, predation, visibility) streams.
+        members: (criminal cells,) members at the start of the encounters.
+        pos: (criminal cells,) cell where each stands.
+        group: (criminal cells,) group.
+        world: ``EncounterWorld``.
+        forces: ``EncounterForces``.
+        coefficients: ``np.array(EncounterCoefficients(...))``.
+        rival_tips: (criminal cells,) tipped to some agency today (counted as ``rival_tips``).
     """
-    return _encounter_day(*streams, members, pos, group, coefficients, *world, *forces)
+    return _encounter_day(*streams, members, pos, group, coefficients, rival_tips, *world, *forces)
 
 
 WORLD_FIELDS = len(EncounterWorld._fields)
+_ROW = {name: row for row, name in enumerate(CELL_COUNTS)}
+HOMICIDES, DISAPPEARANCES, EXTORTIONS, KIDNAPPINGS = (_ROW[k] for k in ("homicides", "disappearances", "extortions", "kidnappings"))
+ARRESTS, SEIZURES, OFFICER_DEATHS, MEMBER_DEATHS = (_ROW[k] for k in ("arrests", "seizures", "officer_deaths", "member_deaths"))
+CIVILIAN_DEATHS, ABUSES, LEAKS, OBSTRUCTIONS = (_ROW[k] for k in ("civilian_deaths", "abuses", "leaks", "obstructions"))
+AVOIDED, RIVAL_TIPS = _ROW["protected_engagements_avoided"], _ROW["rival_tips"]
+N_CELL_COUNTS = len(CELL_COUNTS)
 
 
 @njit(cache=True)
-def _encounter_day(s0, s1, s2, s3, s4, s5, members, pos, group, coefficients, *fields):
-    """``encounter_day``'s compiled body: rebuilds the records, then runs the day."""
+def _encounter_day(s0, s1, s2, s3, s4, s5, members, pos, group, coefficients, rival_tips, *fields):
+    """``encounter_day``'s compiled body: rebuilds the records, runs the day, counts it."""
     world = EncounterWorld(*fields[:WORLD_FIELDS])
     forces = EncounterForces(*fields[WORLD_FIELDS:])
-    return _encounters((s0, s1, s2, s3, s4, s5), members, pos, group, world, forces, coefficients)
+    out = _encounters((s0, s1, s2, s3, s4, s5), members, pos, group, world, forces, coefficients)
+    remaining = members - out.fight_deaths - out.arrests - out.killed - out.pursuit_arrests
+    counts = np.empty((N_CELL_COUNTS, pos.size))
+    cell_zone = np.empty(pos.size, dtype=np.int64)
+    for i in range(pos.size):
+        group_killings = out.fight_deaths[i] + out.fight_bystanders[i] + out.killings[i]
+        counts[HOMICIDES, i] = group_killings - out.hidden[i] + out.killed[i] + out.officer_deaths[i] + out.op_bystanders[i]
+        counts[DISAPPEARANCES, i] = out.hidden[i]
+        counts[EXTORTIONS, i] = out.extortions[i]
+        counts[KIDNAPPINGS, i] = out.kidnappings[i]
+        counts[ARRESTS, i] = out.arrests[i] + out.pursuit_arrests[i]
+        counts[SEIZURES, i] = out.engaged[i]
+        counts[OFFICER_DEATHS, i] = out.officer_deaths[i]
+        counts[MEMBER_DEATHS, i] = out.fight_deaths[i] + out.killed[i]
+        counts[CIVILIAN_DEATHS, i] = out.fight_bystanders[i] + out.killings[i] + out.op_bystanders[i]
+        counts[ABUSES, i] = out.abuses[i]
+        counts[LEAKS, i] = out.warned[i]
+        counts[OBSTRUCTIONS, i] = out.obstructed[i]
+        counts[AVOIDED, i] = out.avoided[i]
+        counts[RIVAL_TIPS, i] = rival_tips[i]
+        cell_zone[i] = world.zone[pos[i]]
+    return EncounterDay(out, remaining, counts, sums_by_key(counts, cell_zone, world.n_zones))
 
 
 @njit(cache=True)

@@ -101,12 +101,8 @@ class Institutions:
                 self.params.incident_prob,
             )  # fmt: skip
         self.update_trust(joint, incidents)
-        by_zone = day.members_by_zone
-        totals = by_zone.sum(axis=0)
-        control = np.where(totals > 0, by_zone.max(axis=0) / np.maximum(totals, 1.0), 0.0)
-        dominant = day.dominant_zone[units.home_zone]
-        bribes = np.where(dominant >= 0, day.revenue_factor[np.maximum(dominant, 0)], 1.0)
-        units.colluding = self.update_collusion(rng, units.colluding, units.agency, control[units.home_zone], bribes)
+        control, bribes = _collusion_pull(day.members_by_zone, day.dominant_zone, day.revenue_factor, units.home_zone)
+        units.colluding = self.update_collusion(rng, units.colluding, units.agency, control, bribes)
         self.update_community(day.zone_rates, horizon=day.horizon)
 
     # --- inter-agency trust ---------------------------------------------------------------------
@@ -191,6 +187,31 @@ class Institutions:
         block = np.ix_(agencies, agencies)
         self.trust[block] += boost * (1.0 - self.trust[block])
         np.fill_diagonal(self.trust, 1.0)
+
+
+@njit(cache=True)
+def _collusion_pull(members_by_zone, dominant_zone, revenue_factor, home_zone):
+    """Per unit: control of the group dominant in its home zone and that group's revenue factor.
+
+    Control is the dominant group's share of the zone's members (0 in an empty zone); the revenue
+    factor is 1 where no group is dominant.
+    """
+    n_groups, n_zones = members_by_zone.shape
+    control_zone = np.zeros(n_zones)
+    for z in range(n_zones):
+        total, largest = 0.0, members_by_zone[0, z]
+        for g in range(n_groups):
+            total += members_by_zone[g, z]
+            largest = max(largest, members_by_zone[g, z])
+        if total > 0.0:
+            control_zone[z] = largest / max(total, 1.0)
+    control = np.empty(home_zone.size)
+    bribes = np.empty(home_zone.size)
+    for u in range(home_zone.size):
+        z = home_zone[u]
+        control[u] = control_zone[z]
+        bribes[u] = revenue_factor[dominant_zone[z]] if dominant_zone[z] >= 0 else 1.0
+    return control, bribes
 
 
 @njit(cache=True)

@@ -119,32 +119,36 @@ class Intelligence:
         self._near_officers = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
         self._weighted = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
 
-    def observe(self, rng: Stream, world: ObservationWorld) -> None:
-        """One day of observation by every agency, on the active entries.
+    def observe(self, rng: Stream, world: ObservationWorld, sharing: np.ndarray) -> None:
+        """One day of observation by every agency on the active entries, then partners' share of it.
 
         An active entry (agency a, cell c) is detected with probability ``1 − exp(−h)``, where
         ``h = (base_detection + detection_per_officer · officers of a within c's reach + tips_c) · knowledge``;
         it then reports ``max(true − hidden, 0)`` members with lognormal error, ``hidden`` being
         ``collusion_suppression × a's colluding share × members of the group protected in c's zone``.
 
+        Sharing: for each cell c in agency a's area that partners b observed today (``observed_bc``),
+        with ``w_ab = sharing[a, b]``: ``belief_ac ← (belief_ac + Σ_b w_ab · observed_bc) / (1 + Σ_b w_ab)``.
+        Only partners who saw the cell contribute; a's own belief always keeps weight 1.
+
         Args:
             rng: The ``intel`` stream.
             world: What the agencies look at today (``ObservationWorld``).
+            sharing: (agencies, agencies) share of b's observation a adopts (trust × channel; 0 diagonal),
+                from ``CommandRegime.sharing_weights``.
         """
         p = self.params
         # Yesterday's view, plus the cells that responses and pursuits made positive since (active too):
         # the same active entries as a fresh view, without rebuilding it.
         ptr, cells = self._positive if self._positive is not None else self.positive_cells()
-        active = np.flatnonzero(world.true_members > 0)
-        if self._extra_active.size:
-            active = np.union1d(active, self._extra_active)
-            self._extra_active = np.zeros(0, dtype=np.int64)
+        extra, self._extra_active = self._extra_active, np.zeros(0, dtype=np.int64)
         coefficients = ObservationCoefficients(
             p.base_detection, p.detection_per_officer, p.collusion_suppression, p.noise_sd, p.decay, p.memory, p.belief_floor
         )
-        self._detected, self._observed, new_ptr, new_cells = _observe_fields(
-            rng, self.belief, self._near_officers, self.observe_mask, active, ptr, cells, *coefficients, *world
-        )  # the records travel field by field (fast to type) and are rebuilt in compiled code
+        self._detected, self._observed, new_ptr, new_cells = _observe_and_share(
+            rng, self.belief, self._near_officers, self._weighted, self.observe_mask, extra, ptr, cells, sharing,
+            *coefficients, *world,
+        )  # fmt: skip  # the records travel field by field (fast to type) and are rebuilt in compiled code
         self._positive = (new_ptr, new_cells)
 
     def positive_cells(self) -> tuple[np.ndarray, np.ndarray]:
@@ -153,22 +157,6 @@ class Intelligence:
             self._positive = _positive_entries(self.belief)
             self._extra_active = np.zeros(0, dtype=np.int64)
         return self._positive
-
-    def share(self, weights: np.ndarray) -> None:
-        """Adopt a share of what partners saw today, cell by cell, never losing one's own view.
-
-        For each cell c in agency a's area that partners b observed today (``observed_bc``), with
-        ``w_ab = weights[a, b]``: ``belief_ac ← (belief_ac + Σ_b w_ab · observed_bc) / (1 + Σ_b w_ab)``.
-        Only partners who saw the cell contribute; a's own belief always keeps weight 1.
-
-        Args:
-            weights: (agencies, agencies) share of b's observation a adopts (trust × channel; 0 diagonal).
-        """
-        if not weights.any() or self._detected.size == 0:
-            return
-        fresh = _share(self.belief, self.observe_mask, self._detected, self._observed, weights, self._near_officers, self._weighted)
-        if fresh.size and self._positive is not None:  # entries that became positive join the sparse view
-            self._positive = _insert_entries(*self._positive, np.sort(fresh), self.n_cells)
 
     def follow(self, agencies: np.ndarray, cell: int, members: float) -> None:
         """Pursuers saw a cell of ``members`` flee to ``cell``: they believe it is there (hot pursuit)."""
@@ -246,11 +234,42 @@ COEFFICIENT_FIELDS = len(ObservationCoefficients._fields)
 
 
 @njit(cache=True)
-def _observe_fields(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cells, *fields):
-    """``_observe`` with its records passed field by field (coefficients first, then the world)."""
+def _observe_and_share(rng, belief, near_officers, weighted, observable, extra, pos_ptr, pos_cells, sharing, *fields):
+    """``Intelligence.observe``'s compiled body, its records passed field by field (coefficients, then the world).
+
+    ``near_officers`` and ``weighted`` are (agencies, cells) scratch arrays of zeros, left zeroed.
+    """
     k = ObservationCoefficients(*fields[:COEFFICIENT_FIELDS])
     w = ObservationWorld(*fields[COEFFICIENT_FIELDS:])
-    return _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cells, w, k)
+    occupied = _sorted_union(np.flatnonzero(w.true_members > 0.0), extra)
+    detected, observed, ptr, cells = _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cells, w, k)
+    if detected.size and np.any(sharing != 0.0):
+        fresh = _share(belief, observable, detected, observed, sharing, near_officers, weighted)
+        if fresh.size:  # entries that became positive join the sparse view
+            ptr, cells = _insert_entries(ptr, cells, np.sort(fresh), belief.shape[1])
+    return detected, observed, ptr, cells
+
+
+@njit(cache=True)
+def _sorted_union(first, second):
+    """Sorted distinct values of two ascending arrays of distinct values (``np.union1d``)."""
+    if second.size == 0:
+        return first
+    out = np.empty(first.size + second.size, dtype=np.int64)
+    i, j, n = 0, 0, 0
+    while i < first.size or j < second.size:
+        if j >= second.size or (i < first.size and first[i] < second[j]):
+            out[n] = first[i]
+            i += 1
+        elif i >= first.size or second[j] < first[i]:
+            out[n] = second[j]
+            j += 1
+        else:
+            out[n] = first[i]
+            i += 1
+            j += 1
+        n += 1
+    return out[:n].copy()
 
 
 @njit(cache=True)

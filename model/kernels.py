@@ -250,7 +250,7 @@ def largest_per_key(key: np.ndarray, size: np.ndarray, n_keys: int) -> np.ndarra
 
 @njit(cache=True)
 def territory(
-    pos: np.ndarray, group: np.ndarray, members: np.ndarray, zone: np.ndarray, n_zones: int, scratch: np.ndarray
+    pos: np.ndarray, group: np.ndarray, members: np.ndarray, zone: np.ndarray, n_zones: int, n_active: int, scratch: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
     """Members and controlled cells per zone and group.
 
@@ -262,6 +262,7 @@ def territory(
         members: (criminal cells,) its members.
         zone: (cells,) zone code of each domain cell.
         n_zones: Number of zones.
+        n_active: Groups that exist so far (codes below it; rows above it are room for splinters).
         scratch: (cells, groups) zeros; used and left zeroed.
 
     Returns:
@@ -276,14 +277,41 @@ def territory(
     for i in range(pos.size):
         c = pos[i]
         best, total = 0, 0.0
-        for g in range(n_groups):
+        for g in range(n_active):
             total += scratch[c, g]
             if scratch[c, g] > scratch[c, best]:
                 best = g
         if total > 0.0:  # first visit of this cell: count it, then clear it
             cells_zg[zone[c], best] += 1
-            scratch[c, :] = 0.0
+            scratch[c, :n_active] = 0.0
     return members_zg, cells_zg
+
+
+@njit(cache=True)
+def intelligence_quality(
+    pos: np.ndarray, unit_pos: np.ndarray, unit_agency: np.ndarray, belief: np.ndarray, true_members: np.ndarray
+) -> np.ndarray:
+    """Per criminal cell: believed / true members of the best-informed agency with units on its cell (≤ 1; 0 with none).
+
+    Args:
+        pos: (criminal cells,) cell of each.
+        unit_pos: (units,) cell of each unit.
+        unit_agency: (units,) agency of each unit.
+        belief: (agencies, cells) believed members.
+        true_members: (cells,) criminal members per cell.
+    """
+    quality = np.zeros(pos.size)
+    for i in range(pos.size):
+        c = pos[i]
+        best, found = 0.0, False
+        for u in range(unit_pos.size):
+            if unit_pos[u] == c:
+                value = belief[unit_agency[u], c]
+                if not found or value > best:
+                    best, found = value, True
+        if found:
+            quality[i] = min(1.0, best / max(true_members[c], 1.0))
+    return quality
 
 
 @njit(cache=True)

@@ -43,6 +43,8 @@ GROUP_METRICS: tuple[str, ...] = ("members", "recruited", "killed", "arrested", 
 """``transferred``: members moved in (+) or out (−) by a split; zero-sum across groups."""
 TERRITORY_METRICS: tuple[str, ...] = ("members", "cells_controlled")
 #: Zone metrics that are daily counts (summed over the horizon); the others are levels.
+#: Zone counts made by criminal cells' encounters (counted per criminal cell, then per zone).
+CELL_COUNTS: tuple[str, ...] = ZONE_METRICS[: ZONE_METRICS.index("cross_line_pursuits")]
 COUNT_METRICS: tuple[str, ...] = ZONE_METRICS[: ZONE_METRICS.index("cross_line_escapes") + 1]
 #: Zone metrics stored as integers: the counts and the members.
 INTEGER_METRICS: tuple[str, ...] = (*COUNT_METRICS, "members")

@@ -10,7 +10,15 @@ import numpy as np
 
 from mandosim.model.agents import Agency, CriminalCell, CriminalGroup, SecurityUnit
 from mandosim.model.command import Command
-from mandosim.model.conflict import BRANCHES, EncounterForces, EncounterWorld, encounter_coefficients, encounter_day
+from mandosim.model.conflict import (
+    BRANCHES,
+    EncounterDay,
+    EncounterForces,
+    EncounterOutcome,
+    EncounterWorld,
+    encounter_coefficients,
+    encounter_day,
+)
 from mandosim.model.errors import InputError
 from mandosim.model.events import Event, SetRegime
 from mandosim.model.groups import GroupState, membership_flows
@@ -18,6 +26,7 @@ from mandosim.model.institutions import DayEvents, Institutions
 from mandosim.model.intel import Intelligence, ObservationWorld, RivalTips
 from mandosim.model.interventions import advance_policies
 from mandosim.model.kernels import (
+    intelligence_quality,
     keyed_neighbourhood_sum,
     neighbourhood_sum,
     protected_members,
@@ -27,7 +36,7 @@ from mandosim.model.kernels import (
 )
 from mandosim.model.leadership import Leadership
 from mandosim.model.limits import MAX_HORIZON_DAYS
-from mandosim.model.metrics import GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder, zone_reporters
+from mandosim.model.metrics import CELL_COUNTS, GROUP_METRICS, MODEL_REPORTERS, ZONE_METRICS, Recorder, zone_reporters
 from mandosim.model.movement import move_cells
 from mandosim.model.params import Scenario, Section
 from mandosim.model.regime import KINDS, CommandRegime
@@ -364,31 +373,28 @@ class BorderSecurityModel(mesa.Model):
 
         # 5–6. encounters and visibility; groups and agencies learn from them
         live, pos, group, members, today = self._encounters(on_duty, officers_near, dominant_zone, fighting)
-        remaining = today["remaining"]
+        out, remaining = today.outcome, today.remaining
         self._learn_from_encounters(pos, group, today, officers_near)
 
         # 7. leadership (the group's leader; cells' lieutenants)
-        engaged = today["engaged"]
+        engaged = out.engaged
         quality = np.zeros(pos.size)
         quality[engaged] = self._intelligence_quality(pos[engaged], true_members)
         self.leadership.operations(group, pos, engaged, members, quality)
-        self.leadership.lieutenants(live, members, today["removed_by_forces"])
+        self.leadership.lieutenants(live, members, out.arrests + out.pursuit_arrests + out.killed)
 
         # 8. group dynamics (posts emptied today are vacancies to refill)
-        self.cells.vacancies[live] += today["member_deaths"] + today["arrests"]
+        member_deaths, arrests = out.fight_deaths + out.killed, out.arrests + out.pursuit_arrests
+        self.cells.vacancies[live] += member_deaths + arrests
         recruited, exited = self._dynamics(live, remaining, group, pos)
         self.cells.members[live] = remaining + recruited - exited
-        flows = ("recruited", "killed", "arrested", "exited")
-        stacked = np.empty((len(flows), group.size))
-        stacked[0], stacked[1], stacked[2], stacked[3] = recruited, today["member_deaths"], today["arrests"], exited
-        group_out[:, [GROUP_METRICS.index(column) for column in flows]] = sums_by_key(stacked, group, self.groups.size)
-        group_out[:, GROUP_METRICS.index("exited")] += self.event_exits
+        self._group_flows(group_out, group, recruited, member_deaths, arrests, exited)
         self._tidy_cells()
         split_transfers = self.leadership.end_crises() + self.event_transfers
 
         # 9. institutions (from today's counts per zone)
-        self._zone_counts(zone_out, pos, today)
-        self._institutions(pos, group, today, zone_out, dominant_zone, by_zone, day)
+        self._zone_counts(zone_out, today)
+        self._institutions(pos, group, out, zone_out, dominant_zone, by_zone, day)
 
         # 10. record
         self._record_institutions(zone_out, day)
@@ -413,11 +419,13 @@ class BorderSecurityModel(mesa.Model):
                 event.apply(self)
 
     # --- 5–6. encounters and visibility ---------------------------------------------------------
-    def _encounters(self, on_duty: np.ndarray, officers_near: np.ndarray, dominant_zone: np.ndarray, fighting: np.ndarray) -> tuple:
+    def _encounters(
+        self, on_duty: np.ndarray, officers_near: np.ndarray, dominant_zone: np.ndarray, fighting: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, EncounterDay]:
         """Rival fights, operations, flight and pursuit, predation; killings made visible or hidden.
 
         Returns:
-            (live slots, positions, groups, members at start, per-criminal-cell outcome arrays).
+            (live slots, positions, groups, members at start, the day's ``EncounterDay``).
         """
         p, r, t, units, regime = self.params, self.region, self.cells, self.units, self.regime
         live = t.live()
@@ -444,32 +452,8 @@ class BorderSecurityModel(mesa.Model):
             self.observe_mask, self._colluding_share(), dominant_zone, regime.rifted(),
             self.branch_table, n_agencies,
         )  # fmt: skip
-        out = encounter_day(streams, members, pos, group, world, forces, self._coefficients)
-        t.pos[live] = out.new_pos
-        remaining = members - out.fight_deaths - out.arrests - out.killed - out.pursuit_arrests
-        group_killings = out.fight_deaths + out.fight_bystanders + out.killings
-        today = {
-            "remaining": remaining,
-            "engaged": out.engaged,
-            "warned": out.warned,
-            "pursued_to": out.pursued_to,
-            "cross_line": out.cross,
-            "homicides": group_killings - out.hidden + out.killed + out.officer_deaths + out.op_bystanders,
-            "disappearances": out.hidden,
-            "extortions": out.extortions,
-            "kidnappings": out.kidnappings,
-            "arrests": out.arrests + out.pursuit_arrests,
-            "removed_by_forces": out.arrests + out.pursuit_arrests + out.killed,
-            "seizures": out.engaged.astype(float),
-            "officer_deaths": out.officer_deaths,
-            "member_deaths": out.fight_deaths + out.killed,
-            "civilian_deaths": out.fight_bystanders + out.killings + out.op_bystanders,
-            "abuses": out.abuses,
-            "leaks": out.warned.astype(float),
-            "obstructions": out.obstructed.astype(float),
-            "protected_engagements_avoided": out.avoided.astype(float),
-            "rival_tips": self._tipped.astype(float),
-        }
+        today = encounter_day(streams, members, pos, group, world, forces, self._coefficients, self._tipped)
+        t.pos[live] = today.outcome.new_pos
         return live, pos, group, members, today
 
     def _unit_keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -495,28 +479,29 @@ class BorderSecurityModel(mesa.Model):
             self._colluding_day, self._colluding_today = self.day, counts / np.maximum(based, 1)
         return self._colluding_today
 
-    def _learn_from_encounters(self, pos: np.ndarray, group: np.ndarray, today: dict, officers_near: np.ndarray) -> None:
+    def _learn_from_encounters(self, pos: np.ndarray, group: np.ndarray, today: EncounterDay, officers_near: np.ndarray) -> None:
         """Groups remember the operations they met; pursuers know where fled cells went; agencies hear of homicides."""
-        p = self.params
-        engaged = today["engaged"]
+        p, out = self.params, today.outcome
+        engaged = out.engaged
+        homicides = today.counts[CELL_COUNTS.index("homicides")]
         self.risk.experienced(pos[engaged], group[engaged], officers_near)
         if not p.channels.response:
-            self.homicides_by_cell = np.bincount(pos, weights=today["homicides"], minlength=self.region.n_cells)  # today's
+            self.homicides_by_cell = np.bincount(pos, weights=homicides, minlength=self.region.n_cells)  # today's
             return
-        fled = np.flatnonzero(today["pursued_to"] >= 0)
+        fled = np.flatnonzero(out.pursued_to >= 0)
         if fled.size:
             units, regime = self.units, self.regime
             piece, cell, _ = self._patrol
             pursuers = pursuing_agencies(
-                pos[fled], today["pursued_to"][fled], cell, units.agency[piece], regime.reach()[piece], units.pooled[piece],
+                pos[fled], out.pursued_to[fled], cell, units.agency[piece], regime.reach()[piece], units.pooled[piece],
                 regime.pooled_reach(), self.region.jurisdiction, len(self.agency_names),
             )  # fmt: skip
             for k, i in enumerate(fled):
-                dest, remaining = int(today["pursued_to"][i]), float(today["remaining"][i])
+                dest, remaining = int(out.pursued_to[i]), float(today.remaining[i])
                 self.intel.follow(np.flatnonzero(pursuers[k, :-1]), dest, remaining)
                 if self.regime.pools_intelligence and pursuers[k, -1]:
                     self.intel.pooled[dest] = max(self.intel.pooled[dest], remaining)
-        self.homicides_by_cell = np.bincount(pos, weights=today["homicides"], minlength=self.region.n_cells)  # today's
+        self.homicides_by_cell = np.bincount(pos, weights=homicides, minlength=self.region.n_cells)  # today's
         cells = np.flatnonzero(self.homicides_by_cell)
         self.intel.report_violence(cells, self.homicides_by_cell[cells], p.command.response_weight)
 
@@ -538,8 +523,7 @@ class BorderSecurityModel(mesa.Model):
             sidelined, p.command.municipal_knowledge_retained, self.regime.area_mask, self._tip_base, self.community_trust,
             r.zone, collusion_share, protected,
         )  # fmt: skip
-        self.intel.observe(self.streams.compiled("intel"), world)
-        self.intel.share(self.regime.sharing_weights())
+        self.intel.observe(self.streams.compiled("intel"), world, self.regime.sharing_weights())
         self._tipped = np.zeros(live.size, dtype=bool)
         if p.channels.collusion and units.colluding.any():
             tips = RivalTips(
@@ -587,13 +571,7 @@ class BorderSecurityModel(mesa.Model):
 
     def _intelligence_quality(self, pos: np.ndarray, true_members: np.ndarray) -> np.ndarray:
         """Per criminal cell: believed / true members of the best-informed agency with units on its cell (≤ 1)."""
-        quality = np.zeros(pos.size)
-        units = self.units
-        for i, c in enumerate(pos):
-            here = units.agency[units.pos == c]
-            if here.size:
-                quality[i] = min(1.0, self.intel.belief[here, c].max() / max(true_members[c], 1.0))
-        return quality
+        return intelligence_quality(pos, self.units.pos, self.units.agency, self.intel.belief, true_members)
 
     # --- 8. dynamics --------------------------------------------------------------------------
     def _dynamics(self, live: np.ndarray, remaining: np.ndarray, group: np.ndarray, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -606,6 +584,16 @@ class BorderSecurityModel(mesa.Model):
         )  # fmt: skip
         self.cells.vacancies[live] = vacancies
         return recruited, exited
+
+    def _group_flows(
+        self, group_out: np.ndarray, group: np.ndarray, recruited: np.ndarray, killed: np.ndarray, arrested: np.ndarray, exited: np.ndarray
+    ) -> None:
+        """Today's members recruited, killed, arrested and exited per group (events' exits included)."""
+        flows = ("recruited", "killed", "arrested", "exited")
+        stacked = np.empty((len(flows), group.size))
+        stacked[0], stacked[1], stacked[2], stacked[3] = recruited, killed, arrested, exited
+        group_out[:, [GROUP_METRICS.index(column) for column in flows]] = sums_by_key(stacked, group, self.groups.size)
+        group_out[:, GROUP_METRICS.index("exited")] += self.event_exits
 
     def _tidy_cells(self) -> None:
         """Remove empty cells; split cells of more than twice ``crime.cell_size`` members."""
@@ -623,23 +611,19 @@ class BorderSecurityModel(mesa.Model):
             t.succession[new] = t.succession[slot]
 
     # --- 10. record ---------------------------------------------------------------------------
-    def _zone_counts(self, zone_out: np.ndarray, pos: np.ndarray, today: dict) -> None:
+    def _zone_counts(self, zone_out: np.ndarray, today: EncounterDay) -> None:
         """Today's event counts per zone (where each criminal cell stood at the start of encounters)."""
-        r = self.region
-        z = len(r.zone_names)
-        counted = ZONE_METRICS[: ZONE_METRICS.index("cross_line_pursuits")]
-        stacked = np.empty((len(counted), pos.size))
-        for row, name in enumerate(counted):
-            stacked[row] = today[name]
-        zone_out[:, : len(counted)] = sums_by_key(stacked, r.zone[pos], z)
-        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today["cross_line"][:, 0]
-        zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today["cross_line"][:, 1]
+        zone_out[:, : len(CELL_COUNTS)] = today.by_zone
+        zone_out[:, ZONE_METRICS.index("cross_line_pursuits")] = today.outcome.cross[:, 0]
+        zone_out[:, ZONE_METRICS.index("cross_line_escapes")] = today.outcome.cross[:, 1]
 
     def _record(self, zone_out: np.ndarray, group_out: np.ndarray, transfers: np.ndarray, on_duty: np.ndarray) -> None:
         r, rec, t = self.region, self.recorder, self.cells
         z = len(r.zone_names)
         live = t.live()
-        members_zg, cells_zg = territory(t.pos[live], t.group[live], t.members[live].astype(float), r.zone, z, self._territory_scratch)
+        members_zg, cells_zg = territory(
+            t.pos[live], t.group[live], t.members[live].astype(float), r.zone, z, self.groups.count, self._territory_scratch
+        )
         zone_out[:, ZONE_METRICS.index("members")] = members_zg.sum(axis=1)
         zone_out[:, ZONE_METRICS.index("officers_on_duty")] = np.bincount(r.zone[self.units.pos], weights=on_duty, minlength=z)
         group_out[:, GROUP_METRICS.index("members")] = members_zg.sum(axis=0)
@@ -658,7 +642,7 @@ class BorderSecurityModel(mesa.Model):
         self,
         pos: np.ndarray,
         group: np.ndarray,
-        today: dict,
+        out: EncounterOutcome,
         zone_out: np.ndarray,
         dominant_zone: np.ndarray,
         by_zone: np.ndarray,
@@ -668,9 +652,9 @@ class BorderSecurityModel(mesa.Model):
         units = self.units
         pooled_cells = np.zeros(self.region.n_cells, dtype=bool)
         pooled_cells[units.pos[units.pooled]] = True
-        warned = today["warned"]
+        warned = out.warned
         events = DayEvents(
-            engaged_cells=pos[today["engaged"]],
+            engaged_cells=pos[out.engaged],
             pooled_cells=pooled_cells,
             warned_cells=pos[warned],
             warned_groups=group[warned],
