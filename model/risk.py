@@ -53,7 +53,7 @@ class LearnedRisk:
     def experienced(self, pos: np.ndarray, group: np.ndarray, officers_near: np.ndarray) -> None:
         """Cells engaged by the forces today: their group now expects at least the presence it met there."""
         if self.learning and pos.size:
-            np.maximum.at(self.risk, (group, pos), officers_near[pos])
+            _experienced(self.risk, pos, group, officers_near)
 
     def announce(self, area: np.ndarray, promised_near: float, credibility: float) -> None:
         """An announced command: groups move their expectation in ``area`` toward ``promised_near`` by ``credibility``."""
@@ -66,6 +66,12 @@ class LearnedRisk:
     def split(self, parent: int, child: int) -> None:
         """A splinter group starts with its parent's knowledge."""
         self.risk[child] = self.risk[parent]
+
+
+@njit(cache=True)
+def _experienced(risk, pos, group, officers_near):
+    for i in range(pos.size):
+        risk[group[i], pos[i]] = max(risk[group[i], pos[i]], officers_near[pos[i]])
 
 
 @njit(cache=True)
