@@ -60,7 +60,8 @@ def rival_fights(
         members: Members per criminal cell.
         pos: Domain cell of each criminal cell.
         group: Group of each criminal cell.
-        nearby: (groups, cells) members of each group within each cell's reach (7.5 km square).
+        nearby: (groups, cells) members of each group within each cell's reach (7.5 km square);
+            rows past the last group with cells may be left out (they hold nothing).
         rivalry: (groups, groups) fighting weight of row group against column group; the diagonal
             is fighting inside a group (succession crises), against its *other* members.
         density: (cells,) people per km².
@@ -73,7 +74,7 @@ def rival_fights(
         Members killed, bystanders killed, and the contest (weighted enemies / (enemies + own side)
         nearby, 0–1), per criminal cell.
     """
-    n, n_groups = members.size, rivalry.shape[0]
+    n, n_groups = members.size, nearby.shape[0]
     deaths = np.zeros(n, dtype=np.int64)
     bystanders = np.zeros(n, dtype=np.int64)
     contest = np.zeros(n)
@@ -800,8 +801,15 @@ def _encounters(streams, members, pos, group, world, forces, coefficients):
     """
     k = coefficients_record(coefficients)
     fights_rng, ops_rng, leak_rng, pursuit_rng, prey_rng, vis_rng = streams
-    n_cells, n_groups = world.neighbours.shape[0], world.fighting.shape[0]
-    nearby = keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_groups, world.reach, world.reach_weights, n_cells)
+    n_cells = world.neighbours.shape[0]
+    # per-group maps need rows only up to the last group with cells or protectors (not the spare
+    # rows kept for splinters): less to clear each day
+    n_rows = 0
+    for i in range(group.size):
+        n_rows = max(n_rows, group[i] + 1)
+    for u in range(forces.patron.size):
+        n_rows = max(n_rows, forces.patron[u] + 1)
+    nearby = keyed_neighbourhood_sum(group, pos, members.astype(np.float64), n_rows, world.reach, world.reach_weights, n_cells)
     # What criminals expect around them (learned risk) deters their killings and fights; the fight
     # hazard rises with what the ground is worth (the plaza's share of the product).
     perceived = np.empty(pos.size)
@@ -821,7 +829,7 @@ def _encounters(streams, members, pos, group, world, forces, coefficients):
         forces.branch_table.shape[0], forces.n_agencies, k.diminishing_returns, n_cells,
     )  # fmt: skip
     in_cell_leak, protected_share = colluder_maps(
-        forces.unit_pos, unit_strength, forces.colluding, forces.patron, cells.raw, n_cells, n_groups
+        forces.unit_pos, unit_strength, forces.colluding, forces.patron, cells.raw, n_cells, n_rows
     )
     obstruct = obstruction(
         forces.unit_pos, forces.agency, forces.command, cells.lead_command, cells.lead_agency, forces.rifted, forces.own_area,

@@ -322,11 +322,13 @@ class BorderSecurityModel(mesa.Model):
         return np.bincount(index, weights=t.members[live], minlength=self.groups.size * z).reshape(self.groups.size, z)
 
     def nearby(self) -> np.ndarray:
-        """(groups, cells) members of each group within each cell's reach (7.5 km square), now."""
+        """(groups so far, cells) members of each group within each cell's reach (7.5 km square), now.
+
+        Rows are the groups that exist (``GroupState.count``), not the spare rows for splinters.
+        """
         t, r = self.cells, self.region
         live = t.live()
-        nearby = keyed_neighbourhood_sum(t.group[live], t.pos[live], t.members[live].astype(float), self.groups.size, *r.reach, r.n_cells)
-        return nearby
+        return keyed_neighbourhood_sum(t.group[live], t.pos[live], t.members[live].astype(float), self.groups.count, *r.reach, r.n_cells)
 
     @staticmethod
     def dominant_group_by_zone(by_zone: np.ndarray) -> np.ndarray:
