@@ -386,7 +386,9 @@ class BorderSecurityModel(mesa.Model):
         self.leadership.lieutenants(live, members, out.arrests + out.pursuit_arrests + out.killed)
 
         # 8. group dynamics (posts emptied today are vacancies to refill)
-        member_deaths, arrests = out.fight_deaths + out.killed, out.arrests + out.pursuit_arrests
+        counts = today.counts  # whole numbers: the day's counts per criminal cell
+        member_deaths = counts[CELL_COUNTS.index("member_deaths")].astype(np.int64)
+        arrests = counts[CELL_COUNTS.index("arrests")].astype(np.int64)
         self.cells.vacancies[live] += member_deaths + arrests
         recruited, exited = self._dynamics(live, remaining, group, pos)
         self.cells.members[live] = remaining + recruited - exited
