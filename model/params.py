@@ -474,6 +474,14 @@ class CrimeParams(Section):
 
 class RouteParams(Section):
     update_days: int = P(7, "days", "assumption", "days between route recomputations", ge=1)
+    dispersion_per_km: float = P(
+        0.1,
+        "per km of open-land travel",
+        "assumption (Dial 1971, stochastic assignment over reasonable paths; FACTS: P2, diversion is partial)",
+        "how sharply product keeps to the cheapest routes: a path 10 km of open land dearer carries e^-1 as much",
+        gt=0,
+        le=100,
+    )
     road_cost: float = P(0.3, "relative", "assumption", "travel cost of a road cell (open land = 1)", gt=0)
     mountain_cost: float = P(4.0, "relative", "assumption", "travel cost of mountain", gt=0)
     desert_cost: float = P(2.5, "relative", "assumption", "travel cost of desert", gt=0)

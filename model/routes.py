@@ -1,17 +1,26 @@
-"""Trafficking routes: least-cost paths from entry points to ports of entry on the cell graph.
+"""Trafficking routes: product spread over the reasonable paths from entry points to ports of entry.
 
 Travel cost per cell rises with terrain and with enforcement (officers in the neighbourhood), so
-a crackdown on a corridor shifts flow to the next-cheapest route (FACTS: P2). Each port is served
-from its cheapest entry point (multi-source Dijkstra, compiled; edge cost is the mean of the two
-cells' costs times the step length). Flow per port is the port's share of crossings, diverted
-between ports as their approaches get dearer: ``share_p ∝ w_p · (cost_p / reference_p)^−e``,
-rescaled to the same total, with ``e`` ``routes.port_elasticity`` and the reference the approach
+a crackdown on a corridor shifts flow to cheaper routes (FACTS: P2). Each port's product comes
+from the entry points over the *reasonable* paths of Dial's (1971) stochastic assignment: the
+least-cost path from the nearest entry (multi-source Dijkstra, compiled; edge cost is the mean of
+the two cells' costs times the step length) and every path whose links all lead away from the
+entries, a path costing ``Δ`` km of open land more than the least carrying ``exp(−dispersion_per_km · Δ)``
+as much. Smugglers use more than one road (P2: diversion is partial), and a near tie between two
+routes splits the product instead of sending all of it one way — so a small change in enforcement,
+or in the grid's resolution, moves a little product, not a whole port's.
+
+Flow per port is the port's share of crossings, diverted between ports as their approaches get
+dearer: ``share_p ∝ w_p · (cost_p / reference_p)^−e``, rescaled to the same total, with ``e``
+``routes.port_elasticity``, ``cost_p`` the least approach cost and the reference the approach
 costs when the horizon starts (``freeze_reference``; before that the shares are the weights).
 A zone's plaza value is the largest flow through any of its cells: the share of all product that
 crosses the zone, which is what groups there fight and kill over (P2).
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
@@ -40,8 +49,7 @@ class Routes:
         self.base_cost = base
         self.flow = np.zeros(n)
         self.plaza = np.zeros(n)  # per cell, the plaza value of its zone (0–1)
-        self.paths: list[np.ndarray] = []
-        self.path_costs = np.zeros(region.port_cells.size)  # approach cost of each port's path
+        self.path_costs = np.zeros(region.port_cells.size)  # least approach cost of each port
         self.reference_costs: np.ndarray | None = None
         self.shares = region.port_weights.astype(float).copy()
 
@@ -66,13 +74,11 @@ class Routes:
         """Recompute routes and return flow per cell (0–1: share of all product passing through)."""
         cost = self.cost(officers_nearby)
         region = self.region
-        predecessors = shortest_path_tree(cost, region.neighbours, self._step, region.entry_cells, region.port_cells)
-        self.paths = [trace_path(predecessors, int(port)) for port in region.port_cells]
-        self.path_costs = np.array([path_cost(cells, cost, region.cell_rc) for cells in self.paths])
+        search = least_costs(cost, region.neighbours, self._step, region.entry_cells, region.port_cells)
+        self.path_costs = search.dist[region.port_cells]
         self.shares = self.port_shares()
-        flow = np.zeros(region.n_cells)
-        for cells, share in zip(self.paths, self.shares, strict=True):
-            flow[cells] += share
+        dispersion = self.params.dispersion_per_km * region.cell_km  # per cost unit of a cell length
+        flow = dial_flows(cost, region.neighbours, self._step, search, region.port_cells, self.shares, dispersion)
         self.flow = np.minimum(flow, 1.0)
         by_zone = np.zeros(len(region.zone_names))
         np.maximum.at(by_zone, region.zone, self.flow)
@@ -80,25 +86,40 @@ class Routes:
         return self.flow
 
 
-@njit(cache=True)
-def shortest_path_tree(cost: np.ndarray, neighbours: np.ndarray, step: np.ndarray, sources: np.ndarray, targets: np.ndarray) -> np.ndarray:
-    """Predecessor of each cell on its least-cost path from the nearest source (-1: source or unreachable).
+class Search(NamedTuple):
+    """A least-cost search from the entry points (``least_costs``)."""
+
+    dist: np.ndarray  # (cells,) least cost from the nearest source (inf where not reached)
+    pred: np.ndarray  # (cells,) predecessor on that path (-1: a source or not reached)
+    order: np.ndarray  # cells in the order settled (ascending ``dist``), the first ``n_settled``
+    n_settled: int
+
+
+def least_costs(cost: np.ndarray, neighbours: np.ndarray, step: np.ndarray, sources: np.ndarray, targets: np.ndarray) -> Search:
+    """Least cost of each cell from the nearest source, its predecessor, and the order cells were settled.
 
     Multi-source Dijkstra on the Moore grid (an indexed binary heap: each cell at most once);
     moving from cell u to neighbour v costs ``(cost_u + cost_v) / 2 × step_k``. The search stops
-    once every target is settled: the paths to the targets are then final (other cells'
-    predecessors may not be; pass no targets for all).
+    once every target is settled: every cell closer than the farthest target is settled then, with
+    its final cost (pass no targets for all).
 
     Args:
         cost: (cells,) travel cost per cell length.
         neighbours: (cells, 8) Moore neighbours, -1 where none.
         step: (8,) length of the step to each neighbour (1 or √2 cells).
         sources: Source cells.
-        targets: Cells whose paths are wanted (empty: every cell).
+        targets: Cells that must be settled (empty: every cell).
     """
+    return Search(*_least_costs(cost, neighbours, step, sources, targets))
+
+
+@njit(cache=True)
+def _least_costs(cost, neighbours, step, sources, targets):
     n = cost.size
     dist = np.full(n, np.inf)
     pred = np.full(n, -1, dtype=np.int64)
+    order = np.empty(n, dtype=np.int64)
+    n_settled = 0
     settled = np.zeros(n, dtype=np.bool_)
     is_target = np.zeros(n, dtype=np.bool_)
     is_target[targets] = True
@@ -121,6 +142,8 @@ def shortest_path_tree(cost: np.ndarray, neighbours: np.ndarray, step: np.ndarra
         if size > 0:
             _place(heap, key, where, heap[size], key[size], 0, size)
         settled[u] = True
+        order[n_settled] = u
+        n_settled += 1
         if is_target[u]:
             open_targets -= 1
             if open_targets == 0:
@@ -137,16 +160,81 @@ def shortest_path_tree(cost: np.ndarray, neighbours: np.ndarray, step: np.ndarra
                 if i < 0:
                     i = size
                     size += 1
-                while i > 0 and key[(i - 1) // 2] > candidate:  # sift up
-                    parent = (i - 1) // 2
-                    heap[i] = heap[parent]
-                    key[i] = key[parent]
-                    where[heap[i]] = i
-                    i = parent
-                heap[i] = v
-                key[i] = candidate
-                where[v] = i
-    return pred
+                _rise(heap, key, where, v, candidate, i)
+    return dist, pred, order, n_settled
+
+
+def dial_flows(
+    cost: np.ndarray, neighbours: np.ndarray, step: np.ndarray, search: Search, targets: np.ndarray, injected: np.ndarray, dispersion: float
+) -> np.ndarray:
+    """Flow per cell when the product reaching each target spreads over the reasonable paths (Dial 1971).
+
+    A link i→j is reasonable when it leads away from the sources (``d(i) < d(j)``, ``d`` the least
+    cost from the nearest source) and has likelihood ``exp(dispersion · (d(j) − d(i) − t_ij))``: 1 on
+    least-cost links, less the more a detour costs. A cell's weight is the sum over its reasonable
+    in-links of the upstream weight × likelihood (sources weigh 1), and the flow into a cell goes back
+    along its in-links in proportion to weight × likelihood, so a path's share of a target's product
+    is ``exp(−dispersion × its extra cost)`` relative to the least-cost path's.
+
+    Args:
+        cost: (cells,) travel cost per cell length.
+        neighbours: (cells, 8) Moore neighbours, -1 where none.
+        step: (8,) step lengths (cells).
+        search: ``least_costs`` from the sources to the targets.
+        targets: Target cells (ports).
+        injected: (targets,) product arriving at each target.
+        dispersion: Per cost unit of a cell length (large: the least-cost path only).
+
+    Returns:
+        (cells,) product passing through each cell.
+    """
+    return _dial_flows(cost, neighbours, step, search.dist, search.order, search.n_settled, targets, injected, dispersion)
+
+
+@njit(cache=True)
+def _dial_flows(cost, neighbours, step, dist, order, n_settled, targets, injected, dispersion):
+    n, width = neighbours.shape
+    weight = np.zeros(n)
+    likelihood = np.zeros((n, width))  # of the in-link from neighbour k, for cells settled
+    for m in range(n_settled):
+        j = order[m]
+        if dist[j] == 0.0:  # a source
+            weight[j] = 1.0
+            continue
+        total = 0.0
+        for k in range(width):
+            i = neighbours[j, k]
+            if i >= 0 and dist[i] < dist[j]:
+                like = np.exp(dispersion * (dist[j] - dist[i] - 0.5 * (cost[i] + cost[j]) * step[k]))
+                likelihood[j, k] = like
+                total += weight[i] * like
+        weight[j] = total
+    flow = np.zeros(n)
+    for t in range(targets.size):
+        flow[targets[t]] += injected[t]
+    for m in range(n_settled - 1, -1, -1):
+        j = order[m]
+        if flow[j] <= 0.0 or dist[j] == 0.0:
+            continue
+        for k in range(width):
+            if likelihood[j, k] > 0.0:
+                i = neighbours[j, k]
+                flow[i] += flow[j] * weight[i] * likelihood[j, k] / weight[j]
+    return flow
+
+
+@njit(cache=True)
+def _rise(heap: np.ndarray, key: np.ndarray, where: np.ndarray, cell: int, value: float, i: int) -> None:
+    """Sift ``cell`` (distance ``value``) up from heap position ``i``."""
+    while i > 0 and key[(i - 1) // 2] > value:
+        parent = (i - 1) // 2
+        heap[i] = heap[parent]
+        key[i] = key[parent]
+        where[heap[i]] = i
+        i = parent
+    heap[i] = cell
+    key[i] = value
+    where[cell] = i
 
 
 @njit(cache=True)
@@ -167,29 +255,3 @@ def _place(heap: np.ndarray, key: np.ndarray, where: np.ndarray, cell: int, valu
     heap[i] = cell
     key[i] = value
     where[cell] = i
-
-
-@njit(cache=True)
-def path_cost(cells: np.ndarray, cost: np.ndarray, cell_rc: np.ndarray) -> float:
-    """Travel cost along ``cells`` (a path of Moore steps): Σ (cost_u + cost_v) / 2 × step length."""
-    total = 0.0
-    for i in range(cells.size - 1):
-        u, v = cells[i], cells[i + 1]
-        step = np.hypot(cell_rc[u, 0] - cell_rc[v, 0], cell_rc[u, 1] - cell_rc[v, 1])
-        total += 0.5 * (cost[u] + cost[v]) * step
-    return total
-
-
-@njit(cache=True)
-def trace_path(predecessors: np.ndarray, target: int) -> np.ndarray:
-    """Cells from the path's source to ``target``, following ``predecessors``."""
-    length, node = 1, target
-    while predecessors[node] >= 0:
-        node = predecessors[node]
-        length += 1
-    path = np.empty(length, dtype=np.int64)
-    node = target
-    for i in range(length - 1, -1, -1):
-        path[i] = node
-        node = predecessors[node]
-    return path

@@ -17,7 +17,8 @@ from mandosim.model.kernels import (
     poisson_counts,
 )
 from mandosim.model.model import BorderSecurityModel
-from mandosim.model.routes import shortest_path_tree, trace_path
+from mandosim.model.region import MOORE_OFFSETS
+from mandosim.model.routes import dial_flows, least_costs
 from tests.conftest import short
 
 AREA = ["mexicali_valley", "san_luis_rio_colorado"]
@@ -87,11 +88,10 @@ def test_neighbourhood_sums_equal_the_adjacency_product():
     assert np.allclose(keyed, (region.adjacency @ model.presence().T).T)
 
 
-def test_route_tree_matches_scipy_dijkstra():
+def _route_graph(model: BorderSecurityModel) -> tuple[np.ndarray, object]:
+    """Costs with enforcement and noise (no ties), and the same grid as a scipy graph."""
     from scipy import sparse
-    from scipy.sparse.csgraph import dijkstra
 
-    model = BorderSecurityModel("baseline", seed=1, days=1)
     region, routes = model.region, model.routes
     cost = routes.cost(model._officers_nearby() + np.random.default_rng(3).random(region.n_cells))
     n = region.n_cells
@@ -99,14 +99,75 @@ def test_route_tree_matches_scipy_dijkstra():
     dst = region.neighbours.ravel()
     keep = dst >= 0
     weights = 0.5 * (cost[src[keep]] + cost[dst[keep]]) * np.tile(routes._step, n)[keep]
-    graph = sparse.csr_matrix((weights, (src[keep], dst[keep])), shape=(n, n))
-    _, expected, _ = dijkstra(graph, directed=True, indices=region.entry_cells, return_predecessors=True, min_only=True)
+    return cost, sparse.csr_matrix((weights, (src[keep], dst[keep])), shape=(n, n))
+
+
+def _trace(pred: np.ndarray, cell: int) -> list[int]:
+    path = [cell]
+    while pred[path[-1]] >= 0:
+        path.append(int(pred[path[-1]]))
+    return path[::-1]
+
+
+def test_least_costs_match_scipy_dijkstra():
+    from scipy.sparse.csgraph import dijkstra
+
+    model = BorderSecurityModel("baseline", seed=1, days=1)
+    region, routes = model.region, model.routes
+    cost, graph = _route_graph(model)
+    dist, expected, _ = dijkstra(graph, directed=True, indices=region.entry_cells, return_predecessors=True, min_only=True)
     expected = np.where(expected < 0, -1, expected)
-    everything = shortest_path_tree(cost, region.neighbours, routes._step, region.entry_cells, np.zeros(0, dtype=np.int64))
-    assert np.array_equal(everything, expected)
-    to_ports = shortest_path_tree(cost, region.neighbours, routes._step, region.entry_cells, region.port_cells)
+    everything = least_costs(cost, region.neighbours, routes._step, region.entry_cells, np.zeros(0, dtype=np.int64))
+    assert np.array_equal(everything.pred, expected)
+    assert np.allclose(everything.dist, dist, rtol=1e-12)
+    assert np.all(np.diff(everything.dist[everything.order[: everything.n_settled]]) >= 0)  # settled in order
+    to_ports = least_costs(cost, region.neighbours, routes._step, region.entry_cells, region.port_cells)
     for port in region.port_cells:
-        assert np.array_equal(trace_path(to_ports, int(port)), trace_path(expected, int(port)))
+        assert _trace(to_ports.pred, int(port)) == _trace(expected, int(port))
+        assert to_ports.dist[port] == pytest.approx(dist[port], rel=1e-12)
+
+
+def test_dial_flows_keep_to_the_least_cost_paths_when_sharp_and_conserve_product():
+    model = BorderSecurityModel("baseline", seed=1, days=1)
+    region, routes = model.region, model.routes
+    cost, _ = _route_graph(model)
+    search = least_costs(cost, region.neighbours, routes._step, region.entry_cells, region.port_cells)
+    shares = region.port_weights
+    tree_flow = np.zeros(region.n_cells)
+    for port, share in zip(region.port_cells, shares, strict=True):
+        tree_flow[_trace(search.pred, int(port))] += share
+    sharp = dial_flows(cost, region.neighbours, routes._step, search, region.port_cells, shares, 1e4)
+    assert np.allclose(sharp, tree_flow, atol=1e-9)
+    spread = dial_flows(cost, region.neighbours, routes._step, search, region.port_cells, shares, 0.1 * region.cell_km)
+    assert spread[region.entry_cells].sum() == pytest.approx(shares.sum())  # all product comes from the entries
+    assert np.all(spread <= shares.sum() + 1e-9) and np.all(spread >= 0.0)
+    assert (spread > 1e-3).sum() > (tree_flow > 1e-3).sum()  # more than the least-cost paths carry product
+
+
+def test_dial_flows_split_a_tie_and_favour_the_cheaper_of_two_roads():
+    # a 3 × 3 grid: product enters on the left (1, 0) and leaves on the right (1, 2); the centre is
+    # all but closed, so it goes over the top (0, 1) or the bottom (2, 1)
+    index = np.arange(9).reshape(3, 3)
+    neighbours = np.full((9, 8), -1, dtype=np.int64)
+    for k, (dr, dc) in enumerate(MOORE_OFFSETS):
+        for r in range(3):
+            for c in range(3):
+                if 0 <= r + dr < 3 and 0 <= c + dc < 3:
+                    neighbours[index[r, c], k] = index[r + dr, c + dc]
+    step = np.array([np.hypot(dr, dc) for dr, dc in MOORE_OFFSETS])
+    entry, port, top, bottom = np.array([index[1, 0]]), np.array([index[1, 2]]), index[0, 1], index[2, 1]
+
+    def flows(cost: np.ndarray) -> np.ndarray:
+        search = least_costs(cost, neighbours, step, entry, port)
+        return dial_flows(cost, neighbours, step, search, port, np.array([1.0]), 1.0)
+
+    cost = np.ones(9)
+    cost[index[1, 1]] = 1e3
+    even = flows(cost)
+    assert even[top] == pytest.approx(even[bottom]) and even[top] + even[bottom] == pytest.approx(1.0, abs=1e-6)
+    cost[top] = 1.5
+    dearer = flows(cost)
+    assert 0.0 < dearer[top] < 0.5 < dearer[bottom] < 1.0
 
 
 @settings(max_examples=30, deadline=None)
