@@ -128,6 +128,9 @@ class BorderSecurityModel(mesa.Model):
             seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
         self.seed_value = int(seed)
         self.streams = Streams(self.seed_value)
+        self._encounter_streams = tuple(
+            self.streams.compiled(name) for name in ("fights", "operations", "leaks", "pursuit", "predation", "visibility")
+        )  # what the encounters draw from, in their order (a stream's seed depends on its name only)
         mesa_seed = int(self.streams.seed_sequence("mesa").generate_state(1)[0])
         super().__init__(seed=mesa_seed)
 
@@ -434,7 +437,7 @@ class BorderSecurityModel(mesa.Model):
         p, r, t, units, regime = self.params, self.region, self.cells, self.units, self.regime
         live = t.live()
         members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
-        streams = tuple(self.streams.compiled(name) for name in ("fights", "operations", "leaks", "pursuit", "predation", "visibility"))
+        streams = self._encounter_streams
         n_agencies = len(self.agency_names)
         collusion = p.channels.collusion
         colluding = units.colluding if collusion else np.zeros(units.n, dtype=bool)

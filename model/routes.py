@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from mandosim.model.kernels import largest_per_key
 from mandosim.model.params import RouteParams
 from mandosim.model.region import LAND_CLASSES, MOORE_OFFSETS, Region
 
@@ -80,9 +81,7 @@ class Routes:
         dispersion = self.params.dispersion_per_km * region.cell_km  # per cost unit of a cell length
         flow = dial_flows(cost, region.neighbours, self._step, search, region.port_cells, self.shares, dispersion)
         self.flow = np.minimum(flow, 1.0)
-        by_zone = np.zeros(len(region.zone_names))
-        np.maximum.at(by_zone, region.zone, self.flow)
-        self.plaza = by_zone[region.zone]
+        self.plaza = self.flow[largest_per_key(region.zone, self.flow, len(region.zone_names))][region.zone]  # every zone has cells
         return self.flow
 
 
