@@ -375,28 +375,28 @@ def _default_groups() -> dict[str, GroupParams]:
         "tijuana_cjng": GroupParams(
             label="Tijuana CJNG",
             reported_as="cells aligned with the Jalisco New Generation cartel",
-            members={"tijuana": 3416, "rosarito": 607},
+            members={"tijuana": 3289, "rosarito": 1277},
             rivals=["tijuana_sinaloa"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "tijuana_sinaloa": GroupParams(
             label="Tijuana Sinaloa",
             reported_as="Sinaloa-aligned cells",
-            members={"tijuana": 3416, "rosarito": 198, "tecate": 1549, "ensenada": 2828},
+            members={"tijuana": 3289, "rosarito": 416, "tecate": 1009, "ensenada": 2138},
             rivals=["tijuana_cjng"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "valley": GroupParams(
             label="valley group",
             reported_as="Los Rusos (Mayo faction of the Sinaloa cartel)",
-            members={"mexicali_valley": 347, "mexicali_city": 716, "san_luis_rio_colorado": 134},
+            members={"mexicali_valley": 495, "mexicali_city": 796, "san_luis_rio_colorado": 100},
             rivals=["san_luis"],
             source="FACTS: Criminal groups; " + derive,
         ),
         "san_luis": GroupParams(
             label="San Luis group",
             reported_as="La Chapiza (Chapitos faction of the Sinaloa cartel)",
-            members={"san_luis_rio_colorado": 1552, "mexicali_valley": 69, "mexicali_city": 205},
+            members={"san_luis_rio_colorado": 1158, "mexicali_valley": 99, "mexicali_city": 228},
             rivals=["valley"],
             source="FACTS: Criminal groups; " + derive,
         ),
@@ -500,7 +500,7 @@ class RouteParams(Section):
 
 class VisibilityParams(Section):
     conceal_base: float = P(
-        0.0612,
+        0.0539,
         "fraction",
         "fitted: mandosim calibrate --zone-levels to Baja California's 2023 disappearances (FACTS: Violence; "
         "docs/validation/calibration.md)",
