@@ -382,7 +382,7 @@ def _default_groups() -> dict[str, GroupParams]:
         "tijuana_sinaloa": GroupParams(
             label="Tijuana Sinaloa",
             reported_as="Sinaloa-aligned cells",
-            members={"tijuana": 3289, "rosarito": 416, "tecate": 1009, "ensenada": 2138},
+            members={"tijuana": 3289, "rosarito": 416, "tecate": 1009, "ensenada": 3552},
             rivals=["tijuana_cjng"],
             source="FACTS: Criminal groups; " + derive,
         ),
