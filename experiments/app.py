@@ -351,12 +351,16 @@ def serve(scenario: str, port: int, open_browser: bool = False) -> int:
         "--production", "--open" if open_browser else "--no-open", "--log-level", "warning",
     ]  # fmt: skip
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    # Ctrl-C stops the app even when it was started with SIGINT ignored (inherited from a background
+    # job or a parent that ignores it): Python then installs no KeyboardInterrupt of its own
+    previous_int = signal.signal(signal.SIGINT, signal.default_int_handler)
     process = subprocess.Popen(command, env=env, cwd=Path(__file__).resolve().parent.parent, preexec_fn=_own_group_tied_to_parent)  # noqa: PLW1509
     try:
         return process.wait()
     finally:
         _stop_group(process)
         signal.signal(signal.SIGTERM, previous)
+        signal.signal(signal.SIGINT, previous_int)
 
 
 def _stop_group(process: subprocess.Popen) -> None:
