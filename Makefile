@@ -57,7 +57,7 @@ calibration: $(STAMP)
 	$(BIN)/$(CALIBRATE) --out results/calibrate_zones --quiet
 	$(BIN)/$(REFITS) --out results/calibrate_spread --quiet
 	$(BIN)/$(ALONE) --out results/calibrate_ensenada --quiet
-	$(BIN)/python -c 'from pathlib import Path; from mandosim.experiments.calibration import write_calibration_page as w; print(w(Path("results/calibrate_zones"), Path("docs/validation/calibration.md"), "$(CALIBRATE)", Path("results/calibrate_spread"), "$(REFITS)"))'
+	$(BIN)/python -c 'from pathlib import Path; from mandosim.experiments.calibration import write_calibration_page as w; print(w(Path("results/calibrate_zones"), Path("docs/validation/calibration.md"), "$(CALIBRATE)", Path("results/calibrate_spread"), "$(REFITS)", Path("results/calibrate_ensenada"), "$(ALONE)"))'
 
 ## resolution: the baseline at 1.25, 2.5 and 5 km cells, 40 replicates each → docs/validation/resolution.md
 resolution: $(STAMP)

@@ -465,7 +465,15 @@ def write_calibration(calibration: Calibration, result: CalibrationResult, out: 
     return [fitted, history, spread, *plot_calibration(result, out / "fit")]
 
 
-def write_calibration_page(result_dir: Path, page: Path, command: str, refits_dir: Path | None = None, refits_command: str = "") -> str:
+def write_calibration_page(
+    result_dir: Path,
+    page: Path,
+    command: str,
+    refits_dir: Path | None = None,
+    refits_command: str = "",
+    alone_dir: Path | None = None,
+    alone_command: str = "",
+) -> str:
     """A Markdown page of a finished calibration (``make calibration``): targets, fit, intervals, refits, figure.
 
     Args:
@@ -476,6 +484,9 @@ def write_calibration_page(result_dir: Path, page: Path, command: str, refits_di
             (``--repeats`` around the baseline that holds ``result_dir``'s values); its refit ranges
             are shown on the fit's scale.
         refits_command: The command that made ``refits_dir``.
+        alone_dir: A third calibration's folder: parameters fitted again alone, the others held at the
+            shipped fit (a zone the joint fit leaves outside its tolerance).
+        alone_command: The command that made ``alone_dir``.
 
     Returns:
         A one-line summary.
@@ -531,5 +542,34 @@ def write_calibration_page(result_dir: Path, page: Path, command: str, refits_di
         moved = f"{row.refit_low:.3g}–{row.refit_high:.3g}" if refits else "—"
         lines.append(f"| `{row.parameter}` | {row.start:.3g} | {row.fitted:.3g} | {row.low_95:.3g}–{row.high_95:.3g} | {moved} |")
     lines += ["", "![Observed against the model at the start and at the fit](figures/calibration_fit.png)", ""]
+    if alone_dir is not None:
+        lines += _alone_section(alone_dir, alone_command, published)
     page.write_text("\n".join(lines))
     return f"negative log-likelihood {first['objective']:.4g} -> {best['objective']:.4g}"
+
+
+def _alone_section(result_dir: Path, command: str, published: dict[str, float]) -> list[str]:
+    """The page's section on parameters fitted again alone, the others held at the shipped fit."""
+    history = pd.read_csv(result_dir / "calibration.csv", index_col="evaluation")
+    spread = pd.read_csv(result_dir / "spread.csv")
+    best, first = history.loc[history["objective"].idxmin()], history.iloc[0]
+    fitted = "; ".join(
+        f"`{row.parameter}` ×{row.fitted / row.start:.3g} of the joint fit (95 % slice {row.low_95 / row.start:.3g}–"
+        f"{row.high_95 / row.start:.3g})"
+        for row in spread.itertuples()
+    )
+    lines = [
+        "## Fitted again alone",
+        "",
+        f"Made by `{command}` (`make calibration`, after the refits), every other parameter held at the joint fit: "
+        f"{fitted}; negative log-likelihood {first['objective']:.4g} → **{best['objective']:.4g}** after "
+        f"{len(history)} evaluations. The shipped baseline holds this value.",
+        "",
+        "| target | published | model at the joint fit | model at this fit |",
+        "|---|---:|---:|---:|",
+    ]
+    for label in [c[len("model:") :] for c in history.columns if c.startswith("model:")]:
+        lines.append(
+            f"| {label} | {published.get(label, float('nan')):,.0f} | {first['model:' + label]:,.0f} | {best['model:' + label]:,.0f} |"
+        )
+    return [*lines, ""]

@@ -477,7 +477,7 @@ class RouteParams(Section):
     dispersion_per_km: float = P(
         0.1,
         "per km of open-land travel",
-        "assumption (Dial 1971, stochastic assignment over reasonable paths; FACTS: P2, diversion is partial)",
+        "assumption (Dial 1971, stochastic assignment over reasonable paths)",
         "how sharply product keeps to the cheapest routes: a path 10 km of open land dearer carries e^-1 as much",
         gt=0,
         le=100,

@@ -6,7 +6,7 @@ from the entry points over the *reasonable* paths of Dial's (1971) stochastic as
 least-cost path from the nearest entry (multi-source Dijkstra, compiled; edge cost is the mean of
 the two cells' costs times the step length) and every path whose links all lead away from the
 entries, a path costing ``Δ`` km of open land more than the least carrying ``exp(−dispersion_per_km · Δ)``
-as much. Smugglers use more than one road (P2: diversion is partial), and a near tie between two
+as much (assumption). Smugglers use more than one road, and a near tie between two
 routes splits the product instead of sending all of it one way — so a small change in enforcement,
 or in the grid's resolution, moves a little product, not a whole port's.
 
