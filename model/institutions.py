@@ -31,7 +31,7 @@ class DayEvents(NamedTuple):
 
     Attributes:
         engaged_cells: (engagements,) cell of each engagement today.
-        pooled_cells: (cells,) a unit of the unified command stands there.
+        pooled_engagements: engaged criminal cells standing where a unit of the unified command stands.
         warned_cells: (leaks,) cell of each leak today.
         warned_groups: (leaks,) group each leak warned.
         command_members: agencies in the unified command (empty if none).
@@ -43,7 +43,7 @@ class DayEvents(NamedTuple):
     """
 
     engaged_cells: np.ndarray
-    pooled_cells: np.ndarray
+    pooled_engagements: int
     warned_cells: np.ndarray
     warned_groups: np.ndarray
     command_members: np.ndarray
@@ -91,8 +91,8 @@ class Institutions:
         joint = joint_engagements(day.engaged_cells, units.pos, units.agency, n_agencies)
         members = day.command_members
         if members.size and units.pooled.any():
-            joint[np.ix_(members, members)] += day.pooled_cells[day.engaged_cells].sum()
-        np.fill_diagonal(joint, 0.0)
+            joint[np.ix_(members, members)] += day.pooled_engagements
+            np.fill_diagonal(joint, 0.0)  # (joint engagements count no agency with itself)
         incidents = np.zeros((n_agencies, n_agencies))
         if day.warned_cells.size:
             protected = day.dominant_zone[units.home_zone]
@@ -239,3 +239,49 @@ def _next_collusion(rng, colluding, agency, control, reference, bribes, hazard, 
         leave = rng.random() < -np.expm1(-(turnover + vetting[agency[u]]))
         out[u] = not leave if colluding[u] else corrupt
     return out
+
+
+@njit(cache=True)
+def record_zone_institutions(out, columns, community_trust, home_zone, colluding, pair_zone, pair_a, pair_b, trust, sharing, inside, ramp):
+    """Per zone, into ``out`` at ``columns``: community trust, colluding share, mean trust and sharing among its agencies.
+
+    The colluding share is over the units based in the zone; trust and sharing are means over the
+    ordered pairs a ≠ b of agencies based there.
+
+    Args:
+        out: (zones, metrics) today's zone row, written at ``columns``.
+        columns: (4,) the columns of community trust, colluding share, interagency trust and intelligence shared.
+        community_trust: (zones,) community trust.
+        home_zone: (units,) zone each unit is based in.
+        colluding: (units,) the unit colludes.
+        pair_zone: (pairs,) zone of each ordered pair a ≠ b of agencies based there (none: the pair columns stay 0).
+        pair_a: (pairs,) first agency.
+        pair_b: (pairs,) second agency.
+        trust: (agencies, agencies) trust.
+        sharing: (agencies, agencies) share of b's observation a adopts.
+        inside: (pairs,) both agencies pool intelligence in a unified command's area there (sharing at least ``ramp``).
+        ramp: How far the command has ramped up (0–1).
+    """
+    n_zones = out.shape[0]
+    based = np.zeros(n_zones, dtype=np.int64)
+    colluders = np.zeros(n_zones)
+    for u in range(home_zone.size):
+        based[home_zone[u]] += 1
+        if colluding[u]:
+            colluders[home_zone[u]] += 1.0
+    for z in range(n_zones):
+        out[z, columns[0]] = community_trust[z]
+        out[z, columns[1]] = colluders[z] / max(based[z], 1)
+    if pair_zone.size == 0:
+        return
+    pairs = np.zeros(n_zones, dtype=np.int64)
+    trusted = np.zeros(n_zones)
+    shared = np.zeros(n_zones)
+    for k in range(pair_zone.size):
+        z, a, b = pair_zone[k], pair_a[k], pair_b[k]
+        pairs[z] += 1
+        trusted[z] += trust[a, b]
+        shared[z] += max(sharing[a, b], ramp) if inside[k] else sharing[a, b]
+    for z in range(n_zones):
+        out[z, columns[2]] = trusted[z] / max(pairs[z], 1)
+        out[z, columns[3]] = shared[z] / max(pairs[z], 1)

@@ -172,6 +172,19 @@ class Intelligence:
         if fresh.size:  # cells some agency did not believe held criminals now draw attention: active tomorrow
             self._extra_active = np.union1d(self._extra_active, fresh)
 
+    def report_homicides(self, pos: np.ndarray, homicides: np.ndarray, weight: float) -> np.ndarray:
+        """``report_violence`` for the day's homicides per criminal cell: returns them per domain cell.
+
+        Args:
+            pos: (criminal cells,) domain cell where each criminal cell stood.
+            homicides: (criminal cells,) homicides it caused today.
+            weight: ``command.response_weight``.
+        """
+        by_cell, fresh = _report_by_cell(self.belief, self.observe_mask, pos, homicides, weight)
+        if fresh.size:  # cells some agency did not believe held criminals now draw attention: active tomorrow
+            self._extra_active = np.union1d(self._extra_active, fresh)
+        return by_cell
+
     def rival_tips(self, rng: Stream, tips: RivalTips, tip_prob: float) -> np.ndarray:
         """Patron groups tip their protectors off about their rivals (selective enforcement).
 
@@ -393,6 +406,18 @@ def _report(belief, observable, cells, homicides, weight):
             fresh[n] = c
             n += 1
     return fresh[:n].copy()
+
+
+@njit(cache=True)
+def _report_by_cell(belief, observable, pos, homicides, weight):
+    """Homicides per domain cell (summed in criminal-cell order), then ``_report`` on the cells with any (ascending)."""
+    by_cell = np.zeros(belief.shape[1])
+    for i in range(pos.size):
+        by_cell[pos[i]] += homicides[i]
+    if weight <= 0.0:
+        return by_cell, np.zeros(0, dtype=np.int64)
+    cells = np.flatnonzero(by_cell)
+    return by_cell, _report(belief, observable, cells, by_cell[cells], weight)
 
 
 @njit(cache=True)

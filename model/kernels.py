@@ -332,25 +332,105 @@ def joint_engagements(engaged_cells: np.ndarray, unit_pos: np.ndarray, unit_agen
     return joint
 
 
+class Census(NamedTuple):
+    """Where the criminal members are this morning (``census``)."""
+
+    per_cell: np.ndarray  # (cells,) members on each domain cell
+    by_zone: np.ndarray  # (group rows, zones) members of each group in each zone
+    dominant_zone: np.ndarray  # (zones,) group with most members in the zone (lowest code on ties; -1 none)
+    protected: np.ndarray  # (cells,) members on each cell of the group dominant in its zone
+
+
 @njit(cache=True)
-def protected_members(
-    pos: np.ndarray, group: np.ndarray, members: np.ndarray, dominant_zone: np.ndarray, zone: np.ndarray, n_cells: int
-) -> np.ndarray:
-    """(cells,) members, on each cell, of the group dominant in the cell's zone (the protected group).
+def census(
+    pos: np.ndarray, group: np.ndarray, members: np.ndarray, alive: np.ndarray, zone: np.ndarray, n_groups: int, n_zones: int
+) -> Census:
+    """Members per cell and per (group, zone), each zone's dominant group, and its members per cell, in one pass.
 
     Args:
-        pos: (criminal cells,) domain cell of each live criminal cell.
-        group: (criminal cells,) its group.
-        members: (criminal cells,) its members.
-        dominant_zone: (zones,) dominant group of each zone (-1 none).
-        zone: (cells,) zone code.
-        n_cells: Number of domain cells.
+        pos: (slots,) domain cell of each criminal cell slot.
+        group: (slots,) its group.
+        members: (slots,) its members.
+        alive: (slots,) the slot holds a criminal cell.
+        zone: (cells,) zone code of each domain cell.
+        n_groups: Group rows.
+        n_zones: Number of zones.
     """
-    out = np.zeros(n_cells)
-    for i in range(pos.size):
-        if group[i] == dominant_zone[zone[pos[i]]]:
-            out[pos[i]] += members[i]
-    return out
+    per_cell = np.zeros(zone.size)
+    by_zone = np.zeros((n_groups, n_zones))
+    for i in range(alive.size):
+        if alive[i]:
+            per_cell[pos[i]] += members[i]
+            by_zone[group[i], zone[pos[i]]] += members[i]
+    dominant = np.full(n_zones, -1, dtype=np.int64)
+    for z in range(n_zones):
+        best, total = 0, 0.0
+        for g in range(n_groups):
+            total += by_zone[g, z]
+            if by_zone[g, z] > by_zone[best, z]:
+                best = g
+        if total > 0.0:
+            dominant[z] = best
+    protected = np.zeros(zone.size)
+    for i in range(alive.size):
+        if alive[i] and group[i] == dominant[zone[pos[i]]]:
+            protected[pos[i]] += members[i]
+    return Census(per_cell, by_zone, dominant, protected)
+
+
+@njit(cache=True)
+def colluding_shares(agency: np.ndarray, home_zone: np.ndarray, colluding: np.ndarray, based: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Share of each agency's units that collude, and of its units based in each zone.
+
+    Args:
+        agency: (units,) agency of each unit.
+        home_zone: (units,) zone it is based in.
+        colluding: (units,) the unit colludes.
+        based: (agencies, zones) units of each agency based in each zone.
+
+    Returns:
+        (agencies,) and (agencies, zones) colluding shares (0 where an agency has no units).
+    """
+    n_agencies, n_zones = based.shape
+    units = np.zeros(n_agencies, dtype=np.int64)
+    by_agency = np.zeros(n_agencies)
+    by_zone = np.zeros((n_agencies, n_zones))
+    for u in range(agency.size):
+        units[agency[u]] += 1
+        if colluding[u]:
+            by_agency[agency[u]] += 1.0
+            by_zone[agency[u], home_zone[u]] += 1.0
+    for a in range(n_agencies):
+        by_agency[a] /= max(units[a], 1)
+        for z in range(n_zones):
+            by_zone[a, z] /= max(based[a, z], 1)
+    return by_agency, by_zone
+
+
+@njit(cache=True)
+def add_by_key(out: np.ndarray, columns: np.ndarray, key: np.ndarray, *values: np.ndarray) -> None:
+    """Add each of ``values`` (items,) summed by ``key`` to ``out[:, columns[v]]`` ((keys, columns) counts)."""
+    for v in range(len(values)):
+        column = columns[v]
+        for i in range(key.size):
+            out[key[i], column] += values[v][i]
+
+
+@njit(cache=True)
+def slots_outside(alive: np.ndarray, members: np.ndarray, largest: int) -> tuple[np.ndarray, np.ndarray]:
+    """Slots of live criminal cells with no members, and with more than ``largest`` (each ascending)."""
+    empty = np.empty(alive.size, dtype=np.int64)
+    oversized = np.empty(alive.size, dtype=np.int64)
+    n_empty = n_oversized = 0
+    for slot in range(alive.size):
+        if alive[slot]:
+            if members[slot] <= 0:
+                empty[n_empty] = slot
+                n_empty += 1
+            elif members[slot] > largest:
+                oversized[n_oversized] = slot
+                n_oversized += 1
+    return empty[:n_empty], oversized[:n_oversized]
 
 
 @njit(cache=True)

@@ -79,7 +79,7 @@ class Leadership:
     def lieutenants(self, live: np.ndarray, members: np.ndarray, removed: np.ndarray) -> None:
         """Operations that remove members may take the cell's lieutenant (chance removed / members); successions count down."""
         t = self.cells
-        t.succession[live] = np.maximum(t.succession[live] - 1, 0)
+        np.maximum(t.succession - 1, 0, out=t.succession)  # a slot taken by a new cell starts at 0
         hit = np.flatnonzero(removed > 0)
         if hit.size == 0:
             return

@@ -22,16 +22,18 @@ from mandosim.model.conflict import (
 from mandosim.model.errors import InputError
 from mandosim.model.events import Event, SetRegime
 from mandosim.model.groups import GroupState, membership_flows
-from mandosim.model.institutions import DayEvents, Institutions
+from mandosim.model.institutions import DayEvents, Institutions, record_zone_institutions
 from mandosim.model.intel import Intelligence, ObservationWorld, RivalTips
 from mandosim.model.interventions import advance_policies
 from mandosim.model.kernels import (
+    add_by_key,
+    census,
+    colluding_shares,
     intelligence_quality,
     keyed_neighbourhood_sum,
     neighbourhood_sum,
-    protected_members,
     pursuing_agencies,
-    sums_by_key,
+    slots_outside,
     territory,
 )
 from mandosim.model.leadership import Leadership
@@ -50,6 +52,12 @@ from mandosim.model.tables import UnitTable
 SPLINTER_ROWS_PER_GROUP = 2  # room for splinter groups (each group may split this often)
 REFUGE_BONUS = 3.0  # log-attractiveness of a flight destination the pursuers cannot enter
 REVENUE_FACTOR_BOUNDS = (0.25, 4.0)  # recruitment's revenue factor is clipped to this range
+#: Group columns of the day's member flows (``_group_flows``), in its order.
+FLOW_COLUMNS = np.array([GROUP_METRICS.index(k) for k in ("recruited", "killed", "arrested", "exited")])
+#: Zone columns community trust learns from (``DayEvents.zone_rates``), in its order.
+RATE_COLUMNS = np.array([ZONE_METRICS.index(k) for k in ("abuses", "homicides", "seizures")])
+#: Zone columns ``record_zone_institutions`` writes, in its order.
+INSTITUTION_COLUMNS = np.array([ZONE_METRICS.index(k) for k in ("community_trust", "colluding_share", "interagency_trust", "intel_shared")])
 
 
 def _leaf_paths() -> dict[str, str]:
@@ -155,6 +163,7 @@ class BorderSecurityModel(mesa.Model):
         self._build_fields()
         self._build_agencies_and_units()
         self._build_groups_and_cells()
+        self._revenue_factor = np.ones(self.groups.size)  # per group, from recruitment (``membership_flows``) each day
         self.routes = Routes(self.region, p.routes)
         self.flow = self.routes.recompute(self._officers_nearby())
         self.risk = LearnedRisk(self.groups.size, self._officers_nearby(), p.crime.risk_learning_rate, p.channels.learning)
@@ -317,13 +326,6 @@ class BorderSecurityModel(mesa.Model):
         flat = np.bincount(t.group[live] * n + t.pos[live], weights=t.members[live], minlength=self.groups.size * n)
         return flat.reshape(self.groups.size, n)
 
-    def members_by_zone(self) -> np.ndarray:
-        """(groups, zones) members of each group in each zone, now."""
-        t, z = self.cells, len(self.region.zone_names)
-        live = t.alive
-        index = t.group[live] * z + self.region.zone[t.pos[live]]
-        return np.bincount(index, weights=t.members[live], minlength=self.groups.size * z).reshape(self.groups.size, z)
-
     def nearby(self) -> np.ndarray:
         """(groups so far, cells) members of each group within each cell's reach (7.5 km square), now.
 
@@ -332,11 +334,6 @@ class BorderSecurityModel(mesa.Model):
         t, r = self.cells, self.region
         live = t.live()
         return keyed_neighbourhood_sum(t.group[live], t.pos[live], t.members[live].astype(float), self.groups.count, *r.reach, r.n_cells)
-
-    @staticmethod
-    def dominant_group_by_zone(by_zone: np.ndarray) -> np.ndarray:
-        """Group with most members in each zone (-1 where none), from ``members_by_zone``."""
-        return np.where(by_zone.sum(axis=0) > 0, by_zone.argmax(axis=0), -1)
 
     # ------------------------------------------------------------------------------------------
     # the day
@@ -358,10 +355,10 @@ class BorderSecurityModel(mesa.Model):
         advance_policies(self, day)
 
         # 2. intelligence
-        true_members = np.bincount(self.cells.pos[self.cells.alive], weights=self.cells.members[self.cells.alive], minlength=r.n_cells)
-        by_zone = self.members_by_zone()
-        dominant_zone = self.dominant_group_by_zone(by_zone)
-        self._intelligence(true_members, dominant_zone, day)
+        t = self.cells
+        now = census(t.pos, t.group, t.members, t.alive, r.zone, self.groups.size, len(r.zone_names))
+        true_members, by_zone, dominant_zone = now.per_cell, now.by_zone, now.dominant_zone
+        self._intelligence(true_members, dominant_zone, now.protected, day)
 
         # 3. command
         self.command.allocate(self.streams["allocation"], self.intel.belief, self.intel.positive_cells(), self._command_map(), self.patrol)
@@ -450,11 +447,13 @@ class BorderSecurityModel(mesa.Model):
         )  # fmt: skip
         codes = regime.joint_commands()
         # each unit acts over its patrol square: one piece per cell it covers, with its share of the officers
-        piece, cell, share = self._patrol = r.patrol.spread(units.pos)
+        _, cell, share = self._patrol = r.patrol.spread(units.pos)
+        per_piece = self._per_piece
         forces = EncounterForces(
-            cell, on_duty[piece] * share, effectiveness[piece], np.where(units.pooled, n_agencies, codes[units.agency])[piece],
-            units.agency[piece], units.branch[piece], colluding[piece], dominant_zone[units.home_zone][piece],
-            regime.reach()[piece], units.pooled[piece], regime.pooled_reach(),
+            cell, per_piece(on_duty) * share, per_piece(effectiveness),
+            per_piece(np.where(units.pooled, n_agencies, codes[units.agency])), per_piece(units.agency), per_piece(units.branch),
+            per_piece(colluding), per_piece(dominant_zone[units.home_zone]), per_piece(regime.reach()), per_piece(units.pooled),
+            regime.pooled_reach(),
             regime.shares_plans() if collusion else np.zeros((n_agencies + 1, n_agencies), dtype=bool),
             self.observe_mask, self._colluding_share(), dominant_zone, regime.rifted(),
             self.branch_table, n_agencies,
@@ -462,6 +461,10 @@ class BorderSecurityModel(mesa.Model):
         today = encounter_day(streams, members, pos, group, world, forces, self._coefficients, self._tipped)
         t.pos[live] = today.outcome.new_pos
         return live, pos, group, members, today
+
+    def _per_piece(self, values: np.ndarray) -> np.ndarray:
+        """A per-unit array as one row per piece of today's patrol squares (the array itself when each unit is one piece)."""
+        return values if self.region.patrol.single else values[self._patrol[0]]
 
     def _unit_keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per unit: agency × zones + home zone, units based per (agency, zone), branch effectiveness (cached per unit table)."""
@@ -479,11 +482,15 @@ class BorderSecurityModel(mesa.Model):
 
         Collusion changes only with the institutions (after the encounters), so it is computed once a day.
         """
+        return self._colluding_shares()[1]
+
+    def _colluding_shares(self) -> tuple[np.ndarray, np.ndarray]:
+        """Today's colluding share of each agency's units, and of its units based in each zone (computed once a day)."""
         if getattr(self, "_colluding_day", None) != self.day:
-            agency_zone, based, _ = self._unit_keys()
+            _, based, _ = self._unit_keys()
             colluding = self.units.colluding if self.params.channels.collusion else np.zeros(self.units.n, dtype=bool)
-            counts = np.bincount(agency_zone, weights=colluding.astype(float), minlength=based.size).reshape(based.shape)
-            self._colluding_day, self._colluding_today = self.day, counts / np.maximum(based, 1)
+            self._colluding_day = self.day
+            self._colluding_today = colluding_shares(self.units.agency, self.units.home_zone, colluding, based)
         return self._colluding_today
 
     def _learn_from_encounters(self, pos: np.ndarray, group: np.ndarray, today: EncounterDay, officers_near: np.ndarray) -> None:
@@ -498,9 +505,9 @@ class BorderSecurityModel(mesa.Model):
         fled = np.flatnonzero(out.pursued_to >= 0)
         if fled.size:
             units, regime = self.units, self.regime
-            piece, cell, _ = self._patrol
+            cell, per_piece = self._patrol[1], self._per_piece
             pursuers = pursuing_agencies(
-                pos[fled], out.pursued_to[fled], cell, units.agency[piece], regime.reach()[piece], units.pooled[piece],
+                pos[fled], out.pursued_to[fled], cell, per_piece(units.agency), per_piece(regime.reach()), per_piece(units.pooled),
                 regime.pooled_reach(), self.region.jurisdiction, len(self.agency_names),
             )  # fmt: skip
             for k, i in enumerate(fled):
@@ -508,23 +515,18 @@ class BorderSecurityModel(mesa.Model):
                 self.intel.follow(np.flatnonzero(pursuers[k, :-1]), dest, remaining)
                 if self.regime.pools_intelligence and pursuers[k, -1]:
                     self.intel.pooled[dest] = max(self.intel.pooled[dest], remaining)
-        self.homicides_by_cell = np.bincount(pos, weights=homicides, minlength=self.region.n_cells)  # today's
-        cells = np.flatnonzero(self.homicides_by_cell)
-        self.intel.report_violence(cells, self.homicides_by_cell[cells], p.command.response_weight)
+        self.homicides_by_cell = self.intel.report_homicides(pos, homicides, p.command.response_weight)  # today's
 
     # --- 2. intelligence ----------------------------------------------------------------------
-    def _intelligence(self, true_members: np.ndarray, dominant_zone: np.ndarray, day: int) -> None:
+    def _intelligence(self, true_members: np.ndarray, dominant_zone: np.ndarray, protected: np.ndarray, day: int) -> None:
         p, r, units, t = self.params, self.region, self.units, self.cells
         n_agencies = len(self.agency_names)
         members = self.regime.update_pool(day)
         sidelined = np.zeros(n_agencies, dtype=bool)
         if members.size:
             sidelined[members] = self.agency_kind[members] == KINDS.index("municipal")
-        counts = np.bincount(units.agency, minlength=n_agencies)
-        colluding = units.colluding.astype(float) if p.channels.collusion else np.zeros(units.n)
-        collusion_share = np.bincount(units.agency, weights=colluding, minlength=n_agencies) / np.maximum(counts, 1)
+        collusion_share = self._colluding_shares()[0]
         live = t.live()
-        protected = protected_members(t.pos[live], t.group[live], t.members[live].astype(float), dominant_zone, r.zone, r.n_cells)
         world = ObservationWorld(
             true_members, units.agency, units.pos, self._on_duty(), r.reach.cells, r.reach.weights, self.agency_knowledge,
             sidelined, p.command.municipal_knowledge_retained, self.regime.area_mask, self._tip_base, self.community_trust,
@@ -604,19 +606,17 @@ class BorderSecurityModel(mesa.Model):
         self, group_out: np.ndarray, group: np.ndarray, recruited: np.ndarray, killed: np.ndarray, arrested: np.ndarray, exited: np.ndarray
     ) -> None:
         """Today's members recruited, killed, arrested and exited per group (events' exits included)."""
-        flows = ("recruited", "killed", "arrested", "exited")
-        stacked = np.empty((len(flows), group.size))
-        stacked[0], stacked[1], stacked[2], stacked[3] = recruited, killed, arrested, exited
-        group_out[:, [GROUP_METRICS.index(column) for column in flows]] = sums_by_key(stacked, group, self.groups.size)
-        group_out[:, GROUP_METRICS.index("exited")] += self.event_exits
+        add_by_key(group_out, FLOW_COLUMNS, group, recruited, killed, arrested, exited)
+        group_out[:, FLOW_COLUMNS[-1]] += self.event_exits
 
     def _tidy_cells(self) -> None:
         """Remove empty cells; split cells of more than twice ``crime.cell_size`` members."""
         p, r, t = self.params, self.region, self.cells
         rng = self.streams["movement"]
-        for slot in np.flatnonzero(t.alive & (t.members <= 0)):
+        empty, oversized = slots_outside(t.alive, t.members, 2 * p.crime.cell_size)
+        for slot in empty:
             self.remove_cell(int(slot))
-        for slot in np.flatnonzero(t.alive & (t.members > 2 * p.crime.cell_size)):
+        for slot in oversized:
             half = int(t.members[slot]) // 2
             options = r.neighbours[t.pos[slot]]
             options = options[options >= 0]
@@ -665,45 +665,34 @@ class BorderSecurityModel(mesa.Model):
     ) -> None:
         """Trust, collusion and community trust move with today's events (``model.institutions``)."""
         units = self.units
-        pooled_cells = np.zeros(self.region.n_cells, dtype=bool)
-        pooled_cells[units.pos[units.pooled]] = True
+        engaged_cells = pos[out.engaged]
         warned = out.warned
         events = DayEvents(
-            engaged_cells=pos[out.engaged],
-            pooled_cells=pooled_cells,
+            engaged_cells=engaged_cells,
+            pooled_engagements=int(np.isin(engaged_cells, units.pos[units.pooled]).sum()) if units.pooled.any() else 0,
             warned_cells=pos[warned],
             warned_groups=group[warned],
             command_members=self.regime.members,
             dominant_zone=dominant_zone,
             members_by_zone=by_zone,
-            revenue_factor=getattr(self, "_revenue_factor", np.ones(self.groups.size)),
-            zone_rates=zone_out[:, [ZONE_METRICS.index(k) for k in ("abuses", "homicides", "seizures")]],
+            revenue_factor=self._revenue_factor,
+            zone_rates=zone_out[:, RATE_COLUMNS],
             horizon=day >= 0,
         )
         self.institutions.daily(self.streams.compiled("institutions"), units, events)
 
     def _record_institutions(self, zone_out: np.ndarray, day: int) -> None:
         """Per zone: community trust, colluding share, trust and intelligence sharing among its agencies."""
-        r, units, inst = self.region, self.units, self.institutions
-        sharing = self.regime.sharing_weights()
-        area_zones = {r.zone_code(z) for z in self.regime.area} if self.regime.pools_intelligence else set()
-        ramp = self.regime.ramp(day)
-        zone_out[:, ZONE_METRICS.index("community_trust")] = inst.community_trust
-        counts = np.bincount(units.home_zone, minlength=len(r.zone_names))
-        colluding = np.bincount(units.home_zone, weights=units.colluding.astype(float), minlength=len(r.zone_names))
-        zone_out[:, ZONE_METRICS.index("colluding_share")] = colluding / np.maximum(counts, 1)
+        r, units, regime = self.region, self.units, self.regime
         zone, a, b = self._zone_agency_pairs()
-        if zone.size == 0:
-            return
-        z = len(r.zone_names)
-        pairs = np.maximum(np.bincount(zone, minlength=z), 1)
-        zone_out[:, ZONE_METRICS.index("interagency_trust")] = np.bincount(zone, weights=inst.trust[a, b], minlength=z) / pairs
-        shared = sharing[a, b]
-        if area_zones:
-            members = self.regime.members
-            inside = np.isin(zone, list(area_zones)) & np.isin(a, members) & np.isin(b, members)
-            shared = np.where(inside, np.maximum(shared, ramp), shared)
-        zone_out[:, ZONE_METRICS.index("intel_shared")] = np.bincount(zone, weights=shared, minlength=z) / pairs
+        inside = np.zeros(zone.size, dtype=bool)
+        if regime.pools_intelligence and regime.area:
+            area_zones = [r.zone_code(z) for z in regime.area]
+            inside = np.isin(zone, area_zones) & np.isin(a, regime.members) & np.isin(b, regime.members)
+        record_zone_institutions(
+            zone_out, INSTITUTION_COLUMNS, self.institutions.community_trust, units.home_zone, units.colluding, zone, a, b,
+            self.institutions.trust, regime.sharing_weights(), inside, regime.ramp(day),
+        )  # fmt: skip
 
     def _zone_agency_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Zone, a, b of each ordered pair a ≠ b of agencies with units based in that zone (cached per unit table)."""

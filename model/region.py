@@ -55,6 +55,14 @@ MOORE_OFFSETS: tuple[tuple[int, int], ...] = (
 LatLon = tuple[Latitude, Longitude]
 
 
+@lru_cache(maxsize=8)
+def _whole_items(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """(item index, weight 1) of ``n`` items each one piece (read-only: shared by every call)."""
+    index, weight = np.arange(n), np.ones(n)
+    index.flags.writeable = weight.flags.writeable = False
+    return index, weight
+
+
 class Stencil(NamedTuple):
     """A square of fixed side in km around each cell, as grid cells with their overlap.
 
@@ -68,13 +76,19 @@ class Stencil(NamedTuple):
     cells: np.ndarray
     weights: np.ndarray
 
+    @property
+    def single(self) -> bool:
+        """One cell with weight 1 (the patrol square at 2.5 km): every item is one piece, as it is."""
+        return self.weights.size == 1 and self.weights[0] == 1.0
+
     def spread(self, pos: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Items standing on ``pos`` spread over their squares: (item index, cell, weight) per piece.
 
         A stencil of one cell with weight 1 (the patrol square at 2.5 km) returns the items as they are.
         """
-        if self.weights.size == 1 and self.weights[0] == 1.0:
-            return np.arange(pos.size), pos, np.ones(pos.size)
+        if self.single:
+            index, weight = _whole_items(pos.size)
+            return index, pos, weight
         cells = self.cells[pos]
         inside = cells >= 0
         source = np.broadcast_to(np.arange(pos.size)[:, None], cells.shape)[inside]

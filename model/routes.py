@@ -43,6 +43,7 @@ class Routes:
         self.params = params
         n = region.n_cells
         self._step = np.array([np.hypot(dr, dc) for dr, dc in MOORE_OFFSETS])  # cell lengths per neighbour
+        self._neighbours = region.neighbours.astype(np.int32)  # half the memory the searches walk (same cells)
         base = np.ones(n)
         base[region.land == LAND_CLASSES.index("mountain")] = params.mountain_cost
         base[region.land == LAND_CLASSES.index("desert")] = params.desert_cost
@@ -75,14 +76,17 @@ class Routes:
         """Recompute routes and return flow per cell (0–1: share of all product passing through)."""
         cost = self.cost(officers_nearby)
         region = self.region
-        search = least_costs(cost, region.neighbours, self._step, region.entry_cells, region.port_cells)
+        search = least_costs(cost, self._neighbours, self._step, region.entry_cells, region.port_cells)
         self.path_costs = search.dist[region.port_cells]
         self.shares = self.port_shares()
         dispersion = self.params.dispersion_per_km * region.cell_km  # per cost unit of a cell length
-        flow = dial_flows(cost, region.neighbours, self._step, search, region.port_cells, self.shares, dispersion)
+        flow = dial_flows(cost, self._neighbours, self._step, search, region.port_cells, self.shares, dispersion)
         self.flow = np.minimum(flow, 1.0)
         self.plaza = self.flow[largest_per_key(region.zone, self.flow, len(region.zone_names))][region.zone]  # every zone has cells
         return self.flow
+
+
+OUTSIDE, SETTLED = -1, -2  # a cell's heap position in ``least_costs`` when not in the heap
 
 
 class Search(NamedTuple):
@@ -115,21 +119,23 @@ def least_costs(cost: np.ndarray, neighbours: np.ndarray, step: np.ndarray, sour
 @njit(cache=True)
 def _least_costs(cost, neighbours, step, sources, targets):
     n = cost.size
-    dist = np.full(n, np.inf)
+    node = np.empty((n, 2))  # least cost so far and travel cost per cell length, side by side (one cache line)
+    for c in range(n):
+        node[c, 0] = np.inf
+        node[c, 1] = cost[c]
     pred = np.full(n, -1, dtype=np.int64)
     order = np.empty(n, dtype=np.int64)
     n_settled = 0
-    settled = np.zeros(n, dtype=np.bool_)
     is_target = np.zeros(n, dtype=np.bool_)
     is_target[targets] = True
     open_targets = int(is_target.sum())
     heap = np.empty(n, dtype=np.int64)  # cells, a min-heap on their distance
     key = np.empty(n)  # the distance of the cell at each heap position (kept beside it for speed)
-    where = np.full(n, -1, dtype=np.int64)  # position of each cell in the heap
+    where = np.full(n, OUTSIDE, dtype=np.int64)  # position of each cell in the heap, OUTSIDE or SETTLED
     size = 0
     for s in sources:
-        if where[s] < 0:
-            dist[s] = 0.0
+        if where[s] == OUTSIDE:
+            node[s, 0] = 0.0
             heap[size] = s
             key[size] = 0.0
             where[s] = size
@@ -137,30 +143,32 @@ def _least_costs(cost, neighbours, step, sources, targets):
     while size > 0:
         u = heap[0]
         size -= 1
-        where[u] = -1
         if size > 0:
             _place(heap, key, where, heap[size], key[size], 0, size)
-        settled[u] = True
+        where[u] = SETTLED
         order[n_settled] = u
         n_settled += 1
         if is_target[u]:
             open_targets -= 1
             if open_targets == 0:
                 break
+        dist_u, cost_u = node[u, 0], node[u, 1]
         for k in range(neighbours.shape[1]):
             v = neighbours[u, k]
-            if v < 0 or settled[v]:
+            if v < 0:
                 continue
-            candidate = dist[u] + 0.5 * (cost[u] + cost[v]) * step[k]
-            if candidate < dist[v]:
-                dist[v] = candidate
+            i = where[v]
+            if i == SETTLED:
+                continue
+            candidate = dist_u + 0.5 * (cost_u + node[v, 1]) * step[k]
+            if candidate < node[v, 0]:
+                node[v, 0] = candidate
                 pred[v] = u
-                i = where[v]
-                if i < 0:
+                if i == OUTSIDE:
                     i = size
                     size += 1
                 _rise(heap, key, where, v, candidate, i)
-    return dist, pred, order, n_settled
+    return node[:, 0].copy(), pred, order, n_settled
 
 
 def dial_flows(
@@ -194,19 +202,21 @@ def dial_flows(
 def _dial_flows(cost, neighbours, step, dist, order, n_settled, targets, injected, dispersion):
     n, width = neighbours.shape
     weight = np.zeros(n)
-    likelihood = np.zeros((n, width))  # of the in-link from neighbour k, for cells settled
+    likelihood = np.empty((n_settled, width))  # of the in-link from neighbour k of the m-th cell settled (0: none)
     for m in range(n_settled):
         j = order[m]
         if dist[j] == 0.0:  # a source
             weight[j] = 1.0
+            likelihood[m] = 0.0
             continue
         total = 0.0
         for k in range(width):
             i = neighbours[j, k]
+            like = 0.0
             if i >= 0 and dist[i] < dist[j]:
                 like = np.exp(dispersion * (dist[j] - dist[i] - 0.5 * (cost[i] + cost[j]) * step[k]))
-                likelihood[j, k] = like
                 total += weight[i] * like
+            likelihood[m, k] = like
         weight[j] = total
     flow = np.zeros(n)
     for t in range(targets.size):
@@ -216,9 +226,9 @@ def _dial_flows(cost, neighbours, step, dist, order, n_settled, targets, injecte
         if flow[j] <= 0.0 or dist[j] == 0.0:
             continue
         for k in range(width):
-            if likelihood[j, k] > 0.0:
+            if likelihood[m, k] > 0.0:
                 i = neighbours[j, k]
-                flow[i] += flow[j] * weight[i] * likelihood[j, k] / weight[j]
+                flow[i] += flow[j] * weight[i] * likelihood[m, k] / weight[j]
     return flow
 
 
