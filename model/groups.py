@@ -73,10 +73,6 @@ class GroupState:
             self._fighting_key, self._fighting = key, matrix
         return self._fighting
 
-    def violence(self, params: LeadershipParams) -> np.ndarray:
-        """(groups,) killing multiplier: ``1 + crisis_violence`` for a group in a succession crisis, else 1."""
-        return 1.0 + params.crisis_violence * (self.crisis_left > 0)
-
 
 def membership_flows(
     recruitment_rng: Stream,

@@ -109,9 +109,11 @@ class Institutions:
     def update_trust(self, joint: np.ndarray, incidents: np.ndarray) -> None:
         """Move trust with today's joint successes and incidents (both (agencies, agencies) counts)."""
         p = self.params
-        _move_trust(self.trust, self.trust_baseline, joint, incidents, p.trust_gain_per_success, p.incident_trust_loss, p.trust_recovery)
-        self.incidents += int(incidents.sum() // 2)
-        self.joint_successes += int(joint.sum() // 2)
+        joint_total, incident_total = _move_trust(
+            self.trust, self.trust_baseline, joint, incidents, p.trust_gain_per_success, p.incident_trust_loss, p.trust_recovery
+        )
+        self.incidents += int(incident_total // 2)  # each pair counted from both sides
+        self.joint_successes += int(joint_total // 2)
 
     def shock(self, a: int, b: int, value: float) -> None:
         """A political rift: trust between ``a`` and ``b`` drops to ``value`` (it then recovers slowly)."""
@@ -216,10 +218,17 @@ def _collusion_pull(members_by_zone, dominant_zone, revenue_factor, home_zone):
 
 @njit(cache=True)
 def _move_trust(trust, baseline, joint, incidents, gain, loss, recovery):
-    """In place: gains from joint successes, losses from incidents, relaxation to baseline, clip to 0–1."""
+    """In place: gains from joint successes, losses from incidents, relaxation to baseline, clip to 0–1.
+
+    Returns:
+        The totals of ``joint`` and ``incidents`` (whole numbers).
+    """
     n = trust.shape[0]
+    joint_total, incident_total = 0.0, 0.0
     for a in range(n):
         for b in range(n):
+            joint_total += joint[a, b]
+            incident_total += incidents[a, b]
             if a == b:
                 trust[a, b] = 1.0
                 continue
@@ -227,6 +236,7 @@ def _move_trust(trust, baseline, joint, incidents, gain, loss, recovery):
             t *= (1.0 - loss) ** incidents[a, b]
             t += recovery * (baseline[a, b] - t)
             trust[a, b] = min(max(t, 0.0), 1.0)
+    return joint_total, incident_total
 
 
 @njit(cache=True)

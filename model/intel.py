@@ -161,7 +161,7 @@ class Intelligence:
     def follow(self, agencies: np.ndarray, cell: int, members: float) -> None:
         """Pursuers saw a cell of ``members`` flee to ``cell``: they believe it is there (hot pursuit)."""
         if members > 0 and (self.belief[agencies, cell] <= 0).any():
-            self._extra_active = np.union1d(self._extra_active, [cell])  # newly positive: active tomorrow
+            self._extra_active = _merge_cells(self._extra_active, np.array([cell], dtype=np.int64))  # newly positive: active tomorrow
         self.belief[agencies, cell] = np.maximum(self.belief[agencies, cell], members)
 
     def report_violence(self, cells: np.ndarray, homicides: np.ndarray, weight: float) -> None:
@@ -170,7 +170,7 @@ class Intelligence:
             return
         fresh = _report(self.belief, self.observe_mask, cells, homicides, weight)
         if fresh.size:  # cells some agency did not believe held criminals now draw attention: active tomorrow
-            self._extra_active = np.union1d(self._extra_active, fresh)
+            self._extra_active = _merge_cells(self._extra_active, fresh)
 
     def report_homicides(self, pos: np.ndarray, homicides: np.ndarray, weight: float) -> np.ndarray:
         """``report_violence`` for the day's homicides per criminal cell: returns them per domain cell.
@@ -182,7 +182,7 @@ class Intelligence:
         """
         by_cell, fresh = _report_by_cell(self.belief, self.observe_mask, pos, homicides, weight)
         if fresh.size:  # cells some agency did not believe held criminals now draw attention: active tomorrow
-            self._extra_active = np.union1d(self._extra_active, fresh)
+            self._extra_active = _sorted_union(self._extra_active, fresh)  # both ascending and distinct
         return by_cell
 
     def rival_tips(self, rng: Stream, tips: RivalTips, tip_prob: float) -> np.ndarray:
@@ -200,7 +200,7 @@ class Intelligence:
         """
         tipped, fresh = _rival_tips(rng, self.belief, self.observe_mask, tip_prob, *tips)
         if fresh.size:
-            self._extra_active = np.union1d(self._extra_active, fresh)
+            self._extra_active = _merge_cells(self._extra_active, fresh)
         return tipped
 
     def pool(self, members: np.ndarray, area: np.ndarray, ramp: float) -> None:
@@ -261,6 +261,19 @@ def _observe_and_share(rng, belief, near_officers, weighted, observable, extra, 
         if fresh.size:  # entries that became positive join the sparse view
             ptr, cells = _insert_entries(ptr, cells, np.sort(fresh), belief.shape[1])
     return detected, observed, ptr, cells
+
+
+@njit(cache=True)
+def _merge_cells(active, cells):
+    """``np.union1d(active, cells)`` for ascending distinct ``active`` and any int64 ``cells``."""
+    ordered = np.sort(cells)
+    distinct = np.empty(ordered.size, dtype=np.int64)
+    n = 0
+    for i in range(ordered.size):
+        if n == 0 or ordered[i] != distinct[n - 1]:
+            distinct[n] = ordered[i]
+            n += 1
+    return _sorted_union(active, distinct[:n])
 
 
 @njit(cache=True)

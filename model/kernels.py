@@ -110,7 +110,7 @@ def _allocate(unit_keys, factor, track_coverage, covered, pos, *fields):
         agency = dep.agency[d]
         discount = dep.discount[d]
         if discount > 0.0:
-            value, cell = _discounted_values(view.belief[agency], view.patrol, cells, covered, discount, factor)
+            value, cell = _discounted_values(view.belief[agency], view.patrol, cells, covered, discount, factor, k)
         else:
             bucket = agency * view.n_jurisdictions + dep.jurisdiction[d]
             believed = view.positive_cells[view.positive_ptr[bucket] : view.positive_ptr[bucket + 1]]
@@ -128,37 +128,74 @@ def _allocate(unit_keys, factor, track_coverage, covered, pos, *fields):
 
 
 @njit(cache=True)
-def _discounted_values(belief, patrol, cells, covered, discount, factor):
-    """Every cell of the deployment, its value discounted for units others already placed there."""
-    value = np.empty(cells.size)
+def _discounted_values(belief, patrol, cells, covered, discount, factor, k):
+    """The k best cells of the deployment, their values discounted for units others already placed there."""
+    value = np.empty(min(k, cells.size))
+    cell = np.empty(value.size, dtype=np.int64)
+    size = 0
     for i in range(cells.size):
         c = cells[i]
-        value[i] = belief[c] + patrol[c]
+        v = belief[c] + patrol[c]
         if covered[c] > 0.0:
-            value[i] *= factor ** (discount * covered[c])
-    return value, cells.copy()
+            v *= factor ** (discount * covered[c])
+        size = _keep_best(value, cell, size, v, c)
+    return value, cell
 
 
 @njit(cache=True)
 def _believed_and_patrol(belief, patrol, believed, patrol_order, k):
-    """Cells believed to hold criminals, plus the k best patrol cells among the rest."""
-    value = np.empty(believed.size + k)
-    cell = np.empty(believed.size + k, dtype=np.int64)
-    n = 0
+    """The k best of: the cells believed to hold criminals, and the k best patrol cells among the rest."""
+    value = np.empty(min(k, believed.size + k))
+    cell = np.empty(value.size, dtype=np.int64)
+    size = 0
     for c in believed:
-        value[n] = belief[c] + patrol[c]
-        cell[n] = c
-        n += 1
+        size = _keep_best(value, cell, size, belief[c] + patrol[c], c)
     taken = 0
     for c in patrol_order:
         if taken == k:
             break
         if belief[c] <= 0.0:
-            value[n] = patrol[c]
-            cell[n] = c
-            n += 1
+            size = _keep_best(value, cell, size, patrol[c], c)
             taken += 1
-    return value[:n].copy(), cell[:n].copy()
+    return value[:size].copy(), cell[:size].copy()
+
+
+@njit(cache=True, inline="always")
+def _before(value_a: float, cell_a: int, value_b: float, cell_b: int) -> bool:
+    """Slot a comes before slot b: higher value, then lower cell."""
+    return value_a > value_b or (value_a == value_b and cell_a < cell_b)
+
+
+@njit(cache=True)
+def _keep_best(value: np.ndarray, cell: np.ndarray, size: int, v: float, c: int) -> int:
+    """Offer cell ``c`` worth ``v`` to the best ``value.size`` kept so far (a heap, the last in order on top); return the size.
+
+    Only the k best cells can receive any of k units (each cell's first slot comes before its
+    later ones), so the greedy needs no others.
+    """
+    if size < value.size:
+        i = size
+        while i > 0 and _before(value[(i - 1) // 2], cell[(i - 1) // 2], v, c):
+            parent = (i - 1) // 2
+            value[i], cell[i] = value[parent], cell[parent]
+            i = parent
+        value[i], cell[i] = v, c
+        return size + 1
+    if size == 0 or not _before(v, c, value[0], cell[0]):
+        return size
+    i = 0
+    while True:
+        child = 2 * i + 1
+        if child >= size:
+            break
+        if child + 1 < size and _before(value[child], cell[child], value[child + 1], cell[child + 1]):
+            child += 1
+        if not _before(v, c, value[child], cell[child]):
+            break
+        value[i], cell[i] = value[child], cell[child]
+        i = child
+    value[i], cell[i] = v, c
+    return size
 
 
 @njit(cache=True, inline="always")
@@ -250,31 +287,42 @@ def largest_per_key(key: np.ndarray, size: np.ndarray, n_keys: int) -> np.ndarra
 
 @njit(cache=True)
 def territory(
-    pos: np.ndarray, group: np.ndarray, members: np.ndarray, zone: np.ndarray, n_zones: int, n_active: int, scratch: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Members and controlled cells per zone and group.
+    pos: np.ndarray,
+    group: np.ndarray,
+    members: np.ndarray,
+    alive: np.ndarray,
+    zone: np.ndarray,
+    n_active: int,
+    scratch: np.ndarray,
+    out: np.ndarray,
+) -> np.ndarray:
+    """Members and controlled cells per zone and group, written to ``out``; members per zone and group returned.
 
     A cell is controlled by the group with most members on it (the lowest group code on ties).
 
     Args:
-        pos: (criminal cells,) domain cell of each live criminal cell.
-        group: (criminal cells,) its group.
-        members: (criminal cells,) its members.
+        pos: (slots,) domain cell of each criminal cell slot.
+        group: (slots,) its group.
+        members: (slots,) its members.
+        alive: (slots,) the slot holds a criminal cell.
         zone: (cells,) zone code of each domain cell.
-        n_zones: Number of zones.
         n_active: Groups that exist so far (codes below it; rows above it are room for splinters).
         scratch: (cells, groups) zeros; used and left zeroed.
+        out: (zones, groups, 2) written: members (rounded) and cells controlled.
 
     Returns:
-        (zones, groups) members; (zones, groups) cells controlled.
+        (zones, groups) members.
     """
-    n_groups = scratch.shape[1]
+    n_zones, n_groups = out.shape[0], scratch.shape[1]
     members_zg = np.zeros((n_zones, n_groups))
-    cells_zg = np.zeros((n_zones, n_groups), dtype=np.int64)
-    for i in range(pos.size):
-        scratch[pos[i], group[i]] += members[i]
-        members_zg[zone[pos[i]], group[i]] += members[i]
-    for i in range(pos.size):
+    for i in range(alive.size):
+        if alive[i]:
+            scratch[pos[i], group[i]] += members[i]
+            members_zg[zone[pos[i]], group[i]] += members[i]
+    out[:, :, 1] = 0
+    for i in range(alive.size):
+        if not alive[i]:
+            continue
         c = pos[i]
         best, total = 0, 0.0
         for g in range(n_active):
@@ -282,9 +330,12 @@ def territory(
             if scratch[c, g] > scratch[c, best]:
                 best = g
         if total > 0.0:  # first visit of this cell: count it, then clear it
-            cells_zg[zone[c], best] += 1
+            out[zone[c], best, 1] += 1
             scratch[c, :n_active] = 0.0
-    return members_zg, cells_zg
+    for z in range(n_zones):
+        for g in range(n_groups):
+            out[z, g, 0] = np.rint(members_zg[z, g])
+    return members_zg
 
 
 @njit(cache=True)

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
+from numba import njit
 
 from mandosim.model.groups import GroupState
 from mandosim.model.kernels import largest_per_key
@@ -52,8 +53,7 @@ class Leadership:
 
     def cell_violence(self, live: np.ndarray, group: np.ndarray) -> np.ndarray:
         """Killing multiplier per criminal cell (FACTS: P1): its group's crisis and its own local succession."""
-        local = 1.0 + self.params.crisis_violence * (self.cells.succession[live] > 0)
-        return self.groups.violence(self.params)[group] * local
+        return _cell_violence(self.cells.succession, live, group, self.groups.crisis_left, self.params.crisis_violence)
 
     def operations(self, group: np.ndarray, pos: np.ndarray, engaged: np.ndarray, members: np.ndarray, quality: np.ndarray) -> None:
         """Engagements with a group's largest cell may take its leader.
@@ -94,6 +94,8 @@ class Leadership:
         """
         p, g, t, rng = self.params, self.groups, self.cells, self.rng
         transfers = np.zeros(g.size, dtype=np.int64)
+        if not g.crisis_left.any():
+            return transfers
         active = g.crisis_left > 0
         g.crisis_left[active] -= 1
         for gi in np.flatnonzero(active & (g.crisis_left == 0)):
@@ -126,3 +128,14 @@ class Leadership:
             transfers[new] += moved
             self.on_split(gi, new)
         return transfers
+
+
+@njit(cache=True)
+def _cell_violence(succession, live, group, crisis_left, crisis_violence):
+    """Per live slot: (1 + crisis_violence if its group is in crisis) × (1 + crisis_violence if its post is vacant)."""
+    out = np.empty(live.size)
+    for i in range(live.size):
+        in_crisis = 1.0 + crisis_violence * (1.0 if crisis_left[group[i]] > 0 else 0.0)
+        local = 1.0 + crisis_violence * (1.0 if succession[live[i]] > 0 else 0.0)
+        out[i] = in_crisis * local
+    return out

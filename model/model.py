@@ -635,19 +635,14 @@ class BorderSecurityModel(mesa.Model):
     def _record(self, zone_out: np.ndarray, group_out: np.ndarray, transfers: np.ndarray, on_duty: np.ndarray) -> None:
         r, rec, t = self.region, self.recorder, self.cells
         z = len(r.zone_names)
-        live = t.live()
-        members_zg, cells_zg = territory(
-            t.pos[live], t.group[live], t.members[live].astype(float), r.zone, z, self.groups.count, self._territory_scratch
-        )
+        row = rec.days_recorded
+        members_zg = territory(t.pos, t.group, t.members, t.alive, r.zone, self.groups.count, self._territory_scratch, rec.territory[row])
         zone_out[:, ZONE_METRICS.index("members")] = members_zg.sum(axis=1)
         zone_out[:, ZONE_METRICS.index("officers_on_duty")] = np.bincount(r.zone[self.units.pos], weights=on_duty, minlength=z)
         group_out[:, GROUP_METRICS.index("members")] = members_zg.sum(axis=0)
         group_out[:, GROUP_METRICS.index("transferred")] = transfers
-        row = rec.days_recorded
         rec.zone[row] = zone_out
         rec.group[row] = group_out
-        rec.territory[row, :, :, 0] = np.rint(members_zg).astype(np.int64)
-        rec.territory[row, :, :, 1] = cells_zg
         rec.days_recorded += 1
 
     # ------------------------------------------------------------------------------------------
