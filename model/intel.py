@@ -117,7 +117,7 @@ class Intelligence:
         self._positive: tuple[np.ndarray, np.ndarray] | None = None  # sparse view of belief > 0
         self._extra_active = np.zeros(0, dtype=np.int64)  # cells made positive since the view was built
         self._near_officers = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
-        self._weighted = np.zeros((n_agencies, n_cells))  # scratch, zero between uses
+        self._shared = np.zeros((n_cells, n_agencies, 2))  # scratch, zero between uses: partners' weights and weighted sums
 
     def observe(self, rng: Stream, world: ObservationWorld, sharing: np.ndarray) -> None:
         """One day of observation by every agency on the active entries, then partners' share of it.
@@ -146,7 +146,7 @@ class Intelligence:
             p.base_detection, p.detection_per_officer, p.collusion_suppression, p.noise_sd, p.decay, p.memory, p.belief_floor
         )
         self._detected, self._observed, new_ptr, new_cells = _observe_and_share(
-            rng, self.belief, self._near_officers, self._weighted, self.observe_mask, extra, ptr, cells, sharing,
+            rng, self.belief, self._near_officers, self._shared, self.observe_mask, extra, ptr, cells, sharing,
             *coefficients, *world,
         )  # fmt: skip  # the records travel field by field (fast to type) and are rebuilt in compiled code
         self._positive = (new_ptr, new_cells)
@@ -247,17 +247,17 @@ COEFFICIENT_FIELDS = len(ObservationCoefficients._fields)
 
 
 @njit(cache=True)
-def _observe_and_share(rng, belief, near_officers, weighted, observable, extra, pos_ptr, pos_cells, sharing, *fields):
+def _observe_and_share(rng, belief, near_officers, shared, observable, extra, pos_ptr, pos_cells, sharing, *fields):
     """``Intelligence.observe``'s compiled body, its records passed field by field (coefficients, then the world).
 
-    ``near_officers`` and ``weighted`` are (agencies, cells) scratch arrays of zeros, left zeroed.
+    ``near_officers`` ((agencies, cells)) and ``shared`` ((cells, agencies, 2)) are scratch arrays of zeros, left zeroed.
     """
     k = ObservationCoefficients(*fields[:COEFFICIENT_FIELDS])
     w = ObservationWorld(*fields[COEFFICIENT_FIELDS:])
     occupied = _sorted_union(np.flatnonzero(w.true_members > 0.0), extra)
     detected, observed, ptr, cells = _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cells, w, k)
     if detected.size and np.any(sharing != 0.0):
-        fresh = _share(belief, observable, detected, observed, sharing, near_officers, weighted)
+        fresh = _share(belief, observable, detected, observed, sharing, shared)
         if fresh.size:  # entries that became positive join the sparse view
             ptr, cells = _insert_entries(ptr, cells, np.sort(fresh), belief.shape[1])
     return detected, observed, ptr, cells
@@ -364,12 +364,13 @@ def _observe(rng, belief, near_officers, observable, occupied, pos_ptr, pos_cell
 
 
 @njit(cache=True)
-def _share(belief, observable, detected, observed, weights, weight_sum, weighted):
+def _share(belief, observable, detected, observed, weights, shared):
     """Trust-weighted adoption of partners' observations of today (see ``Intelligence.share``).
 
-    ``weight_sum`` and ``weighted`` are (agencies, cells) arrays of zeros, used for the sums and left
-    zeroed. Returns the flat indices (agency × cells + cell) of the entries that became positive
-    (sharing never makes a positive belief zero).
+    ``shared`` is a (cells, agencies, 2) array of zeros (one cell's sums side by side), used for each
+    entry's sum of weights and of weighted observations and left zeroed. Returns the flat indices
+    (agency × cells + cell) of the entries that became positive (sharing never makes a positive
+    belief zero).
     """
     n_agencies, n_cells = belief.shape
     touched = np.empty(detected.size * n_agencies, dtype=np.int64)
@@ -380,22 +381,22 @@ def _share(belief, observable, detected, observed, weights, weight_sum, weighted
             w = weights[a, b]
             if a == b or w <= 0.0 or not observable[a, c]:
                 continue
-            if weight_sum[a, c] == 0.0:
+            if shared[c, a, 0] == 0.0:
                 touched[n_touched] = a * n_cells + c
                 n_touched += 1
-            weight_sum[a, c] += w
-            weighted[a, c] += w * observed[k]
+            shared[c, a, 0] += w
+            shared[c, a, 1] += w * observed[k]
     fresh = np.empty(n_touched, dtype=np.int64)
     n_fresh = 0
     for m in range(n_touched):
         a, c = touched[m] // n_cells, touched[m] % n_cells
-        new = (belief[a, c] + weighted[a, c]) / (1.0 + weight_sum[a, c])
+        new = (belief[a, c] + shared[c, a, 1]) / (1.0 + shared[c, a, 0])
         if new > 0.0 and belief[a, c] <= 0.0:
             fresh[n_fresh] = touched[m]
             n_fresh += 1
         belief[a, c] = new
-        weight_sum[a, c] = 0.0
-        weighted[a, c] = 0.0
+        shared[c, a, 0] = 0.0
+        shared[c, a, 1] = 0.0
     return fresh[:n_fresh].copy()
 
 
@@ -437,15 +438,15 @@ def _report_by_cell(belief, observable, pos, homicides, weight):
 def _insert_entries(ptr, cells, fresh, n_cells):
     """The sparse view (``ptr``, ``cells``) with the sorted flat entries ``fresh`` (agency × cells + cell) merged in."""
     n_agencies = ptr.size - 1
+    fresh_agency, fresh_cell = fresh // n_cells, fresh % n_cells
     out_ptr = np.zeros(n_agencies + 1, dtype=np.int64)
     out = np.empty(cells.size + fresh.size, dtype=np.int64)
     k, n = 0, 0
     for a in range(n_agencies):
         i, end = ptr[a], ptr[a + 1]
-        while i < end or (k < fresh.size and fresh[k] // n_cells == a):
-            take_fresh = k < fresh.size and fresh[k] // n_cells == a and (i >= end or fresh[k] % n_cells < cells[i])
-            if take_fresh:
-                out[n] = fresh[k] % n_cells
+        while i < end or (k < fresh.size and fresh_agency[k] == a):
+            if k < fresh.size and fresh_agency[k] == a and (i >= end or fresh_cell[k] < cells[i]):
+                out[n] = fresh_cell[k]
                 k += 1
             else:
                 out[n] = cells[i]

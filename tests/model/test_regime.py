@@ -175,12 +175,12 @@ def test_sharing_keeps_own_observations_and_uses_only_partners_who_saw_the_cell(
     observed = np.array([12.0, 30.0])
     weights = np.full((3, 3), 0.9)  # partners' weights sum above 1
     np.fill_diagonal(weights, 0.0)
-    scratch = np.zeros((3, 2)), np.zeros((3, 2))
-    _share(belief, observable, detected, observed, weights, *scratch)
+    scratch = np.zeros((2, 3, 2))  # (cells, agencies, weights and weighted sums)
+    _share(belief, observable, detected, observed, weights, scratch)
     assert belief[0, 0] == pytest.approx((10.0 + 0.9 * 12.0 + 0.9 * 30.0) / (1 + 1.8))  # own view kept with weight 1
     assert belief[0, 1] == 4.0  # nobody saw cell 1: nothing to adopt
     assert belief[1, 0] == pytest.approx((0.0 + 0.9 * 30.0) / 1.9)  # its own (already in its belief) is not counted again
-    assert not scratch[0].any() and not scratch[1].any()
+    assert not scratch.any()
 
 
 def belief_to_truth(model) -> float:
