@@ -1,5 +1,6 @@
 """Compiled kernels against plain references on the same inputs."""
 
+import heapq
 import itertools
 
 import numpy as np
@@ -7,14 +8,20 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from mandosim.model.intel import _merge_cells
 from mandosim.model.kernels import (
     BeliefView,
+    _discounted_values,
+    _greedy_slots,
     allocate_deployments,
     binomial_thinning,
     bucket_cells,
+    census,
+    colluding_shares,
     keyed_neighbourhood_sum,
     neighbourhood_sum,
     poisson_counts,
+    territory,
 )
 from mandosim.model.model import BorderSecurityModel
 from mandosim.model.region import MOORE_OFFSETS
@@ -183,3 +190,96 @@ def test_binomial_thinning_matches_independent_binomials(members, hazard, seed):
     assert abs(draws.sum(axis=1).mean() - expected.sum()) <= 5 * sd + 1e-9
     if draws.sum() >= 300:
         assert np.abs(draws.mean(axis=0) - expected).max() <= 0.15 * max(expected.max(), 1.0) + 0.5
+
+
+# --- day bookkeeping in one compiled pass, against the plain numpy it replaced -----------------------
+SLOTS = st.integers(1, 60).flatmap(
+    lambda n: st.tuples(
+        st.lists(st.integers(0, 19), min_size=n, max_size=n),  # cell
+        st.lists(st.integers(0, 3), min_size=n, max_size=n),  # group
+        st.lists(st.integers(0, 30), min_size=n, max_size=n),  # members
+        st.lists(st.booleans(), min_size=n, max_size=n),  # alive
+    )
+)
+CELL_ZONE = np.arange(20) % 3  # 20 domain cells in 3 zones
+
+
+@settings(max_examples=60, deadline=None)
+@given(SLOTS)
+def test_census_equals_bincounts_argmax_and_protected_members(slots):
+    pos, group, members, alive = (np.array(x) for x in slots)
+    alive = alive.astype(bool)
+    now = census(pos, group, members, alive, CELL_ZONE, 5, 3)
+    per_cell = np.bincount(pos[alive], weights=members[alive], minlength=20)
+    by_zone = np.bincount(group[alive] * 3 + CELL_ZONE[pos[alive]], weights=members[alive], minlength=15).reshape(5, 3)
+    dominant = np.where(by_zone.sum(axis=0) > 0, by_zone.argmax(axis=0), -1)
+    protected = np.zeros(20)
+    for i in np.flatnonzero(alive):
+        if group[i] == dominant[CELL_ZONE[pos[i]]]:
+            protected[pos[i]] += members[i]
+    assert np.array_equal(now.per_cell, per_cell) and np.array_equal(now.by_zone, by_zone)
+    assert np.array_equal(now.dominant_zone, dominant) and np.array_equal(now.protected, protected)
+
+
+@settings(max_examples=60, deadline=None)
+@given(SLOTS)
+def test_territory_counts_members_and_the_largest_group_of_each_cell(slots):
+    pos, group, members, alive = (np.array(x) for x in slots)
+    alive = alive.astype(bool)
+    scratch, out = np.zeros((20, 5)), np.full((3, 5, 2), -1, dtype=np.int64)
+    members_zg = territory(pos, group, members, alive, CELL_ZONE, 4, scratch, out)
+    on_cell = np.zeros((20, 5))
+    np.add.at(on_cell, (pos[alive], group[alive]), members[alive])
+    expected_cells = np.zeros((3, 5), dtype=np.int64)
+    for c in np.flatnonzero(on_cell.sum(axis=1) > 0):
+        expected_cells[CELL_ZONE[c], int(np.argmax(on_cell[c, :4]))] += 1  # lowest code on ties
+    expected_members = np.zeros((3, 5))
+    np.add.at(expected_members, (CELL_ZONE[pos[alive]], group[alive]), members[alive])
+    assert np.array_equal(members_zg, expected_members) and np.array_equal(out[:, :, 0], expected_members.astype(np.int64))
+    assert np.array_equal(out[:, :, 1], expected_cells)
+    assert not scratch.any()  # left zeroed
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 3), st.integers(0, 2), st.booleans()), min_size=1, max_size=40))
+def test_colluding_shares_equal_the_bincount_shares(units):
+    agency, home_zone, colluding = (np.array(x) for x in zip(*units, strict=True))
+    colluding = colluding.astype(bool)
+    based = np.bincount(agency * 3 + home_zone, minlength=12).reshape(4, 3)
+    by_agency, by_zone = colluding_shares(agency, home_zone, colluding, based)
+    counts = np.bincount(agency, minlength=4)
+    assert np.array_equal(by_agency, np.bincount(agency, weights=colluding.astype(float), minlength=4) / np.maximum(counts, 1))
+    zone_counts = np.bincount(agency * 3 + home_zone, weights=colluding.astype(float), minlength=12).reshape(4, 3)
+    assert np.array_equal(by_zone, zone_counts / np.maximum(based, 1))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(st.integers(0, 6), min_size=1, max_size=50),
+    st.integers(1, 12),
+    st.sampled_from([0.5, 0.7, 1.0]),
+    st.integers(0, 2**32 - 1),
+)
+def test_the_k_best_cells_give_the_greedy_over_every_slot(values, k, factor, seed):
+    """Allocation keeps only the k best cells for k units; the placement equals the greedy over all cells' slots."""
+    values = np.array(values, dtype=float) / 2.0  # many ties
+    cells = np.random.default_rng(seed).permutation(values.size)  # cell codes in any order
+    belief, patrol = np.zeros(values.size), np.zeros(values.size)
+    patrol[cells] = values
+    best_value, best_cell = _discounted_values(belief, patrol, cells, np.zeros(values.size), 1.0, factor, k)
+    placed = _greedy_slots(best_value, best_cell, k, factor)
+    slots = [(-v, int(c)) for v, c in zip(values, cells, strict=True)]  # every cell's next slot: higher value, then lower cell
+    heapq.heapify(slots)
+    expected = []
+    for _ in range(k):
+        value, cell = heapq.heappop(slots)
+        expected.append(cell)
+        heapq.heappush(slots, (value * factor, cell))
+    assert placed.tolist() == expected
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(0, 30), max_size=20, unique=True), st.lists(st.integers(0, 30), max_size=20))
+def test_merged_cells_equal_union1d(active, cells):
+    active, cells = np.array(sorted(active), dtype=np.int64), np.array(cells, dtype=np.int64)
+    assert np.array_equal(_merge_cells(active, cells), np.union1d(active, cells))
