@@ -298,7 +298,8 @@ PATTERNS: tuple[Pattern, ...] = (
         "+80 % in the municipality for ≥12 months; +30 % for ~6 months elsewhere",
         "Lindo & Padilla-Romo (2018); Calderón et al. (2015)",
         "the valley group's leader is taken on day 30 (leader_strike event)",
-        f"home-zone effect > 0 (95 % CI) and within a factor {FACTOR:g} of +80 %",
+        f"home-zone effect > 0 (95 % CI) and within a factor {FACTOR:g} of +80 %; neighbouring zones' first 6 months > 0 "
+        f"(95 % CI) and within a factor {FACTOR:g} of +30 %",
         Arm(),
         Arm(events=[{"type": "leader_strike", "day": STRIKE_DAY, "group": "valley"}], label="leader strike on day 30"),
         YEAR,
