@@ -338,6 +338,26 @@ class CellForces(NamedTuple):
 
 
 @njit(cache=True)
+def pieces_by_cell(unit_pos: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
+    """The pieces ordered by cell, then by index (a counting sort), and where each cell's run starts.
+
+    Returns:
+        ``order`` and ``start``: the pieces on cell c are ``order[start[c]:start[c + 1]]``.
+    """
+    start = np.zeros(n_cells + 1, dtype=np.int64)
+    for p in range(unit_pos.size):
+        start[unit_pos[p] + 1] += 1
+    for c in range(n_cells):
+        start[c + 1] += start[c]
+    fill = start[:-1].copy()
+    order = np.empty(unit_pos.size, dtype=np.int64)
+    for p in range(unit_pos.size):
+        order[fill[unit_pos[p]]] = p
+        fill[unit_pos[p]] += 1
+    return order, start
+
+
+@njit(cache=True)
 def forces_on_cells(
     unit_pos: np.ndarray,
     on_duty: np.ndarray,
@@ -368,11 +388,12 @@ def forces_on_cells(
         diminishing_returns: ``d``, value of each further command on a cell.
         n_cells: Number of domain cells.
     """
-    order = np.argsort(unit_pos, kind="mergesort")
+    order = pieces_by_cell(unit_pos, n_cells)[0]
     out = CellForces(np.zeros(n_cells), np.zeros(n_cells), np.zeros(n_cells, dtype=np.int64), np.full(n_cells, -1, dtype=np.int64),
                      np.full(n_cells, -1, dtype=np.int64))  # fmt: skip
     by_branch = np.zeros(n_branches)
     by_agency = np.zeros(n_agencies)
+    counted_on = np.full(max(command.max() + 1, 1) if command.size else 1, -1, dtype=np.int64)  # cell a command was last counted on
     d = diminishing_returns
     i = 0
     while i < order.size:
@@ -387,12 +408,8 @@ def forces_on_cells(
             total += on_duty[u] * effectiveness[u]
             by_branch[branch[u]] += on_duty[u]
             by_agency[agency[u]] += on_duty[u]
-            new = True
-            for k in range(i, j):
-                if command[order[k]] == command[u]:
-                    new = False
-                    break
-            if new:
+            if counted_on[command[u]] != c:  # a command not yet on this cell
+                counted_on[command[u]] = c
                 commands += 1
             j += 1
         out.raw[c] = total
@@ -463,13 +480,16 @@ def flee(rng, pos, group, remaining, engaged, warned, world, forces, k, refuge_b
     out = PursuitOutcome(pos.copy(), np.zeros(pos.size, dtype=np.int64), np.full(pos.size, -1, dtype=np.int64),
                          np.zeros((world.n_zones, 2)))  # fmt: skip
     neighbours = world.neighbours
+    by_cell, start = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)  # pieces by cell, made when a first cell flees
     for i in range(pos.size):
         if not (engaged[i] or warned[i]) or remaining[i] <= 0:
             continue
         if rng.random() >= k.flee_prob:
             continue
         origin = pos[i]
-        here = np.flatnonzero(forces.unit_pos == origin)
+        if start.size == 0:
+            by_cell, start = pieces_by_cell(forces.unit_pos, neighbours.shape[0])
+        here = by_cell[start[origin] : start[origin + 1]]
         best, dest, followed = -1, -1, False
         best_score = -np.inf
         for n in range(neighbours.shape[1]):
