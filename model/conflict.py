@@ -369,6 +369,7 @@ def forces_on_cells(
     n_agencies: int,
     diminishing_returns: float,
     n_cells: int,
+    order: np.ndarray,
 ) -> CellForces:
     """Effective officers per cell, with the pile-up of separate commands discounted; the lead branch and agency.
 
@@ -387,8 +388,8 @@ def forces_on_cells(
         n_agencies: Number of agencies.
         diminishing_returns: ``d``, value of each further command on a cell.
         n_cells: Number of domain cells.
+        order: The pieces ordered by cell (``pieces_by_cell``).
     """
-    order = pieces_by_cell(unit_pos, n_cells)[0]
     out = CellForces(np.zeros(n_cells), np.zeros(n_cells), np.zeros(n_cells, dtype=np.int64), np.full(n_cells, -1, dtype=np.int64),
                      np.full(n_cells, -1, dtype=np.int64))  # fmt: skip
     by_branch = np.zeros(n_branches)
@@ -457,7 +458,7 @@ class PursuitOutcome(NamedTuple):
 
 
 @njit(cache=True)
-def flee(rng, pos, group, remaining, engaged, warned, world, forces, k, refuge_bonus):  # noqa: PLR0912
+def flee(rng, pos, group, remaining, engaged, warned, world, forces, k, refuge_bonus, by_cell, start):  # noqa: PLR0912
     """Warned and engaged cells may flee to a neighbour; the units on the cell follow where they may act.
 
     A neighbour is pursuable when some unit on the origin cell may act there (``reach``: its
@@ -476,20 +477,19 @@ def flee(rng, pos, group, remaining, engaged, warned, world, forces, k, refuge_b
         forces: ``EncounterForces``.
         k: ``EncounterCoefficients``.
         refuge_bonus: Log-attractiveness of a destination no pursuer may enter.
+        by_cell: The pieces ordered by cell (``pieces_by_cell``).
+        start: Where each cell's pieces start in ``by_cell``.
     """
     out = PursuitOutcome(pos.copy(), np.zeros(pos.size, dtype=np.int64), np.full(pos.size, -1, dtype=np.int64),
                          np.zeros((world.n_zones, 2)))  # fmt: skip
     neighbours = world.neighbours
-    by_cell, start = np.empty(0, dtype=np.int64), np.empty(0, dtype=np.int64)  # pieces by cell, made when a first cell flees
     for i in range(pos.size):
         if not (engaged[i] or warned[i]) or remaining[i] <= 0:
             continue
         if rng.random() >= k.flee_prob:
             continue
         origin = pos[i]
-        if start.size == 0:
-            by_cell, start = pieces_by_cell(forces.unit_pos, neighbours.shape[0])
-        here = by_cell[start[origin] : start[origin + 1]]
+        here = by_cell[start[origin] : start[origin + 1]]  # the pieces on the cell
         best, dest, followed = -1, -1, False
         best_score = -np.inf
         for n in range(neighbours.shape[1]):
@@ -844,9 +844,10 @@ def _encounters(streams, members, pos, group, world, forces, coefficients):
     )
     after_fights = members - deaths
     unit_strength = forces.on_duty * forces.effectiveness
+    by_cell, start = pieces_by_cell(forces.unit_pos, n_cells)
     cells = forces_on_cells(
         forces.unit_pos, forces.on_duty, forces.effectiveness, forces.command, forces.agency, forces.branch,
-        forces.branch_table.shape[0], forces.n_agencies, k.diminishing_returns, n_cells,
+        forces.branch_table.shape[0], forces.n_agencies, k.diminishing_returns, n_cells, by_cell,
     )  # fmt: skip
     in_cell_leak, protected_share = colluder_maps(
         forces.unit_pos, unit_strength, forces.colluding, forces.patron, cells.raw, n_cells, n_rows
@@ -864,7 +865,7 @@ def _encounters(streams, members, pos, group, world, forces, coefficients):
     )
     ops = _operations(ops_rng, leak_rng, forces.branch_table, after_fights, pos, group, op_forces, op_k)
     remaining = after_fights - ops.arrests - ops.killed
-    pursuit = flee(pursuit_rng, pos, group, remaining, ops.engaged, ops.warned, world, forces, k, k.refuge_bonus)
+    pursuit = flee(pursuit_rng, pos, group, remaining, ops.engaged, ops.warned, world, forces, k, k.refuge_bonus, by_cell, start)
     remaining = remaining - pursuit.arrests
     extortions, kidnappings, killings = predation(
         prey_rng, remaining, pos, contest, world.market, perceived, world.plaza, world.violence, k.extortion_rate,

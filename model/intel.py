@@ -164,21 +164,16 @@ class Intelligence:
             self._extra_active = _merge_cells(self._extra_active, np.array([cell], dtype=np.int64))  # newly positive: active tomorrow
         self.belief[agencies, cell] = np.maximum(self.belief[agencies, cell], members)
 
-    def report_violence(self, cells: np.ndarray, homicides: np.ndarray, weight: float) -> None:
-        """Homicides reported in an agency's area draw its attention there (``command.response_weight`` each)."""
-        if cells.size == 0 or weight <= 0.0:
-            return
-        fresh = _report(self.belief, self.observe_mask, cells, homicides, weight)
-        if fresh.size:  # cells some agency did not believe held criminals now draw attention: active tomorrow
-            self._extra_active = _merge_cells(self._extra_active, fresh)
-
     def report_homicides(self, pos: np.ndarray, homicides: np.ndarray, weight: float) -> np.ndarray:
-        """``report_violence`` for the day's homicides per criminal cell: returns them per domain cell.
+        """Homicides reported in an agency's area draw its attention there (``command.response_weight`` each).
 
         Args:
             pos: (criminal cells,) domain cell where each criminal cell stood.
             homicides: (criminal cells,) homicides it caused today.
             weight: ``command.response_weight``.
+
+        Returns:
+            (cells,) today's homicides per domain cell.
         """
         by_cell, fresh = _report_by_cell(self.belief, self.observe_mask, pos, homicides, weight)
         if fresh.size:  # cells some agency did not believe held criminals now draw attention: active tomorrow

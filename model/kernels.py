@@ -145,8 +145,8 @@ def _discounted_values(belief, patrol, cells, covered, discount, factor, k):
 @njit(cache=True)
 def _believed_and_patrol(belief, patrol, believed, patrol_order, k):
     """The k best of: the cells believed to hold criminals, and the k best patrol cells among the rest."""
-    value = np.empty(min(k, believed.size + k))
-    cell = np.empty(value.size, dtype=np.int64)
+    value = np.empty(k)  # believed cells and k patrol cells offered: at least k candidates unless the jurisdiction is smaller
+    cell = np.empty(k, dtype=np.int64)
     size = 0
     for c in believed:
         size = _keep_best(value, cell, size, belief[c] + patrol[c], c)

@@ -11,7 +11,8 @@ from tests.conftest import short
 def test_reported_homicides_draw_only_the_agencies_whose_area_holds_them():
     observe = np.array([[True, True, False], [False, True, True]])
     intel = Intelligence(2, 3, IntelParams(), observe)
-    intel.report_violence(np.array([0, 2]), np.array([2.0, 1.0]), weight=5.0)
+    by_cell = intel.report_homicides(np.array([0, 2, 0]), np.array([1.0, 1.0, 1.0]), weight=5.0)  # per criminal cell
+    assert by_cell.tolist() == [2.0, 0.0, 1.0]
     assert intel.belief.tolist() == [[10.0, 0.0, 0.0], [0.0, 0.0, 5.0]]
     ptr, cells = intel.positive_cells()
     assert cells[ptr[0] : ptr[1]].tolist() == [0] and cells[ptr[1] : ptr[2]].tolist() == [2]
