@@ -151,6 +151,41 @@ def test_dial_flows_keep_to_the_least_cost_paths_when_sharp_and_conserve_product
     assert (spread > 1e-3).sum() > (tree_flow > 1e-3).sum()  # more than the least-cost paths carry product
 
 
+def _dial_everywhere(cost: np.ndarray, neighbours: np.ndarray, step: np.ndarray, search, targets, injected, dispersion) -> np.ndarray:
+    """Dial's assignment as written: weights and likelihoods for every cell settled (a reference)."""
+    import math
+
+    dist, order = search.dist, search.order[: search.n_settled]
+    weight, likes = np.zeros(cost.size), {}
+    for j in order:
+        if dist[j] == 0.0:
+            weight[j] = 1.0
+            continue
+        for k, i in enumerate(neighbours[j]):
+            if i >= 0 and dist[i] < dist[j]:
+                likes[j, k] = math.exp(dispersion * (dist[j] - dist[i] - 0.5 * (cost[i] + cost[j]) * step[k]))
+                weight[j] += weight[i] * likes[j, k]
+    flow = np.zeros(cost.size)
+    np.add.at(flow, targets, injected)
+    for j in order[::-1]:
+        for k, i in enumerate(neighbours[j]):
+            if (j, k) in likes and flow[j] > 0.0:
+                flow[i] += flow[j] * weight[i] * likes[j, k] / weight[j]
+    return flow
+
+
+def test_dial_flows_computed_upstream_of_the_ports_only_equal_the_assignment_over_every_cell():
+    model = BorderSecurityModel("baseline", seed=1, days=1)
+    region, routes = model.region, model.routes
+    cost, _ = _route_graph(model)
+    search = least_costs(cost, region.neighbours, routes._step, region.entry_cells, region.port_cells)
+    dispersion = 0.1 * region.cell_km
+    args = (cost, region.neighbours, routes._step, search, region.port_cells, region.port_weights, dispersion)
+    fast, reference = dial_flows(*args), _dial_everywhere(*args)
+    assert (reference > 0).sum() < 0.6 * search.n_settled  # most settled cells carry nothing: the shortcut is tested
+    assert np.allclose(fast, reference, rtol=1e-12, atol=0.0)
+
+
 def test_dial_flows_split_a_tie_and_favour_the_cheaper_of_two_roads():
     # a 3 × 3 grid: product enters on the left (1, 0) and leaves on the right (1, 2); the centre is
     # all but closed, so it goes over the top (0, 1) or the bottom (2, 1)
