@@ -158,11 +158,18 @@ class Intelligence:
             self._extra_active = np.zeros(0, dtype=np.int64)
         return self._positive
 
-    def follow(self, agencies: np.ndarray, cell: int, members: float) -> None:
-        """Pursuers saw a cell of ``members`` flee to ``cell``: they believe it is there (hot pursuit)."""
-        if members > 0 and (self.belief[agencies, cell] <= 0).any():
-            self._extra_active = _merge_cells(self._extra_active, np.array([cell], dtype=np.int64))  # newly positive: active tomorrow
-        self.belief[agencies, cell] = np.maximum(self.belief[agencies, cell], members)
+    def follow_all(self, pursuers: np.ndarray, destinations: np.ndarray, members: np.ndarray, pooled: bool) -> None:
+        """Pursuers saw fled cells go: they believe each is where it went (hot pursuit), in turn.
+
+        Args:
+            pursuers: (fled cells, agencies + 1) which agencies followed each; the last column a pooled unit.
+            destinations: (fled cells,) where each went.
+            members: (fled cells,) its members: a pursuer's belief there becomes at least this.
+            pooled: The command pools intelligence (its map hears a pooled pursuer).
+        """
+        fresh = _follow_all(self.belief, self.pooled, pursuers, destinations, members, pooled)
+        if fresh.size:  # newly positive: active tomorrow
+            self._extra_active = _merge_cells(self._extra_active, fresh)
 
     def report_homicides(self, pos: np.ndarray, homicides: np.ndarray, weight: float) -> np.ndarray:
         """Homicides reported in an agency's area draw its attention there (``command.response_weight`` each).
@@ -473,3 +480,24 @@ def _rival_tips(rng, belief, observe_mask, tip_prob, pos, group, members, zone, 
                     n_fresh += 1
                 belief[a, c] = max(belief[a, c], float(members[i]))
     return tipped, fresh[:n_fresh].copy()
+
+
+@njit(cache=True)
+def _follow_all(belief, pooled_map, pursuers, destinations, members, pooled):
+    """``Intelligence.follow_all``'s compiled loop; returns the destinations that became positive for some pursuer."""
+    fresh = np.empty(destinations.size, dtype=np.int64)
+    n_fresh = 0
+    for k in range(destinations.size):
+        cell, seen = destinations[k], members[k]
+        newly = False
+        for a in range(belief.shape[0]):
+            if pursuers[k, a]:
+                if seen > 0 and belief[a, cell] <= 0:
+                    newly = True
+                belief[a, cell] = max(belief[a, cell], seen)
+        if newly:
+            fresh[n_fresh] = cell
+            n_fresh += 1
+        if pooled and pursuers[k, belief.shape[0]]:
+            pooled_map[cell] = max(pooled_map[cell], seen)
+    return fresh[:n_fresh].copy()

@@ -20,6 +20,7 @@ from numba import njit
 from mandosim.model.groups import GroupState
 from mandosim.model.kernels import largest_per_key
 from mandosim.model.params import LeadershipParams
+from mandosim.model.rng import CompiledStream
 from mandosim.model.tables import CellTable
 
 
@@ -41,6 +42,7 @@ class Leadership:
         self.groups = groups
         self.cells = cells
         self.rng = rng
+        self._compiled_rng: CompiledStream | None = None
         self.on_split = on_split
 
     def strike(self, group: int) -> None:
@@ -78,13 +80,9 @@ class Leadership:
 
     def lieutenants(self, live: np.ndarray, members: np.ndarray, removed: np.ndarray) -> None:
         """Operations that remove members may take the cell's lieutenant (chance removed / members); successions count down."""
-        t = self.cells
-        np.maximum(t.succession - 1, 0, out=t.succession)  # a slot taken by a new cell starts at 0
-        hit = np.flatnonzero(removed > 0)
-        if hit.size == 0:
-            return
-        taken = self.rng.random(hit.size) < removed[hit] / np.maximum(members[hit], 1)
-        t.succession[live[hit[taken]]] = self.params.local_succession_days
+        if self._compiled_rng is None:
+            self._compiled_rng = CompiledStream(self.rng)  # the same Generator: one sequence of draws
+        _lieutenants(self._compiled_rng, self.cells.succession, live, members, removed, self.params.local_succession_days)
 
     def end_crises(self) -> np.ndarray:
         """Count down crises; a crisis that ends gets a new leader and maybe a split.
@@ -139,3 +137,17 @@ def _cell_violence(succession, live, group, crisis_left, crisis_violence):
         local = 1.0 + crisis_violence * (1.0 if succession[live[i]] > 0 else 0.0)
         out[i] = in_crisis * local
     return out
+
+
+@njit(cache=True)
+def _lieutenants(rng, succession, live, members, removed, succession_days):
+    """``Leadership.lieutenants``' compiled body.
+
+    Successions count down (a slot taken by a new cell starts at 0); then each criminal cell that
+    lost members loses its lieutenant with chance removed / members (one draw each, in order).
+    """
+    for slot in range(succession.size):
+        succession[slot] = max(succession[slot] - 1, 0)
+    for i in range(removed.size):
+        if removed[i] > 0 and rng.random() < removed[i] / max(members[i], 1):
+            succession[live[i]] = succession_days

@@ -510,11 +510,7 @@ class BorderSecurityModel(mesa.Model):
                 pos[fled], out.pursued_to[fled], cell, per_piece(units.agency), per_piece(regime.reach()), per_piece(units.pooled),
                 regime.pooled_reach(), self.region.jurisdiction, len(self.agency_names),
             )  # fmt: skip
-            for k, i in enumerate(fled):
-                dest, remaining = int(out.pursued_to[i]), float(today.remaining[i])
-                self.intel.follow(np.flatnonzero(pursuers[k, :-1]), dest, remaining)
-                if self.regime.pools_intelligence and pursuers[k, -1]:
-                    self.intel.pooled[dest] = max(self.intel.pooled[dest], remaining)
+            self.intel.follow_all(pursuers, out.pursued_to[fled], today.remaining[fled], self.regime.pools_intelligence)
         self.homicides_by_cell = self.intel.report_homicides(pos, homicides, p.command.response_weight)  # today's
 
     # --- 2. intelligence ----------------------------------------------------------------------

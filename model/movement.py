@@ -86,9 +86,8 @@ def _move(
             for h in range(n_groups):
                 rivals += pressure[g, h] * nearby[h, c]
             options[n_options] = c
-            score[n_options] = (
-                base_value[c] - heat_aversion * risk[g, c] + home_value[g, zone[c]] + rival_pull * np.log1p(rivals / cell_size)
-            )
+            crowding = np.log1p(rivals / cell_size) if rivals > 0.0 else 0.0  # log1p(0) is 0: no call for it
+            score[n_options] = base_value[c] - heat_aversion * risk[g, c] + home_value[g, zone[c]] + rival_pull * crowding
             top = max(top, score[n_options])
             n_options += 1
         total = 0.0

@@ -39,7 +39,7 @@ class LearnedRisk:
         self.rate = rate
         self.learning = learning
         self.risk = np.tile(officers_near, (n_groups, 1))
-        self._stamp = np.full(self.risk.shape, -1, dtype=np.int64)
+        self._stamp = np.full(self.risk.shape, -1, dtype=np.int32)  # the day each entry was last watched (half the memory of int64)
         self._today = 0
 
     def watch(self, pos: np.ndarray, group: np.ndarray, reach: np.ndarray, officers_near: np.ndarray) -> None:

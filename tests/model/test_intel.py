@@ -20,8 +20,13 @@ def test_reported_homicides_draw_only_the_agencies_whose_area_holds_them():
 
 def test_pursuers_believe_the_fled_cell_is_where_it_went():
     intel = Intelligence(2, 3, IntelParams(), np.ones((2, 3), dtype=bool))
-    intel.follow(np.array([1]), 2, 12.0)
-    assert intel.belief[1, 2] == 12.0 and intel.belief[0, 2] == 0.0
+    pursuers = np.array([[False, True, True], [True, False, False]])  # agency 1 and a pooled unit; then agency 0
+    intel.follow_all(pursuers, np.array([2, 1]), np.array([12.0, 0.0]), pooled=True)
+    assert intel.belief[1, 2] == 12.0 and intel.belief[0, 2] == 0.0 and intel.pooled[2] == 12.0
+    assert intel.belief[0, 1] == 0.0  # a cell that fled with no one left is believed empty
+    assert intel._extra_active.tolist() == [2]  # the destination is observed tomorrow
+    intel.follow_all(pursuers[:1], np.array([2]), np.array([5.0]), pooled=False)
+    assert intel.belief[1, 2] == 12.0 and intel.pooled[2] == 12.0  # a smaller sighting lowers nothing
 
 
 def test_the_response_channel_sends_units_where_homicides_were_reported():
