@@ -45,6 +45,12 @@ class Leadership:
         self._compiled_rng: CompiledStream | None = None
         self.on_split = on_split
 
+    def _stream(self) -> CompiledStream:
+        """The ``leadership`` stream as compiled kernels take it (the same Generator: one sequence of draws)."""
+        if self._compiled_rng is None:
+            self._compiled_rng = CompiledStream(self.rng)
+        return self._compiled_rng
+
     def strike(self, group: int) -> None:
         """The group's leader is captured or killed: a succession crisis starts."""
         g = self.groups
@@ -71,18 +77,14 @@ class Leadership:
         if not engaged.any():
             return
         largest = largest_per_key(group, members, g.size)  # each group's largest cell (lowest slot on ties)
-        for i in np.flatnonzero(engaged):
-            gi = int(group[i])
-            if largest[gi] != i or not g.leader_present[gi]:
-                continue
-            if self.rng.random() < self.params.capture_prob * quality[i]:
-                self.strike(gi)
+        _capture_leaders(
+            self._stream(), group, engaged, largest, quality, self.params.capture_prob, g.active, g.leader_present, g.crisis_left,
+            g.leader_strikes, self.params.succession_days,
+        )  # fmt: skip
 
     def lieutenants(self, live: np.ndarray, members: np.ndarray, removed: np.ndarray) -> None:
         """Operations that remove members may take the cell's lieutenant (chance removed / members); successions count down."""
-        if self._compiled_rng is None:
-            self._compiled_rng = CompiledStream(self.rng)  # the same Generator: one sequence of draws
-        _lieutenants(self._compiled_rng, self.cells.succession, live, members, removed, self.params.local_succession_days)
+        _lieutenants(self._stream(), self.cells.succession, live, members, removed, self.params.local_succession_days)
 
     def end_crises(self) -> np.ndarray:
         """Count down crises; a crisis that ends gets a new leader and maybe a split.
@@ -151,3 +153,18 @@ def _lieutenants(rng, succession, live, members, removed, succession_days):
     for i in range(removed.size):
         if removed[i] > 0 and rng.random() < removed[i] / max(members[i], 1):
             succession[live[i]] = succession_days
+
+
+@njit(cache=True)
+def _capture_leaders(rng, group, engaged, largest, quality, capture_prob, active, leader_present, crisis_left, strikes, succession_days):
+    """``Leadership.operations``' compiled loop: engaged cells in order; a group's largest cell may yield its leader (``strike``)."""
+    for i in range(engaged.size):
+        if not engaged[i]:
+            continue
+        gi = group[i]
+        if largest[gi] != i or not leader_present[gi]:
+            continue
+        if rng.random() < capture_prob * quality[i] and active[gi]:
+            leader_present[gi] = False
+            crisis_left[gi] = succession_days
+            strikes[gi] += 1

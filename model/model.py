@@ -557,24 +557,27 @@ class BorderSecurityModel(mesa.Model):
         live = t.live()
         if live.size == 0:
             return
-        base, pressure = self._movement_fields(fighting)
+        base, pressure, home = self._movement_fields(fighting)
         t.pos[live] = move_cells(
             self.streams.compiled("movement"), t.pos[live], t.group[live], min(1.0, p.crime.move_prob * r.moves_per_reference_move),
             r.neighbours, base,
-            p.crime.home_bonus * self._home, r.zone, self.nearby(), pressure, p.crime.rival_pull, float(p.crime.cell_size),
+            home, r.zone, self.nearby(), pressure, p.crime.rival_pull, float(p.crime.cell_size),
             self.risk.risk, p.crime.heat_aversion,
         )  # fmt: skip
 
-    def _movement_fields(self, fighting: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """Value of each cell (flow and market) and rivals' pressure between groups, kept while flow and fighting hold."""
+    def _movement_fields(self, fighting: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Value of each cell (flow and market), rivals' pressure between groups and each group's home pull per zone.
+
+        Kept while flow and fighting hold (a split, the only change to the home pulls, makes a new fighting matrix).
+        """
         cached = getattr(self, "_movement_cache", None)
         if cached is None or cached[0] is not self.flow or cached[1] is not fighting:
             base = self.params.routes.traffic_value * self.flow + self._market_value
             pressure = fighting.copy()  # rivals press harder on a group in crisis
             np.fill_diagonal(pressure, 0.0)
             pressure = np.ascontiguousarray(pressure[:, : self.groups.count])
-            self._movement_cache = cached = (self.flow, fighting, base, pressure)
-        return cached[2], cached[3]
+            self._movement_cache = cached = (self.flow, fighting, base, pressure, self.params.crime.home_bonus * self._home)
+        return cached[2], cached[3], cached[4]
 
     def _split(self, parent: int, splinter: int) -> None:
         """A splinter group is born: its agent, home pull and learned risk start as its parent's."""
