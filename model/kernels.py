@@ -166,7 +166,7 @@ def _before(value_a: float, cell_a: int, value_b: float, cell_b: int) -> bool:
     return value_a > value_b or (value_a == value_b and cell_a < cell_b)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")  # called once per candidate cell: a call costs more than its work
 def _keep_best(value: np.ndarray, cell: np.ndarray, size: int, v: float, c: int) -> int:
     """Offer cell ``c`` worth ``v`` to the best ``value.size`` kept so far (a heap, the last in order on top); return the size.
 
