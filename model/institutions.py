@@ -243,10 +243,20 @@ def _move_trust(trust, baseline, joint, incidents, gain, loss, recovery):
 def _next_collusion(rng, colluding, agency, control, reference, bribes, hazard, vetting, elasticity, turnover):
     """Each unit draws whether a clean unit is corrupted, and whether a colluder leaves, today."""
     out = np.empty(colluding.size, dtype=np.bool_)
+    leave_chance = np.empty(vetting.size)  # the same for every unit of an agency
+    for a in range(vetting.size):
+        leave_chance[a] = -np.expm1(-(turnover + vetting[a]))
+    # units of one agency and zone share their inputs (and sit side by side): the chance of the
+    # last unit is reused when the inputs are the same, the same numbers without recomputing them
+    last_agency, last_control, last_reference, last_bribes, corrupt_chance = -1, 0.0, 0.0, 0.0, 0.0
     for u in range(colluding.size):
-        pull = (control[u] / reference[u]) * max(bribes[u], 0.0) ** elasticity
-        corrupt = rng.random() < -np.expm1(-hazard[agency[u]] * pull)
-        leave = rng.random() < -np.expm1(-(turnover + vetting[agency[u]]))
+        a = agency[u]
+        if a != last_agency or control[u] != last_control or reference[u] != last_reference or bribes[u] != last_bribes:
+            pull = (control[u] / reference[u]) * max(bribes[u], 0.0) ** elasticity
+            corrupt_chance = -np.expm1(-hazard[a] * pull)
+            last_agency, last_control, last_reference, last_bribes = a, control[u], reference[u], bribes[u]
+        corrupt = rng.random() < corrupt_chance
+        leave = rng.random() < leave_chance[a]
         out[u] = not leave if colluding[u] else corrupt
     return out
 

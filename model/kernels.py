@@ -602,10 +602,23 @@ def binomial_thinning(rng: Stream, members: np.ndarray, key: np.ndarray, hazard:
         hazard: (keys,) per-member probability.
     """
     out = np.zeros(members.size, dtype=np.int64)
+    # the items of each key with members, ascending, gathered in one pass (a counting sort)
+    start = np.zeros(hazard.size + 1, dtype=np.int64)
+    for i in range(members.size):
+        if members[i] > 0 and 0 <= key[i] < hazard.size:
+            start[key[i] + 1] += 1
+    for k in range(hazard.size):
+        start[k + 1] += start[k]
+    by_key = np.empty(start[hazard.size], dtype=np.int64)
+    fill = start[:-1].copy()
+    for i in range(members.size):
+        if members[i] > 0 and 0 <= key[i] < hazard.size:
+            by_key[fill[key[i]]] = i
+            fill[key[i]] += 1
     for k in range(hazard.size):
         if hazard[k] <= 0.0:
             continue
-        items = np.flatnonzero((key == k) & (members > 0))
+        items = by_key[start[k] : start[k + 1]]
         left = members[items].astype(np.int64)
         pool = left.sum()
         if pool == 0:

@@ -227,6 +227,56 @@ def test_binomial_thinning_matches_independent_binomials(members, hazard, seed):
         assert np.abs(draws.mean(axis=0) - expected).max() <= 0.15 * max(expected.max(), 1.0) + 0.5
 
 
+def _thinning_reference(rng, members, key, hazard):
+    """``binomial_thinning`` written plainly: each key's items found with a mask."""
+    out = np.zeros(members.size, dtype=np.int64)
+    for k in range(hazard.size):
+        items = np.flatnonzero((key == k) & (members > 0))
+        left = members[items].astype(np.int64)
+        pool = int(left.sum())
+        if hazard[k] <= 0.0 or pool == 0:
+            continue
+        for _ in range(rng.binomial(pool, min(hazard[k], 1.0))):
+            r, j = rng.integers(0, pool), 0
+            while r >= left[j]:
+                r -= left[j]
+                j += 1
+            left[j] -= 1
+            out[items[j]] += 1
+            pool -= 1
+    return out
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.lists(st.tuples(st.integers(0, 12), st.integers(-1, 4)), min_size=1, max_size=40), st.integers(0, 2**32 - 1))
+def test_binomial_thinning_takes_the_same_members_as_a_mask_per_key(items, seed):
+    members, key = (np.array(column) for column in zip(*items, strict=True))
+    hazard = np.array([0.3, 0.0, 0.6, 0.1])  # key 4 and -1 have none: their items are never taken
+    got = binomial_thinning(np.random.default_rng(seed), members, key, hazard)
+    assert np.array_equal(got, _thinning_reference(np.random.default_rng(seed), members, key, hazard))
+
+
+def test_collusion_draws_reuse_a_chance_only_for_the_same_inputs():
+    from mandosim.model.institutions import _next_collusion
+
+    rng = np.random.default_rng(5)
+    units = 200
+    agency, zone = rng.integers(0, 3, units), rng.integers(0, 2, units)
+    order = np.lexsort((zone, agency))  # units of one agency and zone side by side, as in the unit table
+    agency, zone = agency[order], zone[order]
+    control, reference, bribes = np.array([0.1, 0.9])[zone], np.array([0.5, 0.5])[zone], np.array([0.5, 3.0])[zone]
+    colluding = rng.random(units) < 0.3
+    hazard, vetting = np.array([0.01, 0.05, 0.2]), np.array([0.02, 0.0, 0.1])
+    got = _next_collusion(np.random.default_rng(9), colluding, agency, control, reference, bribes, hazard, vetting, 1.5, 0.01)
+    draws = np.random.default_rng(9)
+    expected = np.empty(units, dtype=bool)
+    for u in range(units):  # every chance computed afresh
+        corrupt = draws.random() < -np.expm1(-hazard[agency[u]] * (control[u] / reference[u]) * bribes[u] ** 1.5)
+        leave = draws.random() < -np.expm1(-(0.01 + vetting[agency[u]]))
+        expected[u] = not leave if colluding[u] else corrupt
+    assert np.array_equal(got, expected)
+
+
 # --- day bookkeeping in one compiled pass, against the plain numpy it replaced -----------------------
 SLOTS = st.integers(1, 60).flatmap(
     lambda n: st.tuples(
