@@ -60,8 +60,8 @@ def rival_fights(
         members: Members per criminal cell.
         pos: Domain cell of each criminal cell.
         group: Group of each criminal cell.
-        nearby: (groups, cells) members of each group within each cell's reach (7.5 km square);
-            rows past the last group with cells may be left out (they hold nothing).
+        nearby: (cells, groups) members of each group within each cell's reach (7.5 km square);
+            columns past the last group with cells may be left out (they hold nothing).
         rivalry: (groups, groups) fighting weight of row group against column group; the diagonal
             is fighting inside a group (succession crises), against its *other* members.
         density: (cells,) people per km².
@@ -74,7 +74,7 @@ def rival_fights(
         Members killed, bystanders killed, and the contest (weighted enemies / (enemies + own side)
         nearby, 0–1), per criminal cell.
     """
-    n, n_groups = members.size, nearby.shape[0]
+    n, n_groups = members.size, nearby.shape[1]
     deaths = np.zeros(n, dtype=np.int64)
     bystanders = np.zeros(n, dtype=np.int64)
     contest = np.zeros(n)
@@ -82,7 +82,7 @@ def rival_fights(
         c, g = pos[i], group[i]
         exposure = -rivalry[g, g] * members[i]  # weighted enemies nearby, not against itself
         for h in range(n_groups):
-            exposure += rivalry[g, h] * nearby[h, c]
+            exposure += rivalry[g, h] * nearby[c, h]
         exposure = max(exposure, 0.0)
         if exposure > 0.0 and members[i] > 0:
             deaths[i] = rng.binomial(members[i], -np.expm1(-fight_rate * stakes[i] * exposure))
@@ -90,7 +90,7 @@ def rival_fights(
             bystanders[i] = rng.poisson(bystanders_per_death * deaths[i] * density[c] / DENSITY_REFERENCE)
         # Contest over the plazas: weighted enemies against the cell's own side. In a succession
         # crisis the group's factions contest each other and rivals press harder, so it rises (P1).
-        contest[i] = exposure / max(exposure + nearby[g, c], 1.0)
+        contest[i] = exposure / max(exposure + nearby[c, g], 1.0)
     return deaths, bystanders, contest
 
 

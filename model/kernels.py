@@ -260,17 +260,20 @@ def neighbourhood_sum(pos: np.ndarray, weights: np.ndarray, stencil: np.ndarray,
 def keyed_neighbourhood_sum(
     key: np.ndarray, pos: np.ndarray, weights: np.ndarray, n_keys: int, stencil: np.ndarray, overlap: np.ndarray, n_cells: int
 ) -> np.ndarray:
-    """(keys, cells) like ``neighbourhood_sum``, separately for each key (group, agency)."""
-    out = np.zeros((n_keys, n_cells))
+    """(cells, keys) like ``neighbourhood_sum``, separately for each key (group, agency).
+
+    A cell's keys sit side by side: the kernels that read every group around a cell read one cache line.
+    """
+    out = np.zeros((n_cells, n_keys))
     for i in range(pos.size):
         c = pos[i]
         g = key[i]
         w = weights[i]
-        out[g, c] += w * overlap[0]
+        out[c, g] += w * overlap[0]
         for k in range(1, stencil.shape[1]):
             d = stencil[c, k]
             if d >= 0:
-                out[g, d] += w * overlap[k]
+                out[d, g] += w * overlap[k]
     return out
 
 

@@ -327,9 +327,9 @@ class BorderSecurityModel(mesa.Model):
         return flat.reshape(self.groups.size, n)
 
     def nearby(self) -> np.ndarray:
-        """(groups so far, cells) members of each group within each cell's reach (7.5 km square), now.
+        """(cells, groups so far) members of each group within each cell's reach (7.5 km square), now.
 
-        Rows are the groups that exist (``GroupState.count``), not the spare rows for splinters.
+        Columns are the groups that exist (``GroupState.count``), not the spare rows for splinters.
         """
         t, r = self.cells, self.region
         live = t.live()

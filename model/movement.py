@@ -48,7 +48,7 @@ def move_cells(
         base_value: (cells,) log-attractiveness shared by all groups (flow, market).
         home_value: (groups, zones) pull of each zone to each group (home bonus × initial share).
         zone: (cells,) zone code.
-        nearby: (groups, cells) members of each group within each cell's reach (7.5 km square).
+        nearby: (cells, groups) members of each group within each cell's reach (7.5 km square).
         pressure: (groups, live groups) how hard each row group presses on each column group (0 diagonal).
         rival_pull: Log-units per log1p(rival members nearby / cell size).
         cell_size: Members of a criminal cell at start.
@@ -84,7 +84,7 @@ def _move(
                 c = pos[i]
             rivals = 0.0
             for h in range(n_groups):
-                rivals += pressure[g, h] * nearby[h, c]
+                rivals += pressure[g, h] * nearby[c, h]
             options[n_options] = c
             crowding = np.log1p(rivals / cell_size) if rivals > 0.0 else 0.0  # log1p(0) is 0: no call for it
             score[n_options] = base_value[c] - heat_aversion * risk[g, c] + home_value[g, zone[c]] + rival_pull * crowding

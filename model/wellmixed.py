@@ -93,7 +93,7 @@ def simulate(setup: WellMixedSetup, seed: int) -> np.ndarray:
     out = np.empty((setup.days + 1, n))
     out[0] = members
     for day in range(setup.days):
-        nearby = members.astype(float)[:, None]  # (groups, 1 cell): every member meets every other
+        nearby = members.astype(float)[None, :]  # (1 cell, groups): every member meets every other
         deaths, _, _ = rival_fights(fights, members, here, group, nearby, setup.rivalry, no_density, no_stakes, setup.conflict_rate, 0.0)
         remaining = members - deaths
         total = remaining.sum()

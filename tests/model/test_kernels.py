@@ -92,7 +92,7 @@ def test_neighbourhood_sums_equal_the_adjacency_product():
     keyed = keyed_neighbourhood_sum(
         cells.group[live], cells.pos[live], cells.members[live].astype(float), model.groups.size, *region.reach, region.n_cells
     )
-    assert np.allclose(keyed, (region.adjacency @ model.presence().T).T)
+    assert np.allclose(keyed, region.adjacency @ model.presence().T)
 
 
 def _route_graph(model: BorderSecurityModel) -> tuple[np.ndarray, object]:
