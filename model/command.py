@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mandosim.model.kernels import BeliefView, Deployments, allocate_deployments, bucket_cells
+from mandosim.model.kernels import BeliefView, Deployments, allocate_deployments
 from mandosim.model.params import CommandParams
 from mandosim.model.regime import KIND_PRIORITY, CommandRegime
 from mandosim.model.region import Region
@@ -106,9 +106,8 @@ class Command:
             trust = self.trust[deployments.agency]
             others = trust.sum(axis=1) - trust[np.arange(deployments.agency.size), deployments.agency]
             deployments = deployments._replace(discount=others / max(self.trust.shape[0] - 1, 1))
-        n_jurisdictions = len(self.region.jurisdiction_names)
-        positive_ptr, positive_cells = bucket_cells(*positive, self.region.jurisdiction, n_jurisdictions)
-        view = BeliefView(belief, patrol, positive_ptr, positive_cells, n_jurisdictions, self.regime.area_mask)
+        r = self.region
+        view = BeliefView(belief, patrol, *positive, r.jurisdiction, len(r.jurisdiction_names), self.regime.area_mask)
         allocate_deployments(view, deployments, rng.random(units.n), factor, coordinated, covered, units.pos)
 
     def deployment_records(self, any_pooled: bool, unified: bool, patrol: np.ndarray) -> Deployments:

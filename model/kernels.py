@@ -20,9 +20,10 @@ class BeliefView(NamedTuple):
     Attributes:
         belief: (agencies, cells) believed members in a cell, per agency.
         patrol: (cells,) value of presence without intelligence.
-        positive_ptr: (agencies × jurisdictions + 1,) agency a believes criminals hold the cells
-            ``positive_cells[ptr[b]:ptr[b+1]]`` of jurisdiction j, ``b = a × jurisdictions + j``.
-        positive_cells: cells with positive belief, by agency and jurisdiction, ascending.
+        positive_ptr: (agencies + 1,) agency a believes criminals hold the cells
+            ``positive_cells[ptr[a]:ptr[a+1]]`` (``Intelligence.positive_cells``).
+        positive_cells: cells with positive belief, by agency, ascending.
+        jurisdiction: (cells,) jurisdiction of each cell.
         n_jurisdictions: Number of jurisdictions.
         area_mask: (cells,) inside the unified command's area.
     """
@@ -31,6 +32,7 @@ class BeliefView(NamedTuple):
     patrol: np.ndarray
     positive_ptr: np.ndarray
     positive_cells: np.ndarray
+    jurisdiction: np.ndarray
     n_jurisdictions: int
     area_mask: np.ndarray
 
@@ -101,6 +103,7 @@ VIEW_FIELDS = len(BeliefView._fields)
 def _allocate(unit_keys, factor, track_coverage, covered, pos, *fields):
     view = BeliefView(*fields[:VIEW_FIELDS])
     dep = Deployments(*fields[VIEW_FIELDS:])
+    kept_value, kept_cell, kept = _believed_best(view, dep)
     for d in range(dep.agency.size):
         units = dep.units[dep.unit_ptr[d] : dep.unit_ptr[d + 1]]
         k = units.size
@@ -112,12 +115,9 @@ def _allocate(unit_keys, factor, track_coverage, covered, pos, *fields):
         if discount > 0.0:
             value, cell = _discounted_values(view.belief[agency], view.patrol, cells, covered, discount, factor, k)
         else:
-            bucket = agency * view.n_jurisdictions + dep.jurisdiction[d]
-            believed = view.positive_cells[view.positive_ptr[bucket] : view.positive_ptr[bucket + 1]]
-            if dep.outside_area[d]:
-                believed = believed[~view.area_mask[believed]]
             order = dep.patrol_order[dep.cell_ptr[d] : dep.cell_ptr[d + 1]]
-            value, cell = _believed_and_patrol(view.belief[agency], view.patrol, believed, order, k)
+            start, end = dep.unit_ptr[d], dep.unit_ptr[d + 1]
+            value, cell = _with_patrol(view.belief[agency], view.patrol, kept_value[start:end], kept_cell[start:end], kept[d], order, k)
         targets = _greedy_slots(value, cell, k, factor)
         by_key = np.argsort(unit_keys[units], kind="mergesort")
         for j in range(k):
@@ -125,6 +125,35 @@ def _allocate(unit_keys, factor, track_coverage, covered, pos, *fields):
         if track_coverage:
             for j in range(k):
                 covered[targets[j]] += 1.0
+
+
+@njit(cache=True)
+def _believed_best(view, dep):
+    """Each undiscounted deployment's k best believed cells, in one pass over every agency's believed cells.
+
+    Returns:
+        Values and cells kept (deployment d's at ``unit_ptr[d]:unit_ptr[d+1]``, as a ``_keep_best`` heap) and how many each keeps.
+    """
+    n_agencies = view.belief.shape[0]
+    deployment_of = np.full(n_agencies * view.n_jurisdictions, -1, dtype=np.int64)  # at most one per (agency, jurisdiction)
+    for d in range(dep.agency.size):
+        if dep.discount[d] <= 0.0:
+            deployment_of[dep.agency[d] * view.n_jurisdictions + dep.jurisdiction[d]] = d
+    value = np.empty(dep.units.size)
+    cell = np.empty(dep.units.size, dtype=np.int64)
+    kept = np.zeros(dep.agency.size, dtype=np.int64)
+    for a in range(n_agencies):
+        for m in range(view.positive_ptr[a], view.positive_ptr[a + 1]):
+            c = view.positive_cells[m]
+            d = deployment_of[a * view.n_jurisdictions + view.jurisdiction[c]]
+            if d < 0 or (dep.outside_area[d] and view.area_mask[c]):  # the command's area is not the deployment's
+                continue
+            start, end = dep.unit_ptr[d], dep.unit_ptr[d + 1]
+            v = view.belief[a, c] + view.patrol[c]
+            if kept[d] == end - start and (end == start or not _before(v, c, value[start], cell[start])):
+                continue  # no better than the worst kept (most cells): ``_keep_best`` would keep it out
+            kept[d] = _keep_best(value[start:end], cell[start:end], kept[d], v, c)
+    return value, cell, kept
 
 
 @njit(cache=True)
@@ -143,13 +172,8 @@ def _discounted_values(belief, patrol, cells, covered, discount, factor, k):
 
 
 @njit(cache=True)
-def _believed_and_patrol(belief, patrol, believed, patrol_order, k):
-    """The k best of: the cells believed to hold criminals, and the k best patrol cells among the rest."""
-    value = np.empty(k)  # believed cells and k patrol cells offered: at least k candidates unless the jurisdiction is smaller
-    cell = np.empty(k, dtype=np.int64)
-    size = 0
-    for c in believed:
-        size = _keep_best(value, cell, size, belief[c] + patrol[c], c)
+def _with_patrol(belief, patrol, value, cell, size, patrol_order, k):
+    """The k best of: the believed cells kept (a ``_keep_best`` heap of ``size``), and the k best patrol cells among the rest."""
     taken = 0
     for c in patrol_order:
         if taken == k:
@@ -496,30 +520,6 @@ def sums_by_key(rows: np.ndarray, key: np.ndarray, n_keys: int) -> np.ndarray:
         for r in range(rows.shape[0]):
             out[k, r] += rows[r, i]
     return out
-
-
-@njit(cache=True)
-def bucket_cells(ptr: np.ndarray, cells: np.ndarray, cell_key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
-    """Split each row's cells (``cells[ptr[r]:ptr[r+1]]``) by the cells' key, keeping their order.
-
-    Returns:
-        (rows × keys + 1,) pointers and the cells, row-major then by key.
-    """
-    n_rows = ptr.size - 1
-    counts = np.zeros(n_rows * n_keys + 1, dtype=np.int64)
-    for r in range(n_rows):
-        for m in range(ptr[r], ptr[r + 1]):
-            counts[r * n_keys + cell_key[cells[m]] + 1] += 1
-    for b in range(n_rows * n_keys):
-        counts[b + 1] += counts[b]
-    out = np.empty(cells.size, dtype=np.int64)
-    fill = counts[:-1].copy()
-    for r in range(n_rows):
-        for m in range(ptr[r], ptr[r + 1]):
-            b = r * n_keys + cell_key[cells[m]]
-            out[fill[b]] = cells[m]
-            fill[b] += 1
-    return counts, out
 
 
 @njit(cache=True)

@@ -15,7 +15,6 @@ from mandosim.model.kernels import (
     _greedy_slots,
     allocate_deployments,
     binomial_thinning,
-    bucket_cells,
     census,
     colluding_shares,
     keyed_neighbourhood_sum,
@@ -36,8 +35,8 @@ def allocation_inputs(model, patrol, factor):
     region = model.region
     deployments = model.command.deployment_records(False, model.regime.unified, patrol)
     n_jurisdictions = len(region.jurisdiction_names)
-    ptr, positive = bucket_cells(*model.intel.positive_cells(), region.jurisdiction, n_jurisdictions)
-    view = BeliefView(model.intel.belief, patrol, ptr, positive, n_jurisdictions, model.regime.area_mask)
+    ptr, positive = model.intel.positive_cells()
+    view = BeliefView(model.intel.belief, patrol, ptr, positive, region.jurisdiction, n_jurisdictions, model.regime.area_mask)
     keys = np.random.default_rng(0).random(model.units.n)
     return [view, deployments, keys, factor, False, np.zeros(region.n_cells), model.units.pos.copy()]
 
