@@ -163,19 +163,15 @@ class Institutions:
             horizon: False during burn-in (rates are learnt, trust held at baseline).
         """
         p = self.params
-        self.rates += p.community_memory * (today - self.rates)
+        _remember_rates(self.rates, today, p.community_memory)
         if not horizon:
             return
         if self.rate_reference is None:
             self.rate_reference = self.rates.copy()
-        ref, cur = self.rate_reference + RATE_FLOOR, self.rates + RATE_FLOOR
-        target = (
-            self.community_baseline
-            * (ref[:, 0] / cur[:, 0]) ** p.abuse_elasticity
-            * (ref[:, 1] / cur[:, 1]) ** p.violence_elasticity
-            * (cur[:, 2] / ref[:, 2]) ** p.success_elasticity
-        )
-        self.community_trust += p.community_adjust_rate * (np.clip(target, 0.0, 1.0) - self.community_trust)
+        abuses, violence, successes = _rate_ratios(self.rate_reference, self.rates, RATE_FLOOR)
+        # the power laws stay in numpy: its vectorised ``**`` and a compiled one differ in the last bit
+        pulls = (abuses**p.abuse_elasticity, violence**p.violence_elasticity, successes**p.success_elasticity)
+        _move_community(self.community_trust, self.community_baseline, *pulls, p.community_adjust_rate)
 
     def lose_credibility(self, zones: np.ndarray, agencies: np.ndarray, community_loss: float, trust_loss: float) -> None:
         """A public failure (a retracted command): community and inter-agency trust drop at once."""
@@ -305,3 +301,31 @@ def record_zone_institutions(out, columns, community_trust, home_zone, colluding
     for z in range(n_zones):
         out[z, columns[2]] = trusted[z] / max(pairs[z], 1)
         out[z, columns[3]] = shared[z] / max(pairs[z], 1)
+
+
+@njit(cache=True)
+def _remember_rates(rates, today, memory):
+    """Today's abuses, homicides and successes per zone enter their moving averages (in place)."""
+    for z in range(rates.shape[0]):
+        for m in range(rates.shape[1]):
+            rates[z, m] += memory * (today[z, m] - rates[z, m])
+
+
+@njit(cache=True)
+def _rate_ratios(reference, rates, floor):
+    """Per zone: abuses and homicides at the reference over now, successes now over the reference (each + ``floor``)."""
+    n = rates.shape[0]
+    abuses, violence, successes = np.empty(n), np.empty(n), np.empty(n)
+    for z in range(n):
+        abuses[z] = (reference[z, 0] + floor) / (rates[z, 0] + floor)
+        violence[z] = (reference[z, 1] + floor) / (rates[z, 1] + floor)
+        successes[z] = (rates[z, 2] + floor) / (reference[z, 2] + floor)
+    return abuses, violence, successes
+
+
+@njit(cache=True)
+def _move_community(trust, baseline, abuse_pull, violence_pull, success_pull, rate):
+    """Community trust moves toward its baseline × the three pulls, clipped to 0–1 (in place)."""
+    for z in range(trust.size):
+        target = baseline[z] * abuse_pull[z] * violence_pull[z] * success_pull[z]
+        trust[z] += rate * (min(max(target, 0.0), 1.0) - trust[z])

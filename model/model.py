@@ -342,8 +342,8 @@ class BorderSecurityModel(mesa.Model):
         """Advance one day (see the class docstring for the order)."""
         p, r = self.params, self.region
         day = self.day
-        zone_out = np.zeros((len(r.zone_names), len(ZONE_METRICS)))
-        group_out = np.zeros((self.groups.size, len(GROUP_METRICS)), dtype=np.int64)
+        row = self.recorder.days_recorded  # today's rows of the record (zeros), filled through the day
+        zone_out, group_out = self.recorder.zone[row], self.recorder.group[row]
 
         # 1. events (day 0's regime is the first event)
         self.event_exits = np.zeros(self.groups.size, dtype=np.int64)
@@ -433,7 +433,7 @@ class BorderSecurityModel(mesa.Model):
         """
         p, r, t, units, regime = self.params, self.region, self.cells, self.units, self.regime
         live = t.live()
-        members, pos, group = t.members[live].copy(), t.pos[live].copy(), t.group[live]
+        members, pos, group = t.members[live], t.pos[live], t.group[live]  # (fancy indexing copies)
         streams = self._encounter_streams
         n_agencies = len(self.agency_names)
         collusion = p.channels.collusion
@@ -640,9 +640,7 @@ class BorderSecurityModel(mesa.Model):
         zone_out[:, ZONE_METRICS.index("officers_on_duty")] = np.bincount(r.zone[self.units.pos], weights=on_duty, minlength=z)
         group_out[:, GROUP_METRICS.index("members")] = members_zg.sum(axis=0)
         group_out[:, GROUP_METRICS.index("transferred")] = transfers
-        rec.zone[row] = zone_out
-        rec.group[row] = group_out
-        rec.days_recorded += 1
+        rec.days_recorded += 1  # zone_out and group_out are this row of the record
 
     # ------------------------------------------------------------------------------------------
     # 9. institutions
@@ -679,7 +677,7 @@ class BorderSecurityModel(mesa.Model):
         """Per zone: community trust, colluding share, trust and intelligence sharing among its agencies."""
         r, units, regime = self.region, self.units, self.regime
         zone, a, b = self._zone_agency_pairs()
-        inside = np.zeros(zone.size, dtype=bool)
+        inside = self._pairs_outside  # no pair pools intelligence (zeros, made with the pairs)
         if regime.pools_intelligence and regime.area:
             area_zones = [r.zone_code(z) for z in regime.area]
             inside = np.isin(zone, area_zones) & np.isin(a, regime.members) & np.isin(b, regime.members)
@@ -702,6 +700,7 @@ class BorderSecurityModel(mesa.Model):
                 seconds.append(b[off])
             self._pairs_key = key
             self._pairs = tuple(np.concatenate(x).astype(np.int64) for x in (zones, firsts, seconds))
+            self._pairs_outside = np.zeros(self._pairs[0].size, dtype=bool)
         return self._pairs
 
     # ------------------------------------------------------------------------------------------
