@@ -236,10 +236,7 @@ def _thinning_reference(rng, members, key, hazard):
         if hazard[k] <= 0.0 or pool == 0:
             continue
         for _ in range(rng.binomial(pool, min(hazard[k], 1.0))):
-            r, j = rng.integers(0, pool), 0
-            while r >= left[j]:
-                r -= left[j]
-                j += 1
+            j = int(np.searchsorted(np.cumsum(left), rng.integers(0, pool), side="right"))  # whose is the r-th member left
             left[j] -= 1
             out[items[j]] += 1
             pool -= 1
