@@ -469,7 +469,7 @@ class BorderSecurityModel(mesa.Model):
     def _unit_keys(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Per unit: agency × zones + home zone, units based per (agency, zone), branch effectiveness (cached per unit table)."""
         units, zones, n_agencies = self.units, len(self.region.zone_names), len(self.agency_names)
-        key = (id(units.agency), units.n)
+        key = units.version
         if getattr(self, "_unit_keys_key", None) != key:
             agency_zone = units.agency * zones + units.home_zone
             based = np.bincount(agency_zone, minlength=n_agencies * zones).reshape(n_agencies, zones)
@@ -688,7 +688,7 @@ class BorderSecurityModel(mesa.Model):
 
     def _zone_agency_pairs(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Zone, a, b of each ordered pair a ≠ b of agencies with units based in that zone (cached per unit table)."""
-        key = (self.units.n, int(self.units.uid.sum()))
+        key = self.units.version
         if getattr(self, "_pairs_key", None) != key:
             zones, firsts, seconds = [], [], []
             for zc in range(len(self.region.zone_names)):

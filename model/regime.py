@@ -173,7 +173,7 @@ class CommandRegime:
 
     def _key(self, uses_trust: bool) -> tuple:
         trust = self.trust.tobytes() if uses_trust else b""
-        return (self.state, id(self.units.agency), self.units.n, self.members.tobytes(), self.channels, trust)
+        return (self.state, self.units.version, self.members.tobytes(), self.channels, trust)
 
     # --- jurisdiction -----------------------------------------------------------------------------
     def reach(self) -> np.ndarray:

@@ -97,6 +97,7 @@ class UnitTable:
         for name, dtype in self.COLUMNS:
             setattr(self, name, np.zeros(n, dtype=dtype))
         self.uid[:] = np.arange(n)
+        self.version = 0  # rises whenever units arrive or leave: the key of what is derived from the table
 
     @classmethod
     def from_rows(cls, rows: list[tuple[int, int, float]], region: Region, agency_kind: np.ndarray, agency_branch: np.ndarray) -> UnitTable:
@@ -122,8 +123,10 @@ class UnitTable:
         other.uid[:] = np.arange(next_uid, next_uid + other.n)
         for name, _ in self.COLUMNS:
             setattr(self, name, np.concatenate([getattr(self, name), getattr(other, name)]))
+        self.version += 1
 
     def keep(self, mask: np.ndarray) -> None:
         """Keep only the units where ``mask`` is True (order preserved)."""
         for name, _ in self.COLUMNS:
             setattr(self, name, getattr(self, name)[mask])
+        self.version += 1
