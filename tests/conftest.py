@@ -20,18 +20,37 @@ def short(name: str, **extra: dict) -> LoadedScenario:
     return load_scenario(SCENARIOS / f"{name}.toml", deep_merge(SHORT, extra))
 
 
-@pytest.fixture(scope="session", autouse=True)
-def compiled_kernels() -> None:
-    """Compile (or load) the model's kernels once, in this process, before any test forks workers or starts processes.
-
-    On a new checkout the kernels' cache is empty; workers that compile the same kernels at the same
-    time would race to write it.
-    """
+def _compile_kernels() -> None:
     from mandosim.model.model import BorderSecurityModel
 
     model = BorderSecurityModel(short("baseline", time={"burn_in_days": 3, "horizon_days": 3}), seed=0)
     model.run()
     model.release()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """With pytest-xdist, the controlling process fills the kernels' cache before it starts the test processes.
+
+    On a new checkout the cache is empty; test processes that compile the same kernels at the same
+    time would race to write it.
+    """
+    if not hasattr(config, "workerinput") and config.getoption("numprocesses", None) and not config.option.collectonly:
+        _compile_kernels()
+
+
+#: Test files that take minutes: started first, so that the test processes finish together.
+LONG_FIRST = ("tests/test_wheel.py", "tests/experiments/test_calibrate.py", "tests/experiments/test_cli_fuzz.py")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Put the longest test files first (the rest keep their order)."""
+    items.sort(key=lambda item: not item.nodeid.startswith(LONG_FIRST))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_kernels() -> None:
+    """Compile (or load) the model's kernels once, in this process, before any test forks workers or starts processes."""
+    _compile_kernels()
 
 
 #: Helpers the standard library keeps for the life of the test process (they end with it).
