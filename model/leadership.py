@@ -54,10 +54,7 @@ class Leadership:
     def strike(self, group: int) -> None:
         """The group's leader is captured or killed: a succession crisis starts."""
         g = self.groups
-        if g.active[group] and g.leader_present[group]:
-            g.leader_present[group] = False
-            g.crisis_left[group] = self.params.succession_days
-            g.leader_strikes[group] += 1
+        _start_crisis(group, g.active, g.leader_present, g.crisis_left, g.leader_strikes, self.params.succession_days)
 
     def cell_violence(self, live: np.ndarray, group: np.ndarray) -> np.ndarray:
         """Killing multiplier per criminal cell (FACTS: P1): its group's crisis and its own local succession."""
@@ -164,7 +161,14 @@ def _capture_leaders(rng, group, engaged, largest, quality, capture_prob, active
         gi = group[i]
         if largest[gi] != i or not leader_present[gi]:
             continue
-        if rng.random() < capture_prob * quality[i] and active[gi]:
-            leader_present[gi] = False
-            crisis_left[gi] = succession_days
-            strikes[gi] += 1
+        if rng.random() < capture_prob * quality[i]:
+            _start_crisis(gi, active, leader_present, crisis_left, strikes, succession_days)
+
+
+@njit(cache=True)
+def _start_crisis(group, active, leader_present, crisis_left, strikes, succession_days):
+    """``group``'s leader is taken, if the group is active and has one: a succession crisis of ``succession_days`` starts."""
+    if active[group] and leader_present[group]:
+        leader_present[group] = False
+        crisis_left[group] = succession_days
+        strikes[group] += 1
