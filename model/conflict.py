@@ -19,7 +19,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from mandosim.model.kernels import keyed_neighbourhood_sum, poisson_counts, sums_by_key
+from mandosim.model.kernels import keyed_neighbourhood_sum, order_by_key, poisson_counts, sums_by_key
 from mandosim.model.metrics import CELL_COUNTS
 from mandosim.model.params import OperationParams, Scenario, VisibilityParams
 from mandosim.model.regime import obstruction
@@ -338,26 +338,6 @@ class CellForces(NamedTuple):
 
 
 @njit(cache=True)
-def pieces_by_cell(unit_pos: np.ndarray, n_cells: int) -> tuple[np.ndarray, np.ndarray]:
-    """The pieces ordered by cell, then by index (a counting sort), and where each cell's run starts.
-
-    Returns:
-        ``order`` and ``start``: the pieces on cell c are ``order[start[c]:start[c + 1]]``.
-    """
-    start = np.zeros(n_cells + 1, dtype=np.int64)
-    for p in range(unit_pos.size):
-        start[unit_pos[p] + 1] += 1
-    for c in range(n_cells):
-        start[c + 1] += start[c]
-    fill = start[:-1].copy()
-    order = np.empty(unit_pos.size, dtype=np.int64)
-    for p in range(unit_pos.size):
-        order[fill[unit_pos[p]]] = p
-        fill[unit_pos[p]] += 1
-    return order, start
-
-
-@njit(cache=True)
 def forces_on_cells(
     unit_pos: np.ndarray,
     on_duty: np.ndarray,
@@ -388,7 +368,7 @@ def forces_on_cells(
         n_agencies: Number of agencies.
         diminishing_returns: ``d``, value of each further command on a cell.
         n_cells: Number of domain cells.
-        order: The pieces ordered by cell (``pieces_by_cell``).
+        order: The pieces ordered by cell (``order_by_key``).
     """
     out = CellForces(np.zeros(n_cells), np.zeros(n_cells), np.zeros(n_cells, dtype=np.int64), np.full(n_cells, -1, dtype=np.int64),
                      np.full(n_cells, -1, dtype=np.int64))  # fmt: skip
@@ -477,7 +457,7 @@ def flee(rng, pos, group, remaining, engaged, warned, world, forces, k, refuge_b
         forces: ``EncounterForces``.
         k: ``EncounterCoefficients``.
         refuge_bonus: Log-attractiveness of a destination no pursuer may enter.
-        by_cell: The pieces ordered by cell (``pieces_by_cell``).
+        by_cell: The pieces ordered by cell (``order_by_key``).
         start: Where each cell's pieces start in ``by_cell``.
     """
     out = PursuitOutcome(pos.copy(), np.zeros(pos.size, dtype=np.int64), np.full(pos.size, -1, dtype=np.int64),
@@ -844,7 +824,7 @@ def _encounters(streams, members, pos, group, world, forces, coefficients):
     )
     after_fights = members - deaths
     unit_strength = forces.on_duty * forces.effectiveness
-    by_cell, start = pieces_by_cell(forces.unit_pos, n_cells)
+    by_cell, start = order_by_key(forces.unit_pos, n_cells)  # the pieces by cell
     cells = forces_on_cells(
         forces.unit_pos, forces.on_duty, forces.effectiveness, forces.command, forces.agency, forces.branch,
         forces.branch_table.shape[0], forces.n_agencies, k.diminishing_returns, n_cells, by_cell,

@@ -591,6 +591,30 @@ def leak_incidents(
 
 
 @njit(cache=True)
+def order_by_key(key: np.ndarray, n_keys: int) -> tuple[np.ndarray, np.ndarray]:
+    """Items ordered by key, then by index (a counting sort), and where each key's run starts.
+
+    Items whose key is outside ``0..n_keys-1`` are left out.
+
+    Returns:
+        ``order`` and ``start``: the items with key k are ``order[start[k]:start[k + 1]]``.
+    """
+    start = np.zeros(n_keys + 1, dtype=np.int64)
+    for i in range(key.size):
+        if 0 <= key[i] < n_keys:
+            start[key[i] + 1] += 1
+    for k in range(n_keys):
+        start[k + 1] += start[k]
+    fill = start[:-1].copy()
+    order = np.empty(start[n_keys], dtype=np.int64)
+    for i in range(key.size):
+        if 0 <= key[i] < n_keys:
+            order[fill[key[i]]] = i
+            fill[key[i]] += 1
+    return order, start
+
+
+@njit(cache=True)
 def binomial_thinning(rng: Stream, members: np.ndarray, key: np.ndarray, hazard: np.ndarray) -> np.ndarray:
     """Independent ``Binomial(members_i, hazard[key_i])`` counts, drawn per key as a total placed without replacement.
 
@@ -605,19 +629,7 @@ def binomial_thinning(rng: Stream, members: np.ndarray, key: np.ndarray, hazard:
         hazard: (keys,) per-member probability.
     """
     out = np.zeros(members.size, dtype=np.int64)
-    # the items of each key with members, ascending, gathered in one pass (a counting sort)
-    start = np.zeros(hazard.size + 1, dtype=np.int64)
-    for i in range(members.size):
-        if members[i] > 0 and 0 <= key[i] < hazard.size:
-            start[key[i] + 1] += 1
-    for k in range(hazard.size):
-        start[k + 1] += start[k]
-    by_key = np.empty(start[hazard.size], dtype=np.int64)
-    fill = start[:-1].copy()
-    for i in range(members.size):
-        if members[i] > 0 and 0 <= key[i] < hazard.size:
-            by_key[fill[key[i]]] = i
-            fill[key[i]] += 1
+    by_key, start = order_by_key(np.where(members > 0, key, -1), hazard.size)  # the items with members, per key
     for k in range(hazard.size):
         if hazard[k] <= 0.0:
             continue

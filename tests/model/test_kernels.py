@@ -19,6 +19,7 @@ from mandosim.model.kernels import (
     colluding_shares,
     keyed_neighbourhood_sum,
     neighbourhood_sum,
+    order_by_key,
     poisson_counts,
     territory,
 )
@@ -250,6 +251,17 @@ def test_binomial_thinning_takes_the_same_members_as_a_mask_per_key(items, seed)
     hazard = np.array([0.3, 0.0, 0.6, 0.1])  # key 4 and -1 have none: their items are never taken
     got = binomial_thinning(np.random.default_rng(seed), members, key, hazard)
     assert np.array_equal(got, _thinning_reference(np.random.default_rng(seed), members, key, hazard))
+
+
+@settings(max_examples=60, deadline=None)
+@given(st.lists(st.integers(-2, 6), max_size=60), st.integers(1, 5))
+def test_order_by_key_lists_each_keys_items_in_index_order(keys, n_keys):
+    key = np.array(keys, dtype=np.int64)
+    order, start = order_by_key(key, n_keys)
+    assert start.size == n_keys + 1 and start[0] == 0
+    for k in range(n_keys):
+        assert np.array_equal(order[start[k] : start[k + 1]], np.flatnonzero(key == k))
+    assert order.size == start[n_keys] == int(((key >= 0) & (key < n_keys)).sum())  # keys outside 0..n-1 left out
 
 
 def test_collusion_draws_reuse_a_chance_only_for_the_same_inputs():
