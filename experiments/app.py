@@ -327,6 +327,13 @@ def summary_text(app: AppModel) -> str:
 
 #: Seconds the app's server has to stop after SIGTERM before it is killed.
 STOP_GRACE_SECONDS = 5.0
+#: A session whose browser is gone (tab closed, browser killed) is closed after this long, and its
+#: model freed; playing stops at once (``app_page``). A reload opens a new session (assumption: the
+#: app runs on the same machine as its browser, so a connection is not lost to the network).
+SESSION_CULL_SECONDS = 5
+#: The server asks nothing of the network: Solara's check for a newer release and its usage
+#: telemetry are off (the README says the app runs offline).
+OFFLINE_ENV = {"SOLARA_TELEMETRY_MIXPANEL_ENABLE": "False", "SOLARA_KERNEL_CULL_TIMEOUT": f"{SESSION_CULL_SECONDS}s"}
 
 
 def _own_group_tied_to_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
@@ -345,10 +352,10 @@ def serve(scenario: str, port: int, open_browser: bool = False) -> int:
     The server runs in its own process group, which ends with this command: on Ctrl-C (SIGINT),
     SIGTERM, or a normal exit; on Linux also if this process is killed outright.
     """
-    env = {**os.environ, SCENARIO_ENV: scenario}
+    env = {**os.environ, SCENARIO_ENV: scenario, **OFFLINE_ENV}
     command = [
         sys.executable, "-m", "solara", "run", "mandosim.experiments.app_page:Page", "--host", "127.0.0.1", "--port", str(port),
-        "--production", "--open" if open_browser else "--no-open", "--log-level", "warning",
+        "--production", "--open" if open_browser else "--no-open", "--log-level", "warning", "--no-check-version",
     ]  # fmt: skip
     previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
     # Ctrl-C stops the app even when it was started with SIGINT ignored (inherited from a background

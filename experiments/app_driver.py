@@ -60,8 +60,10 @@ def start_app(port: int, scenario: str = "baseline") -> tuple[subprocess.Popen, 
         except OSError:
             time.sleep(0.5)
         if process.poll() is not None:
-            raise DriverError(f"the app's server stopped: {process.stdout.read() if process.stdout else ''}")
-    process.kill()
+            said = process.stdout.read() if process.stdout else ""
+            stop_app(process)
+            raise DriverError(f"the app's server stopped: {said}")
+    stop_app(process, signal.SIGKILL)
     raise DriverError(f"the app's server did not answer within {SERVER_START_SECONDS} s")
 
 
@@ -74,6 +76,8 @@ def stop_app(process: subprocess.Popen, sig: int = signal.SIGTERM) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    if process.stdout:
+        process.stdout.close()
 
 
 @contextmanager

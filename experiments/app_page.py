@@ -14,6 +14,7 @@ import os
 import threading
 
 import solara
+from solara.server import kernel_context
 
 from mandosim.experiments.app import (
     AREAS,
@@ -39,6 +40,15 @@ CSS = """
 VETTING_MAX, VETTING_STEP = 0.05, 0.005  # daily hazard that a colluding unit is found (per day)
 FORCE_MIN, FORCE_MAX, FORCE_STEP = 0.5, 2.0, 0.1  # × every agency's officers
 SEED_MAX = 100
+
+
+def watched(session: kernel_context.VirtualKernelContext) -> bool:
+    """True while a browser page is connected to this session: nobody watching, nothing is simulated.
+
+    A closed tab or a killed browser disconnects its page at once; the server closes the session
+    (and frees its model) ``SESSION_CULL_SECONDS`` later (``app.OFFLINE_ENV``).
+    """
+    return not session.closed_event.is_set() and kernel_context.PageStatus.CONNECTED in session.page_status.values()
 
 
 @solara.component
@@ -82,7 +92,8 @@ def Page() -> None:  # noqa: N802 (solara run looks for Page)
         frame.value += 1  # redraws (in this thread: the next days wait for the drawing)
 
     def play(cancel: threading.Event) -> None:
-        while playing.value and not cancel.is_set():
+        session = kernel_context.get_current_context()
+        while playing.value and not cancel.is_set() and watched(session):
             advance(DAYS_PER_FRAME)
 
     solara.use_thread(play, dependencies=[playing.value], intrusive_cancel=False)

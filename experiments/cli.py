@@ -5,13 +5,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import shutil
 import sys
-import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from mandosim.experiments.outdir import OUTPUT_MARK, atomic_output, check_replaceable, resolve_out
 from mandosim.model.errors import InputError
 from mandosim.model.limits import MAX_HORIZON_DAYS
 
@@ -22,37 +21,6 @@ DEFAULT_OUT = Path("results")
 def _fail(message: str) -> int:
     print(f"mandosim: error: {message}", file=sys.stderr)
     return EXIT_INPUT_ERROR
-
-
-#: Written into every output folder a command makes: only such a folder is ever replaced.
-OUTPUT_MARK = ".mandosim-output"
-
-
-def _check_output(out: Path) -> None:
-    """Refuse an output folder that exists, is not empty and was not written by mandosim (before any work)."""
-    if out.exists() and not out.is_dir():
-        raise InputError(out, "", "exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not (out / OUTPUT_MARK).is_file():
-        raise InputError(out, "", "exists, is not empty and was not written by mandosim; choose another --out (nothing was changed)")
-
-
-def _atomic_dir(out: Path) -> tuple[Path, Callable[[], None]]:
-    """A temporary sibling of ``out`` and a function that moves it into place.
-
-    Only a folder mandosim wrote (it holds ``OUTPUT_MARK``) or an empty one is replaced.
-    """
-    _check_output(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    (tmp / OUTPUT_MARK).write_text("written by mandosim; the folder is replaced when the same command runs again\n")
-
-    def commit() -> None:
-        _check_output(out)
-        if out.exists():
-            shutil.rmtree(out)
-        tmp.rename(out)
-
-    return tmp, commit
 
 
 def summary_table(summary: dict, labels: dict[str, str]) -> str:
@@ -79,30 +47,28 @@ def cmd_run(args: argparse.Namespace) -> int:
     """``mandosim run``: one scenario, one seed → Parquet series, JSON summary, PNG, table."""
     from mandosim.experiments.plots import plot_run
     from mandosim.experiments.progress import progress_bar
+    from mandosim.experiments.provenance import environment
     from mandosim.experiments.runner import run
     from mandosim.experiments.store import write_parquet
+    from mandosim.model.metrics import summary_units
     from mandosim.model.scenario import find_scenario, load_scenario
 
     loaded = load_scenario(find_scenario(args.scenario))
-    out = Path(args.out) if args.out else DEFAULT_OUT / f"{loaded.scenario.name}_seed{args.seed}"
-    _check_output(out)
+    out = resolve_out(args.out, DEFAULT_OUT / f"{loaded.scenario.name}_seed{args.seed}")
+    check_replaceable(out)
     total = loaded.scenario.time.burn_in_days + (args.days or loaded.scenario.time.horizon_days)
     with progress_bar(total, "day", loaded.scenario.name, args.quiet, leave=False) as bar:
         result = run(loaded, args.seed, days=args.days, progress=bar.update)
-    tmp, commit = _atomic_dir(out)
-    try:
+    with atomic_output(out) as tmp:
         write_parquet(result.zones, tmp / "zones.parquet")
         write_parquet(result.groups, tmp / "groups.parquet")
         write_parquet(result.territory, tmp / "territory.parquet")
-        (tmp / "summary.json").write_text(json.dumps({"metadata": result.metadata, **result.summary}, indent=2))
+        metadata = {**result.metadata, "environment": environment()}
+        (tmp / "summary.json").write_text(json.dumps({"metadata": metadata, "units": summary_units(), **result.summary}, indent=2))
         region = loaded.region()
         labels = dict(zip(region.zone_names, region.zone_labels, strict=True))
         title = f"{loaded.scenario.name} (seed {args.seed}): {loaded.scenario.description}"
         plot_run(result.zones, labels, tmp / "timeseries.png", title=title)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    commit()
     meta = result.metadata
     header = f"{meta['scenario']} · seed {meta['seed']} · {meta['horizon_days']} days after {meta['burn_in_days']} burn-in"
     print(f"{header} · hash {meta['scenario_hash']}")
@@ -140,6 +106,11 @@ def _executor(args: argparse.Namespace) -> Any:
 def _add_run_options(parser: argparse.ArgumentParser) -> None:
     """Options every batch command shares: where runs execute, starting over, quiet."""
     parser.add_argument("--force", action="store_true", help="start over if --out holds another experiment")
+    parser.add_argument(
+        "--allow-mixed",
+        action="store_true",
+        help="resume into --out although its runs were made under other versions of Python or the libraries (recorded in the manifest)",
+    )
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="local worker processes (default: all cores)")
     parser.add_argument(
@@ -180,15 +151,25 @@ def cmd_compare(args: argparse.Namespace) -> int:
                 "<command line>", "--reference", f"{args.reference!r} is not among the compared scenarios ({', '.join(names)})"
             )
         reference = matches[0]
-    out = Path(args.out)
+    out = resolve_out(args.out, DEFAULT_OUT / "compare")
     command = ["mandosim", *sys.argv[1:]] if sys.argv and "mandosim" in sys.argv[0] else ["mandosim", "compare", *args.scenarios]
     _, report = run_comparison(
-        scenarios, args.reps, args.seed, _executor(args), out, reference, command, days=args.days, force=args.force, quiet=args.quiet
+        scenarios,
+        args.reps,
+        args.seed,
+        _executor(args),
+        out,
+        reference,
+        command,
+        days=args.days,
+        force=args.force,
+        quiet=args.quiet,
+        allow_mixed=args.allow_mixed,
     )
     labels = _labels(scenarios[0].region_path, scenarios[0].scenario.space.cell_km)
     done = report.total - len(report.failed)
     if done and not report.failed:
-        effects = write_outputs(out, labels)
+        effects = write_outputs(out, labels, scenarios[0].region_path)
         print(f"{len(scenarios)} scenarios × {args.reps} replicates (common random numbers, root seed {args.seed}); reference {reference}")
         if report.skipped:
             print(f"resumed: {report.skipped} runs were already done, {report.done} run now")
@@ -215,10 +196,13 @@ def cmd_explain(args: argparse.Namespace) -> int:
             raise InputError("<command line>", "--channels", f"unknown channel {channel!r}; channels: {', '.join(CHANNELS)}")
     labels = _labels(reference.region_path, reference.scenario.space.cell_km)
     units = _explain_units(args.zones, policy, labels)
-    out = Path(args.out) if args.out else DEFAULT_OUT / f"explain_{policy.scenario.name}_vs_{reference.scenario.name}"
+    out = resolve_out(args.out, DEFAULT_OUT / f"explain_{policy.scenario.name}_vs_{reference.scenario.name}")
+    check_replaceable(out)
+    out.mkdir(parents=True, exist_ok=True)
+    (out / OUTPUT_MARK).write_text("written by mandosim explain; its stores resume, its pages are rewritten\n")
     explanation, report = run_explain(
         reference, policy, args.reps, args.seed, _executor(args), out / "runs_store", units, channels, args.days,
-        ["mandosim", *sys.argv[1:]] if len(sys.argv) > 1 else None, force=args.force, quiet=args.quiet,
+        ["mandosim", *sys.argv[1:]] if len(sys.argv) > 1 else None, force=args.force, quiet=args.quiet, allow_mixed=args.allow_mixed,
     )  # fmt: skip
     if explanation is None:
         return _report_failures(report.failed, report.total)
@@ -277,13 +261,13 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from mandosim.experiments.sweep import Sweep, describe_sweep, find_sweep, run_sweep, write_sweep_outputs
 
     sweep = Sweep(find_sweep(args.sweep), samples=args.samples, replicates=args.reps, days=args.days)
-    out = Path(args.out) if args.out else DEFAULT_OUT / sweep.spec.name
+    out = resolve_out(args.out, DEFAULT_OUT / sweep.spec.name)
     if args.dry_run:
         print(describe_sweep(sweep, out))
         return 0
     executor = _executor(args)
     command = ["mandosim", "sweep", *sys.argv[2:]] if len(sys.argv) > 1 and sys.argv[1] == "sweep" else ["mandosim", "sweep", args.sweep]
-    _, report = run_sweep(sweep, out, executor, command, force=args.force, quiet=args.quiet)
+    _, report = run_sweep(sweep, out, executor, command, force=args.force, quiet=args.quiet, allow_mixed=args.allow_mixed)
     if not report.failed:
         table, indices = write_sweep_outputs(out)
         spec = sweep.spec
@@ -309,9 +293,11 @@ def cmd_discover(args: argparse.Namespace) -> int:
     spec = discovery(study)
     if args.samples is not None and args.samples < 10:
         raise InputError("<command line>", "--samples", f"must be >= 10 (PRIM needs draws to peel), got {args.samples}")
-    out = Path(args.out) if args.out else DEFAULT_OUT / f"discover_{study.spec.name}"
+    out = resolve_out(args.out, DEFAULT_OUT / f"discover_{study.spec.name}")
     command = ["mandosim", *sys.argv[1:]] if len(sys.argv) > 1 else ["mandosim", "discover", args.study]
-    _, report = run_discover(study, out, _executor(args), command, args.samples, force=args.force, quiet=args.quiet)
+    _, report = run_discover(
+        study, out, _executor(args), command, args.samples, force=args.force, quiet=args.quiet, allow_mixed=args.allow_mixed
+    )
     if report.failed:
         return _report_failures(report.failed, report.total)
     box, text = write_discover_outputs(out)
@@ -320,7 +306,8 @@ def cmd_discover(args: argparse.Namespace) -> int:
     if report.skipped:
         print(f"resumed: {report.skipped} runs were already done, {report.done} run now")
     print(text)
-    print(box.limits.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    if not box.limits.empty:
+        print(box.limits.to_string(index=False, float_format=lambda v: f"{v:.4g}"))
     print(f"wrote {out}/ (summary.md, effects.csv, prim_box.csv, prim_trajectory.csv, cart_boxes.csv, figures/; runs in runs/)")
     return 0
 
@@ -331,10 +318,13 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     from mandosim.experiments.study import Study
 
     study = Study(args.study)
+    sizes = {name: getattr(args, name) for name in ("population", "generations", "ensemble") if getattr(args, name) is not None}
+    if sizes:
+        study.resize(**sizes)
     spec = optimisation(study)
-    out = Path(args.out) if args.out else DEFAULT_OUT / f"optimise_{study.spec.name}"
+    out = resolve_out(args.out, DEFAULT_OUT / f"optimise_{study.spec.name}")
     command = ["mandosim", *sys.argv[1:]] if len(sys.argv) > 1 else ["mandosim", "optimise", args.study]
-    _, report = run_optimise(study, out, _executor(args), command, force=args.force, quiet=args.quiet)
+    _, report = run_optimise(study, out, _executor(args), command, force=args.force, quiet=args.quiet, allow_mixed=args.allow_mixed)
     if report.failed:
         return _report_failures(report.failed, report.total)
     table = write_optimise_outputs(out, study)
@@ -347,7 +337,9 @@ def cmd_optimise(args: argparse.Namespace) -> int:
     if report.skipped:
         print(f"resumed: {report.skipped} runs were already done, {report.done} run now")
     print(f"Pareto set: {len(front)} policies")
-    print(front.drop(columns=["generation", "pareto"]).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
+    print(
+        front.drop(columns=["generation", "pareto", "same_as"], errors="ignore").to_string(index=False, float_format=lambda v: f"{v:.4g}")
+    )
     print(f"wrote {out}/ (policies.csv, pareto.csv, policies/*.toml for mandosim compare, figures/pareto.png; runs in runs/)")
     return 0
 
@@ -408,9 +400,8 @@ def cmd_validate(args: argparse.Namespace) -> int:
         if pid not in known:
             return _fail(f"validate: --only {pid!r}: unknown pattern; choose from {', '.join(known)}")
     both = not args.docking and not args.patterns
-    out = Path(args.out)
-    tmp, commit = _atomic_dir(out)
-    try:
+    out = resolve_out(args.out, Path("validation"))
+    with atomic_output(out) as tmp:
         docking, outcomes, figures, ok = None, None, {}, True
         if args.docking or both:
             docking = validation.dock(args.scenario, args.reps, args.years, args.conflict_rate, args.incapacitation, args.seed, args.quiet)
@@ -435,10 +426,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
             validated = sum(outcomes[pid].passed for pid in unfitted)
             print(f"validation: {validated} of {len(unfitted)} patterns no parameter was set against pass")
         (tmp / "report.md").write_text(validation.report_markdown(docking, outcomes, args.reps, args.seed, figures))
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    commit()
     print(f"wrote {out / 'report.md'}")
     return 0 if ok else 1
 
@@ -468,8 +455,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
         targets = [*ZONE_TARGETS, *DISAPPEARANCE_TARGETS]
     calibration = Calibration(loaded, args.observed, params, args.year, args.reps, args.days, args.seed, args.jobs, targets)
-    out = Path(args.out) if args.out else DEFAULT_OUT / f"calibrate_{loaded.scenario.name}"
-    _check_output(out)
+    out = resolve_out(args.out, DEFAULT_OUT / f"calibrate_{loaded.scenario.name}")
+    check_replaceable(out)
     total = args.max_evaluations + len(params) * len(SLICE_FACTORS) + args.repeats * args.repeat_evaluations
     with progress_bar(total, "eval", "calibration", args.quiet) as bar:
 
@@ -481,13 +468,8 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
             result = calibration.fit(args.max_evaluations, progress, args.method)
             calibration.slice_intervals(result, progress)
             calibration.repeated_fits(result, args.repeats, args.repeat_evaluations, progress)
-    tmp, commit = _atomic_dir(out)
-    try:
+    with atomic_output(out) as tmp:
         written = write_calibration(calibration, result, tmp)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    commit()
     best, first = result.best, result.first
     print(f"{'target':<40}{'observed':>10}{'start':>10}{'fitted':>10}")
     for target, start, fit in zip(result.targets, first.means, best.means, strict=True):
@@ -504,16 +486,22 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
 
 def cmd_plot(args: argparse.Namespace) -> int:
     """``mandosim plot``: (re)draw every figure of a results directory from its stored results."""
-    from mandosim.experiments.store import read_manifest
+    from mandosim.experiments.store import manifest_file, read_manifest
+    from mandosim.experiments.study import studies_dir
+    from mandosim.model.params import SpaceParams
+    from mandosim.model.validation import validate
 
     out = Path(args.dir)
     manifest = read_manifest(out)
     kind = manifest["identity"]["kind"]
-    labels = _labels(Path(manifest["region"]["path"]), manifest["region"]["cell_km"])
+    region = manifest.get("region") if isinstance(manifest.get("region"), dict) else {}
+    space = validate(SpaceParams, {"cell_km": region.get("cell_km")}, out / "manifest.json")
+    region_path = manifest_file(out, manifest, "region.path")
+    labels = _labels(region_path, space.cell_km)
     if kind == "compare":
         from mandosim.experiments.compare import write_outputs
 
-        write_outputs(out, labels)
+        write_outputs(out, labels, region_path)
     elif kind == "discover":
         from mandosim.experiments.discover import write_discover_outputs
 
@@ -522,7 +510,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         from mandosim.experiments.optimise import write_optimise_outputs
         from mandosim.experiments.study import Study
 
-        write_optimise_outputs(out, Study(manifest["study_file"]))
+        write_optimise_outputs(out, Study(manifest_file(out, manifest, "study_file", studies_dir())))
     else:
         from mandosim.experiments.sweep import write_sweep_outputs
 
@@ -675,7 +663,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
     compare_p.add_argument("--reference", default=None, help="scenario the others are compared with (default: the first)")
     compare_p.add_argument("--seed", type=int, default=1, help="root seed the replicate seeds are spawned from (default 1)")
     _add_run_options(compare_p)
-    compare_p.add_argument("--out", default=str(DEFAULT_OUT / "compare"), help="output folder (default results/compare)")
+    compare_p.add_argument("--out", default=None, help="output folder (default results/compare)")
     compare_p.add_argument("--days", type=int, default=None, help="horizon days of every run (default: each scenario's)")
     compare_p.set_defaults(func=cmd_compare)
 
@@ -797,6 +785,9 @@ def _add_optimise(sub: argparse._SubParsersAction) -> None:
     )
     optimise_p.add_argument("study", help="study TOML file, or a shipped study's name (corridor)")
     optimise_p.add_argument("--out", default=None, help="output folder (default results/optimise_STUDY)")
+    optimise_p.add_argument("--population", type=int, default=None, help="policies per generation (default: the study's [optimise])")
+    optimise_p.add_argument("--generations", type=int, default=None, help="generations of the search (default: the study's)")
+    optimise_p.add_argument("--ensemble", type=int, default=None, help="uncertainty draws every policy runs on (default: the study's)")
     _add_run_options(optimise_p)
     optimise_p.set_defaults(func=cmd_optimise)
 
@@ -871,7 +862,7 @@ def _add_validate(sub: argparse._SubParsersAction) -> None:
         "--incapacitation", type=float, default=validation.INCAPACITATION, help=f"η arrests per day (default {validation.INCAPACITATION:g})"
     )
     validate_p.add_argument("--seed", type=int, default=1, help="root seed of the replicates (default 1)")
-    validate_p.add_argument("--out", default="validation", help="output folder (default validation/)")
+    validate_p.add_argument("--out", default=None, help="output folder (default validation/)")
     validate_p.add_argument("--quiet", action="store_true", help="no progress bar")
     validate_p.set_defaults(func=cmd_validate)
 

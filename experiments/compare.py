@@ -46,9 +46,10 @@ def run_comparison(
     days: int | None = None,
     force: bool = False,
     quiet: bool = False,
+    allow_mixed: bool = False,
 ) -> tuple[Store, BatchReport]:
-    """Run (or resume) a comparison into ``out``."""
-    store = Store(out, comparison_identity(scenarios, reps, root_seed, days), force=force)
+    """Run (or resume) a comparison into ``out`` (``allow_mixed``: resume runs made under other library versions)."""
+    store = Store(out, comparison_identity(scenarios, reps, root_seed, days), force=force, allow_mixed=allow_mixed)
     seeds = replicate_seeds(root_seed, reps)
     manifest = {
         "command": command,
@@ -68,18 +69,19 @@ def markdown_table(effects: pd.DataFrame, outcome: str, labels: dict[str, str]) 
     lines = [
         f"### {outcome.replace('_', ' ')} (reference: {block['reference'].iloc[0]})",
         "",
-        "| unit | scenario | reference | scenario | difference (95 % CI) | change |",
+        "| unit | scenario | reference | scenario | difference (95 % CI) | change (95 % CI) |",
         "|---|---|---:|---:|---:|---:|",
     ]
     for row in block.itertuples():
         lines.append(
             f"| {labels.get(row.unit, row.unit)} | {row.scenario} | {row.reference_mean:,.1f} | {row.scenario_mean:,.1f} | "
-            f"{row.difference:+,.1f} ({row.ci_low:+,.1f} to {row.ci_high:+,.1f}) | {row.relative_change_pct:+.1f} % |"
+            f"{row.difference:+,.1f} ({row.ci_low:+,.1f} to {row.ci_high:+,.1f}) | {row.relative_change_pct:+.1f} % "
+            f"({row.relative_ci_low_pct:+.1f} to {row.relative_ci_high_pct:+.1f}) |"
         )
     return "\n".join(lines)
 
 
-def write_outputs(out: Path, labels: dict[str, str]) -> pd.DataFrame:
+def write_outputs(out: Path, labels: dict[str, str], region_path: Path | None = None) -> pd.DataFrame:
     """Effects table (CSV + Markdown) and figures of a comparison store."""
     from mandosim.experiments.plots import plot_comparison
 
@@ -88,5 +90,5 @@ def write_outputs(out: Path, labels: dict[str, str]) -> pd.DataFrame:
     effects = paired_effects(runs, list(OUTCOMES), reference)
     effects.to_csv(out / "effects.csv", index=False)
     (out / "effects.md").write_text("\n\n".join(markdown_table(effects, o, labels) for o in OUTCOMES) + "\n")
-    plot_comparison(out, labels)
+    plot_comparison(out, labels, region_path)
     return effects

@@ -41,6 +41,9 @@ CASE_THRESHOLD = 1e-9
 #: A limit whose quasi-p-value (EMA Workbench's one-sided binomial test of the cases it cuts off) is above
 #: this is dropped from the box shown: it cuts off no more cases than chance would (conventional 5 %).
 QP_MAX = 0.05
+#: Fewest draws on either side of the threshold for which PRIM's limits can be told from chance
+#: (assumption: a binomial quasi-p below 0.05 needs at least about five cases on the side it cuts).
+FEW_CASES = 5
 EMA_MISSING = "discover needs EMA Workbench (PRIM and CART): pip install 'mandosim[ema]'"
 
 
@@ -79,11 +82,11 @@ def discover_tasks(study: Study, samples: int | None = None) -> tuple[np.ndarray
 
 def run_discover(
     study: Study, out: Path, executor: int | ExecutorSpec, command: list[str], samples: int | None = None,
-    force: bool = False, quiet: bool = False,
+    force: bool = False, quiet: bool = False, allow_mixed: bool = False,
 ) -> tuple[Store, BatchReport]:  # fmt: skip
     """Run (or resume) a discovery's runs into ``out``."""
     draws, tasks = discover_tasks(study, samples)
-    store = Store(out, study.identity("discover", samples=len(draws)), force=force)
+    store = Store(out, study.identity("discover", samples=len(draws)), force=force, allow_mixed=allow_mixed)
     manifest = {
         "command": command,
         "study_file": str(study.path),
@@ -250,9 +253,16 @@ def summary(spec: Discovery, box: Box) -> str:
     cases, draws = box.cases
     subject = what[0].upper() + what[1:]
     if not conditions:
+        fewest = min(cases, draws - cases)
+        advice = (
+            f" With {fewest} draw{'s' if fewest != 1 else ''} on one side of the threshold, no limit could reach that "
+            f"significance: run more draws (--samples; {FEW_CASES} or more on each side at the least) or move the threshold."
+            if fewest < FEW_CASES
+            else ""
+        )
         return (
             f"{subject} {verb} in {cases} of {draws} draws ({cases / draws:.0%}), and no condition on the uncertainties "
-            f"singles them out: every limit PRIM found cuts off no more such draws than chance would (quasi-p > {QP_MAX:g})."
+            f"singles them out: every limit PRIM found cuts off no more such draws than chance would (quasi-p > {QP_MAX:g}).{advice}"
         )
     return (
         f"{subject} {verb} when {' and '.join(conditions)}; coverage {box.coverage:.0%}, density {box.density:.0%} "

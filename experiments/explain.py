@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from mandosim.experiments.analysis import CONFIDENCE, t_interval
+from mandosim.experiments.analysis import CONFIDENCE, ratio_interval, t_interval
 from mandosim.experiments.compare import run_comparison
 from mandosim.experiments.executors import ExecutorSpec
 from mandosim.experiments.store import read_table
@@ -76,29 +76,33 @@ def decompose(runs: pd.DataFrame, reference: str, policy: str, channels: tuple[s
     effects = {}
     for label, _ in configurations(channels):
         effects[label] = (per_run.loc[f"{policy}__{label}"] - per_run.loc[f"{reference}__{label}"]).to_numpy(float)
-    level = float(per_run.loc[f"{reference}__all"].mean())
+    levels = per_run.loc[f"{reference}__all"].to_numpy(float)  # the reference, per replicate
+    level = float(levels.mean())
     total = effects["all"]
-    table_rows = [_row("total effect", total, level, (1.0, 1.0, 1.0))]
+    table_rows = [_row("total effect", total, levels, (1.0, 1.0, 1.0))]
     explained = np.zeros_like(total)
     for channel in channels:
         contribution = total - effects[f"no_{channel}"]
         explained += contribution
-        table_rows.append(_row(channel, contribution, level, bootstrap_share(contribution, total)))
+        table_rows.append(_row(channel, contribution, levels, bootstrap_share(contribution, total)))
     residual = total - explained
-    table_rows.append(_row("interaction (total − Σ channels)", residual, level, bootstrap_share(residual, total)))
+    table_rows.append(_row("interaction (total − Σ channels)", residual, levels, bootstrap_share(residual, total)))
     return Explanation(reference, policy, units, level, effects, pd.DataFrame(table_rows))
 
 
-def _row(name: str, values: np.ndarray, level: float, share: tuple[float, float, float]) -> dict[str, Any]:
+def _row(name: str, values: np.ndarray, levels: np.ndarray, share: tuple[float, float, float]) -> dict[str, Any]:
+    """A part's mean with its t-interval, and as a share of the reference level with a Fieller interval (both estimated)."""
     mean, low, high = t_interval(values)
+    level = float(levels.mean())
+    ratio_low, ratio_high = ratio_interval(values, levels) if level else (float("nan"), float("nan"))
     return {
         "part": name,
         "homicides_per_year": mean,
         "ci_low": low,
         "ci_high": high,
-        "pct_of_reference": 100 * mean / level,
-        "pct_ci_low": 100 * low / level,
-        "pct_ci_high": 100 * high / level,
+        "pct_of_reference": 100 * mean / level if level else float("nan"),
+        "pct_ci_low": 100 * ratio_low,
+        "pct_ci_high": 100 * ratio_high,
         "share_of_total": share[0],
         "share_ci_low": share[1],
         "share_ci_high": share[2],
@@ -119,6 +123,7 @@ def run_explain(
     command: list[str] | None = None,
     force: bool = False,
     quiet: bool = False,
+    allow_mixed: bool = False,
 ) -> tuple[Explanation | None, Any]:
     """Run (or resume) every configuration of both scenarios into ``out`` and decompose the effect.
 
@@ -131,7 +136,8 @@ def run_explain(
         scenarios.append(variant(reference, f"{ref_name}__{label}", overrides))
         scenarios.append(variant(policy, f"{pol_name}__{label}", overrides))
     command = command or ["mandosim", "explain", ref_name, pol_name]
-    _, report = run_comparison(scenarios, reps, root_seed, executor, out, f"{ref_name}__all", command, days=days, force=force, quiet=quiet)
+    _, report = run_comparison(scenarios, reps, root_seed, executor, out, f"{ref_name}__all", command, days=days, force=force, quiet=quiet,
+                              allow_mixed=allow_mixed)  # fmt: skip
     if report.failed:
         return None, report
     return decompose(read_table(out, "runs"), ref_name, pol_name, channels, units), report

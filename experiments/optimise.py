@@ -98,8 +98,9 @@ class OptimiseReport:
 
 
 def run_optimise(
-    study: Study, out: Path, executor: int | ExecutorSpec, command: list[str], force: bool = False, quiet: bool = False
-) -> tuple[Store, OptimiseReport]:
+    study: Study, out: Path, executor: int | ExecutorSpec, command: list[str], force: bool = False, quiet: bool = False,
+    allow_mixed: bool = False,
+) -> tuple[Store, OptimiseReport]:  # fmt: skip
     """Search (or resume searching) the levers; every run lands in the store at ``out``."""
     try:
         import optuna
@@ -108,7 +109,7 @@ def run_optimise(
     spec = optimisation(study)
     draws = study.draws(spec.ensemble, "optimise")
     seeds = replicate_seeds(study.spec.seed, study.spec.replicates)
-    store = Store(out, study.identity("optimise"), force=force)
+    store = Store(out, study.identity("optimise"), force=force, allow_mixed=allow_mixed)
     manifest = {
         "command": command,
         "study_file": str(study.path),
@@ -192,6 +193,11 @@ def policy_table(out: Path) -> pd.DataFrame:
         table[f"{label}:max_regret"] = regret.max(axis=1)
         score_columns.append(f"{label}:{spec.robustness}")
     table["pareto"] = pareto_front(table[score_columns].to_numpy(float))
+    levers = [lever.path for lever in study.levers if lever.path in table.columns]
+    if levers:  # the search may propose one setting twice: the front lists it once, under its first name
+        first = table.reset_index().groupby(levers, sort=False, dropna=False)["policy"].transform("first").to_numpy()
+        table["same_as"] = np.where(first == table.index.to_numpy(), "", first)
+        table.loc[table["same_as"] != "", "pareto"] = False
     return table.reset_index()
 
 

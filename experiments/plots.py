@@ -230,9 +230,9 @@ def plot_effect_map(region: Region, effects: pd.DataFrame, outcome: str, stem: s
     return _save_both(fig, Path(stem))
 
 
-def plot_comparison(out: Path, labels: dict[str, str]) -> list[Path]:
-    """Every figure of a comparison store, into ``out/figures``."""
-    from mandosim.experiments.store import read_manifest, read_table
+def plot_comparison(out: Path, labels: dict[str, str], region_path: Path | None = None) -> list[Path]:
+    """Every figure of a comparison store, into ``out/figures`` (the map on ``region_path``: default the manifest's, confined)."""
+    from mandosim.experiments.store import manifest_file, read_manifest, read_table
     from mandosim.model.region import build_region
 
     effects = pd.read_csv(out / "effects.csv")
@@ -242,8 +242,8 @@ def plot_comparison(out: Path, labels: dict[str, str]) -> list[Path]:
     paths += plot_effects(effects, "disappearances_annual", labels, figures / "effects_disappearances")
     paths += plot_bands(series, "homicides", labels, figures / "bands_homicides")
     paths += plot_bands(series, "disappearances", labels, figures / "bands_disappearances")
-    where = read_manifest(out)["region"]
-    region = build_region(where["path"], where["cell_km"])
+    manifest = read_manifest(out)
+    region = build_region(region_path or manifest_file(out, manifest, "region.path"), manifest["region"]["cell_km"])
     paths += plot_effect_map(region, effects, "homicides_annual", figures / "map_homicides")
     return paths
 
@@ -271,19 +271,21 @@ def plot_sweep(out: Path, table: pd.DataFrame, indices: pd.DataFrame) -> list[Pa
 
 
 def _heatmap(block: pd.DataFrame, names: list[str], label: str, stem: Path) -> list[Path]:
-    wide = block.pivot_table(index=names[0], columns=names[1], values="mean")
-    half = block.pivot_table(index=names[0], columns=names[1], values="ci_half")
+    wide = block.pivot_table(index=names[0], columns=names[1], values="mean", dropna=False)
+    half = block.pivot_table(index=names[0], columns=names[1], values="ci_half", dropna=False).reindex_like(wide)
     fig, ax = plt.subplots(figsize=(1.4 + 1.2 * wide.shape[1], 1.2 + 0.8 * wide.shape[0]))
     image = ax.imshow(wide.to_numpy(), cmap="viridis", aspect="auto", origin="lower")
     for i in range(wide.shape[0]):
         for j in range(wide.shape[1]):
-            ax.text(j, i, f"{wide.iat[i, j]:,.0f}\n±{half.iat[i, j]:,.0f}", ha="center", va="center", fontsize=7, color="white")
+            interval = f"\n±{half.iat[i, j]:,.0f}" if np.isfinite(half.iat[i, j]) else ""  # one replicate: no interval
+            ax.text(j, i, f"{wide.iat[i, j]:,.0f}{interval}", ha="center", va="center", fontsize=7, color="white")
     ax.set_xticks(range(wide.shape[1]), [f"{v:g}" for v in wide.columns])
     ax.set_yticks(range(wide.shape[0]), [f"{v:g}" for v in wide.index])
     ax.set_xlabel(names[1])
     ax.set_ylabel(names[0])
     fig.colorbar(image, ax=ax, label=label + " per year")
-    ax.set_title(f"{label}: mean over replicates (± 95 % CI)", fontsize=10)
+    shown = "mean over replicates (± 95 % CI)" if np.isfinite(half.to_numpy()).any() else "one replicate (no interval)"
+    ax.set_title(f"{label}: {shown}", fontsize=10)
     return _save_both(fig, stem)
 
 

@@ -45,6 +45,8 @@ TABLES: tuple[str, ...] = ("series", "groups", "runs")  # written in this order;
 MANIFEST = "manifest.json"
 LEDGER = "ledger.jsonl"
 LOCK = ".lock"
+#: What made a store (its identity's ``kind``).
+STORE_KINDS = ("compare", "sweep", "discover", "optimise")
 #: Files a store may hold before its manifest exists (a new store, or one whose manifest was lost).
 STORE_HOUSEKEEPING = (LOCK, LEDGER)
 
@@ -77,10 +79,30 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path)
 
 
-def _atomic_write_bytes(path: Path, write: Any) -> None:
+def _process_umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+#: Permissions of the files a store writes: what the umask allows, like any file the user makes
+#: (``tempfile.mkstemp`` alone gives 600 whatever the umask).
+FILE_MODE = 0o666 & ~_process_umask()
+
+
+def _temporary(path: Path) -> Path:
+    """A new hidden file beside ``path`` (mode ``FILE_MODE``), to be renamed over it when complete."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
+    try:
+        os.fchmod(fd, FILE_MODE)
+    finally:
+        os.close(fd)
+    return Path(tmp)
+
+
+def _atomic_write_bytes(path: Path, write: Any) -> None:
+    tmp = _temporary(path)
     try:
         write(Path(tmp))
         os.replace(tmp, path)
@@ -142,9 +164,11 @@ class Store:
             ledger cannot restore, or another command writing here.
     """
 
-    def __init__(self, root: str | Path, identity: dict[str, Any], force: bool = False) -> None:
+    def __init__(self, root: str | Path, identity: dict[str, Any], force: bool = False, allow_mixed: bool = False) -> None:
         self.root = Path(root)
         self.identity = identity
+        self.allow_mixed = allow_mixed
+        self.earlier_environments: list[dict[str, Any]] = []  # recorded when a resume mixes versions (``allow_mixed``)
         self.damaged: list[str] = []  # runs whose parts failed verification (redone)
         self._check_folder()
         self.root.mkdir(parents=True, exist_ok=True)
@@ -162,8 +186,23 @@ class Store:
             raise
 
     def _check_folder(self) -> None:
+        """Refuse, before anything is changed, a folder that is not a store or holds what a store never makes."""
+        if self.root.is_symlink():
+            raise InputError(self.root, "", "is a symbolic link; a results store never follows links (give the real folder)")
         if self.root.exists() and not self.root.is_dir():
             raise InputError(self.root, "", "exists and is not a folder; use another --out")
+        if self.root.is_dir():
+            for child in sorted(self.root.iterdir()):
+                if child.is_symlink():
+                    raise InputError(
+                        self.root, child.name, "is a symbolic link; a store never follows links out of itself (remove it; nothing changed)"
+                    )
+            for name in (LOCK, MANIFEST, LEDGER):
+                if (self.root / name).exists() and not (self.root / name).is_file():
+                    raise InputError(self.root, name, "is not a file (a store writes it as one); remove it (nothing was changed)")
+            for name in (*TABLES, "failures"):
+                if (self.root / name).exists() and not (self.root / name).is_dir():
+                    raise InputError(self.root, name, "is not a folder (a store writes it as one); remove it (nothing was changed)")
         if (self.root / MANIFEST).is_file() or (self.root / LEDGER).is_file():
             return
         if self.root.is_dir() and any(not p.name.startswith(".") and p.name not in STORE_HOUSEKEEPING for p in self.root.iterdir()):
@@ -197,7 +236,30 @@ class Store:
                     "use another --out or --force to start over",
                 )
             self._wipe()
+        elif old is not None:
+            self._check_versions(old)
         self._verify()
+
+    def _check_versions(self, old: dict[str, Any]) -> None:
+        """Refuse to resume runs made under other versions of what changes results (unless ``allow_mixed``, which records them)."""
+        from mandosim.experiments.provenance import differences, results_versions
+
+        earlier = old.get("environment")
+        recorded = earlier.get("results") if isinstance(earlier, dict) else None
+        if not isinstance(recorded, dict):
+            return
+        changed = differences(recorded, results_versions())
+        previous = (
+            [e for e in old.get("earlier_environments", []) if isinstance(e, dict)]
+            if isinstance(old.get("earlier_environments"), list)
+            else []
+        )
+        if changed and not self.allow_mixed:
+            raise InputError(
+                self.root, "", f"its runs were made under other versions ({'; '.join(changed)}); resume under those versions, "
+                "use another --out, --force to start over, or --allow-mixed to resume and record both",
+            )  # fmt: skip
+        self.earlier_environments = [*previous, earlier] if changed else previous
 
     def _verify(self) -> None:
         """Keep the runs whose recorded parts are intact; remove the parts of every other run (they are redone)."""
@@ -228,14 +290,18 @@ class Store:
         for child in self.root.iterdir():
             if child.name == LOCK:
                 continue
-            shutil.rmtree(child) if child.is_dir() else child.unlink()
+            shutil.rmtree(child) if child.is_dir() and not child.is_symlink() else child.unlink()
 
     # --- manifest -----------------------------------------------------------------------------
     def write_manifest(self, extra: dict[str, Any]) -> None:
         """Write the manifest (identity plus ``extra``), keeping the original creation time."""
         path = self.root / MANIFEST
         created = json.loads(path.read_text()).get("created") if path.is_file() else _now()
-        body = {"identity": self.identity, "created": created, "updated": _now(), **extra}
+        from mandosim.experiments.provenance import environment
+
+        body = {"identity": self.identity, "created": created, "updated": _now(), "environment": environment(), **extra}
+        if self.earlier_environments:
+            body["earlier_environments"] = self.earlier_environments
         _atomic_write_bytes(path, lambda tmp: tmp.write_text(json.dumps(body, indent=1, default=str)))
 
     def manifest(self) -> dict[str, Any]:
@@ -258,10 +324,7 @@ class Store:
             receipt[table] = _digest(self.part(table, key), len(frame))
         last = TABLES[-1]
         final = self.part(last, key)
-        final.parent.mkdir(parents=True, exist_ok=True)
-        fd, name = tempfile.mkstemp(prefix=f".{final.name}.", dir=final.parent)
-        os.close(fd)
-        tmp = Path(name)
+        tmp = _temporary(final)
         try:
             write_parquet(tables[last], tmp)
             receipt[last] = _digest(tmp, len(tables[last]))
@@ -310,7 +373,31 @@ def read_manifest(root: str | Path) -> dict[str, Any]:
         body = None
     if not isinstance(body, dict):
         raise InputError(path, "", "damaged (not valid JSON); rerun the command that made it to rebuild it")
+    identity = body.get("identity")
+    if not isinstance(identity, dict) or identity.get("kind") not in STORE_KINDS:
+        raise InputError(path, "identity.kind", f"missing or unknown; a store's manifest names one of: {', '.join(STORE_KINDS)}")
     return body
+
+
+def manifest_file(root: str | Path, manifest: dict[str, Any], key: str, *folders: Path) -> Path:
+    """A file a store's manifest names (``region.path``, ``study_file``), confined like a scenario's references.
+
+    The file must be a ``.toml`` inside the library, a folder in ``MANDOSIM_SCENARIO_PATH``, the store
+    itself or one of ``folders``; nothing outside is opened, and the message never shows its content.
+
+    Raises:
+        InputError: Missing, not a string, or outside those folders.
+    """
+    from mandosim.model.scenario import allowed_roots, confined
+
+    node: Any = manifest
+    for token in key.split("."):
+        node = node.get(token) if isinstance(node, dict) else None
+    path = Path(root) / MANIFEST
+    if not isinstance(node, str):
+        raise InputError(path, key, "missing or not a file name; rerun the command that made this folder")
+    roots = [*allowed_roots(), Path(root).resolve(), *(f.resolve() for f in folders)]
+    return confined(node, Path(root), roots, path, key)
 
 
 def read_table(root: str | Path, table: str, columns: list[str] | None = None) -> pd.DataFrame:

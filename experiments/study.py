@@ -32,6 +32,7 @@ from mandosim.experiments.runner import code_version
 from mandosim.experiments.sweep import MAX_PARAMETER_PATH, OUTCOME_CHOICES, _leaf_paths, check_parameter_path, get_path, load_base, set_path
 from mandosim.model.errors import InputError
 from mandosim.model.limits import MAX_FILE_REFERENCE, MAX_HORIZON_DAYS, MAX_NAMED, Identifier, Text
+from mandosim.model.params import Scenario
 from mandosim.model.scenario import (
     LoadedScenario,
     find_in_folder,
@@ -186,6 +187,7 @@ class Study:
         if self.spec.discover is not None:
             for key in self.spec.discover.policy:
                 self._check_path(key, f"discover.policy.{key}", valid)
+        self._check_values()
         units = set(self.base.region().zone_names) | {f"state {s}" for s in self.base.region().state_names} | {"region"}
         for section in (self.spec.discover, self.spec.optimise):
             outcomes = [] if section is None else [section.outcome] if isinstance(section, Discovery) else section.outcomes
@@ -195,6 +197,45 @@ class Study:
 
     def _check_path(self, path: str, key: str, valid: list[str]) -> None:
         check_parameter_path(self.base_data, path, self.path, key, valid)
+
+    def resize(self, **sizes: int) -> None:
+        """Override the ``[optimise]`` section's ``population``, ``generations`` or ``ensemble`` (bounded like the file's values).
+
+        Raises:
+            InputError: The study has no ``[optimise]`` section, or a size is out of range.
+        """
+        if self.spec.optimise is None:
+            raise InputError(self.path, "optimise", "the study has no [optimise] section to resize")
+        data = self.spec.model_dump(mode="json")
+        data["optimise"].update(sizes)
+        self.spec = validate(StudyFile, data, "<command line>")
+
+    def _check_values(self) -> None:
+        """Every value the study may set (ranges' ends, levels, the policy), checked against its parameter's type and bounds now.
+
+        A range's ends bound every draw and every searched setting, so a study whose values the
+        scenario schema refuses fails when it is loaded, not when a generation reaches them.
+        """
+        checks: list[tuple[str, str, Any, bool]] = []
+        for i, u in enumerate(self.spec.uncertainties):
+            checks += [(f"uncertainties[{i}].range", u.path, value, True) for value in u.range]
+        for i, lever in enumerate(self.spec.levers):
+            if lever.range is not None:
+                checks += [(f"levers[{i}].range", lever.path, value, True) for value in lever.range]
+            else:
+                checks += [(f"levers[{i}].levels", lever.path, value, False) for value in lever.levels or []]
+        if self.spec.discover is not None:
+            checks += [(f"discover.policy.{key}", key, value, False) for key, value in self.spec.discover.policy.items()]
+        for key, path, given, drawn in checks:
+            data = copy.deepcopy(self.base_data)
+            base_value = get_path(data, path)
+            integer = drawn and isinstance(base_value, int) and not isinstance(base_value, bool)
+            value = round(given) if integer else given  # draws of an integer parameter are rounded (``draws``)
+            set_path(data, path, value)
+            try:
+                validate(Scenario, data, self.path)
+            except InputError as error:
+                raise InputError(self.path, key, f"{value!r} is not allowed for {path}: {error.message}") from None
 
     @property
     def names(self) -> list[str]:

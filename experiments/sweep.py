@@ -37,7 +37,6 @@ from mandosim.model.scenario import (
     allowed_roots,
     confined,
     find_in_folder,
-    find_scenario,
     load_scenario,
     package_data,
     resolve,
@@ -172,12 +171,12 @@ def load_base(reference: str, file: Path) -> LoadedScenario:
     """
     base_path = None
     try:
-        base_path = (
-            confined(reference, file.parent, allowed_roots(file), file, "base") if reference.endswith(".toml") else find_scenario(reference)
-        )
+        base_path = confined(reference, file.parent, allowed_roots(file), file, "base")
         return load_scenario(base_path)
     except InputError as error:
-        named_itself = base_path is not None and error.path == str(base_path)
+        if base_path is None:  # refused by the confinement, which names this file and key already
+            raise
+        named_itself = error.path == str(base_path)
         raise InputError(file, "base", error.message if named_itself else str(error)) from None
 
 
@@ -351,10 +350,11 @@ class Sweep:
 
 
 def run_sweep(
-    sweep: Sweep, out: Path, jobs: int | ExecutorSpec, command: list[str], force: bool = False, quiet: bool = False
-) -> tuple[Store, BatchReport]:
+    sweep: Sweep, out: Path, jobs: int | ExecutorSpec, command: list[str], force: bool = False, quiet: bool = False,
+    allow_mixed: bool = False,
+) -> tuple[Store, BatchReport]:  # fmt: skip
     """Run (or resume) a sweep into ``out``."""
-    store = Store(out, sweep.identity(), force=force)
+    store = Store(out, sweep.identity(), force=force, allow_mixed=allow_mixed)
     manifest = {
         "command": command,
         "sweep_file": str(sweep.path),

@@ -227,6 +227,20 @@ DAYS_PER_YEAR = 365.0
 PER_100K = 1e5
 
 
+def summary_units() -> dict[str, str]:
+    """The unit of every value a ``summarise`` block holds (``summary.json`` carries them beside the numbers)."""
+    units = {k: COLUMNS[k][0].removesuffix("/day") + " in the horizon (total)" for k in COUNT_METRICS}
+    units.update(
+        population="people",
+        officer_days="officer-days in the horizon (total)",
+        homicides_annual="people/year (the horizon's total scaled to 365 days)",
+        disappearances_annual="people/year (the horizon's total scaled to 365 days)",
+        homicides_per_100k="people per 100,000 residents per year",
+        horizon_days="days",
+    )
+    return units
+
+
 def summarise(zones: pd.DataFrame, zone_population: dict[str, float], horizon_days: int, states: dict[str, str]) -> dict:
     """Per-run summary over the horizon (days ≥ 0).
 

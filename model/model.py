@@ -44,7 +44,7 @@ from mandosim.model.params import Scenario, Section
 from mandosim.model.regime import KINDS, CommandRegime
 from mandosim.model.region import Region
 from mandosim.model.risk import LearnedRisk
-from mandosim.model.rng import Streams
+from mandosim.model.rng import Streams, root_seed
 from mandosim.model.routes import Routes
 from mandosim.model.scenario import LoadedScenario, as_loaded, check_size
 from mandosim.model.tables import UnitTable
@@ -110,7 +110,9 @@ class BorderSecurityModel(mesa.Model):
     Args:
         scenario: A ``LoadedScenario``, a ``Scenario``, or a scenario file / library name.
         seed: Root seed; every random stream is spawned from it. ``None`` draws one from the OS.
-        rng: Accepted for Mesa compatibility: an integer is used as ``seed``.
+        rng: Mesa's seed argument, as Mesa takes it: an integer (used as ``seed``), a ``SeedSequence``
+            or a ``Generator`` (one draw gives the root seed, so equal states give equal runs).
+            Giving both ``seed`` and ``rng``, or any other type, raises ``TypeError``.
         days: Horizon days (overrides ``time.horizon_days``).
         overrides: Nested overrides merged over the scenario.
         report_to_mesa: Feed Mesa's ``DataCollector`` every day (for ``mesa.batch_run`` and Mesa's
@@ -124,23 +126,19 @@ class BorderSecurityModel(mesa.Model):
         scenario: LoadedScenario | Scenario | str | Path = "baseline",
         *,
         seed: int | None = None,
-        rng: int | None = None,
+        rng: int | np.random.SeedSequence | np.random.Generator | None = None,
         days: int | None = None,
         overrides: dict[str, Any] | None = None,
         report_to_mesa: bool = True,
         **params: Any,
     ) -> None:
-        if seed is None and isinstance(rng, int | np.integer):
-            seed = int(rng)
-        if seed is None:
-            seed = int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
-        self.seed_value = int(seed)
+        self.seed_value = root_seed(seed, rng)
         self.streams = Streams(self.seed_value)
         self._encounter_streams = tuple(
             self.streams.compiled(name) for name in ("fights", "operations", "leaks", "pursuit", "predation", "visibility")
         )  # what the encounters draw from, in their order (a stream's seed depends on its name only)
         mesa_seed = int(self.streams.seed_sequence("mesa").generate_state(1)[0])
-        super().__init__(seed=mesa_seed)
+        super().__init__(rng=mesa_seed)  # Mesa >= 3.4 deprecates seed=; an int gives the same generators
 
         merged = dict(overrides or {})
         if params:

@@ -79,6 +79,51 @@ class Streams:
         return self._streams[name]
 
 
+#: Largest root seed: seeds are 63-bit so that they round-trip through Parquet's signed int64.
+MAX_ROOT_SEED = 2**63 - 1
+
+
+def root_seed(seed: object = None, rng: object = None) -> int:
+    """The model's root seed from what a caller passed as ``seed`` or as Mesa's ``rng``.
+
+    Accepts what Mesa accepts, reproducibly: an integer (0 to 2**63 - 1), a ``SeedSequence`` (its
+    first 63-bit state word), a ``Generator`` or ``BitGenerator`` (one 63-bit draw, so the same
+    generator state gives the same run). ``None`` for both draws fresh entropy from the OS.
+
+    Args:
+        seed: mandosim's root seed (an integer or ``None``).
+        rng: Mesa's ``rng`` argument (integer, ``SeedSequence``, ``Generator``, ``BitGenerator`` or ``None``).
+
+    Returns:
+        The root seed, a non-negative integer below 2**63.
+
+    Raises:
+        TypeError: A value of another type (``True``, a float, a string, ``random.Random``), or both given.
+        ValueError: A negative or too large integer.
+    """
+    if seed is not None and rng is not None:
+        raise TypeError("give either seed or rng, not both")
+    value = seed if seed is not None else rng
+    name = "seed" if seed is not None else "rng"
+    if value is None:
+        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+    if isinstance(value, bool | np.bool_):
+        raise TypeError(f"{name} must be an integer, a SeedSequence or a numpy Generator, not a boolean")
+    if isinstance(value, int | np.integer):
+        if not 0 <= int(value) <= MAX_ROOT_SEED:
+            raise ValueError(f"{name} {int(value)} out of range: 0 to 2**63 - 1")
+        return int(value)
+    if name == "rng":
+        if isinstance(value, np.random.SeedSequence):
+            return int(value.generate_state(1, np.uint64)[0] >> np.uint64(1))
+        if isinstance(value, np.random.BitGenerator):
+            value = np.random.Generator(value)
+        if isinstance(value, np.random.Generator):
+            return int(value.integers(0, MAX_ROOT_SEED, endpoint=True, dtype=np.int64))
+        raise TypeError(f"rng must be an integer, a numpy SeedSequence, Generator or BitGenerator, not {type(value).__name__}")
+    raise TypeError(f"seed must be a non-negative integer, not {type(value).__name__}")
+
+
 def replicate_seeds(root_seed: int, replicates: int) -> list[int]:
     """Seeds of replicates 0..n-1, spawned from one root ``SeedSequence`` (never ``seed + i``).
 

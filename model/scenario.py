@@ -77,7 +77,8 @@ def confined(reference: object, base: Path, roots: list[Path], path: str | Path,
     allowed = "a library scenario's name, or a .toml file inside the scenario's own folder, the library or a folder in " + SCENARIO_PATH_ENV
     if not isinstance(reference, str):
         raise InputError(path, key, f"wrong type: expected a file name (string), {allowed}")
-    if re.fullmatch(IDENTIFIER_PATTERN, reference):  # a bare name: extends = "baseline"
+    bare = bool(re.fullmatch(IDENTIFIER_PATTERN, reference))
+    if bare:  # a bare name: extends = "baseline"
         reference = f"{reference}.toml"
     if not reference or len(reference) > MAX_FILE_REFERENCE or "\x00" in reference or not reference.endswith(".toml"):
         raise InputError(path, key, f"not a usable file name; expected {allowed}")
@@ -93,7 +94,8 @@ def confined(reference: object, base: Path, roots: list[Path], path: str | Path,
             raise InputError(path, key, f"{reference!r} lies outside the allowed folders; expected {allowed}")
     except (OSError, ValueError):
         raise InputError(path, key, f"not a usable file name; expected {allowed}") from None
-    raise InputError(path, key, f"file not found: {reference}")
+    shipped = "; shipped scenario files: " + ", ".join(sorted(p.stem for p in default_scenarios_dir().glob("*.toml"))) if bare else ""
+    raise InputError(path, key, f"file not found: {reference}{shipped}")
 
 
 Origins = dict[str, Path]  # dotted key → the file that set it

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import difflib
+import enum
+import json
 import tomllib
 import typing
 from pathlib import Path
 from typing import Any, TypeVar
 
+import numpy as np
 import pydantic
 from pydantic import BaseModel
 
@@ -135,10 +138,35 @@ def explain(error: dict[str, Any], model: type[BaseModel]) -> tuple[str, str]:
     return key, message
 
 
+def _json_value(value: Any) -> Any:
+    """What ``json.dumps`` cannot write itself: NumPy scalars (from designs and samplers), enums, paths."""
+    if isinstance(value, np.bool_):
+        return bool(value)
+    if isinstance(value, np.integer):
+        return int(value)
+    if isinstance(value, np.floating):
+        return float(value)
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Path):
+        return str(value)
+    raise TypeError(f"{type(value).__name__} is not allowed")
+
+
 def validate(model: type[M], data: dict[str, Any], path: str | Path) -> M:
-    """Validate ``data`` against ``model`` strictly; the first problem becomes an ``InputError``."""
+    """Validate ``data`` against ``model`` strictly; the first problem becomes an ``InputError``.
+
+    Types are checked, not coerced (pydantic's strict mode, on the data as JSON so that arrays
+    may fill tuples): a boolean must be a TOML boolean, a number a TOML number (an integer is
+    accepted where a float is wanted), a string a string — ``horizon_days = true`` or
+    ``officers = "1"`` are errors naming the key and both types.
+    """
     try:
-        return model.model_validate(data)
+        text = json.dumps(data, default=_json_value, allow_nan=True)
+    except (TypeError, ValueError) as error:
+        raise InputError(path, "", f"holds a value that is not a TOML string, number, boolean, array or table ({error})") from None
+    try:
+        return model.model_validate_json(text, strict=True)
     except pydantic.ValidationError as error:
         first = error.errors(include_url=False)[0]
         key, message = explain(first, model)

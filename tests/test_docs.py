@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from mandosim.model.params import parameter_table_markdown
 from tests.conftest import ROOT
 
@@ -39,6 +41,7 @@ def _run_in_user_folder(tmp_path: Path, code: str) -> str:
     return done.stdout
 
 
+@pytest.mark.smoke
 def test_readme_batch_run_example_runs_as_written_and_prints_what_the_readme_shows(tmp_path):
     code = _python_block(ROOT / "README.md", "mesa.batch_run")
     printed = _run_in_user_folder(tmp_path, code)
@@ -49,6 +52,7 @@ def test_readme_batch_run_example_runs_as_written_and_prints_what_the_readme_sho
     assert rows[0][1:] != rows[1][1:], "the regimes must differ after the burn-in"
 
 
+@pytest.mark.smoke
 def test_api_doc_ema_workbench_example_runs(tmp_path):
     code = _python_block(ROOT / "docs" / "api.md", "ema_workbench")
     assert len([line for line in code.splitlines() if line.strip()]) <= 10  # lines of code, blank lines aside

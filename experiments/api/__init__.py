@@ -213,7 +213,9 @@ def _executor(jobs: int | None, executor: str | ExecutorSpec, scheduler: str | N
 def _folder(out: str | Path | None, prefix: str) -> Iterator[tuple[Path, bool]]:
     """The results folder: ``out`` (kept), or a temporary one removed afterwards."""
     if out is not None:
-        yield Path(out), True
+        from mandosim.experiments.outdir import resolve_out
+
+        yield resolve_out(out, Path(out), ("<api>", "out")), True
         return
     tmp = Path(tempfile.mkdtemp(prefix=f"mandosim-{prefix}-"))
     try:
@@ -285,7 +287,7 @@ def compare(
         _failed(report, folder)
         if keep:
             region = loaded[0].region()
-            effects = write_outputs(folder, dict(zip(region.zone_names, region.zone_labels, strict=True)))
+            effects = write_outputs(folder, dict(zip(region.zone_names, region.zone_labels, strict=True)), loaded[0].region_path)
         else:
             effects = paired_effects(read_table(folder, "runs"), list(OUTCOMES), reference)
         return Comparison(effects, read_table(folder, "runs"), read_table(folder, "series"), reference, folder if keep else None)

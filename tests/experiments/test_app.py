@@ -13,6 +13,7 @@ import io
 import os
 import re
 import signal
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -104,6 +105,8 @@ def stop_app(process, sig: int) -> set[int]:
     assert started, "the app started no server process"
     process.send_signal(sig)
     process.wait(timeout=30)
+    if process.stdout:
+        process.stdout.close()
     deadline = time.time() + 15
     while alive(started) and time.time() < deadline:
         time.sleep(0.2)
@@ -114,11 +117,117 @@ def stop_app(process, sig: int) -> set[int]:
 
 
 @pytest.fixture(scope="module")
-def server():
+def app_server():
+    """``mandosim app`` on a free port: its process and URL (stopped after the module's tests)."""
     pytest.importorskip("solara", reason="the app needs the viz extra")
     process, url = app_driver.start_app(app_driver.free_port())
-    yield url
+    yield process, url
     assert not stop_app(process, signal.SIGTERM), "the app's server outlived the test"
+
+
+@pytest.fixture(scope="module")
+def server(app_server):
+    return app_server[1]
+
+
+def needs_browser() -> None:
+    pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright")
+    if not app_driver.CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {app_driver.CHROMIUM} (Debian: apt-get install chromium; .ci/run installs it)")
+
+
+def busy_share(pid: int, seconds: float) -> float:
+    """CPU seconds per second that ``pid``'s descendants (the app's server) use over ``seconds``."""
+    import psutil
+
+    def used() -> float:
+        total = 0.0
+        for child in descendants(pid):
+            try:
+                times = psutil.Process(child).cpu_times()
+            except psutil.NoSuchProcess:
+                continue
+            total += times.user + times.system
+        return total
+
+    before = used()
+    time.sleep(seconds)
+    return (used() - before) / seconds
+
+
+def sessions(url: str) -> int:
+    """Sessions (Solara's virtual kernels) the server holds, from its /resourcez page."""
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(url + "resourcez", timeout=10) as response:
+        return int(json.loads(response.read())["kernels"]["total"])
+
+
+def test_a_closed_tab_stops_simulating_and_its_session_is_freed(app_server):
+    """Nobody watching, nothing simulated: playing stops when the tab closes, the session goes within seconds."""
+    from mandosim.experiments.app import SESSION_CULL_SECONDS
+
+    needs_browser()
+    process, url = app_server
+    with app_driver.browser_page(url) as page:
+        app_driver.press_play(page)
+        page.wait_for_function(app_driver.DAY_AT_LEAST, arg=20, timeout=120_000)
+        playing = busy_share(process.pid, 3.0)
+        assert sessions(url) >= 1
+        page.close()  # the tab, not the browser
+        deadline = time.time() + SESSION_CULL_SECONDS + 20
+        while sessions(url) and time.time() < deadline:
+            time.sleep(0.5)
+        assert sessions(url) == 0, "the closed tab's session (and its model) is still held"
+        idle = busy_share(process.pid, 3.0)
+    assert playing > 0.3, f"the app was not simulating while watched ({playing:.2f} CPU)"
+    assert idle < 0.1, f"the app still works for a closed tab ({idle:.2f} CPU)"
+
+
+BLOCK_NETWORK = r"""
+import socket, os
+_log = os.environ["MANDOSIM_NETWORK_LOG"]
+_connect, _getaddrinfo = socket.socket.connect, socket.getaddrinfo
+def _local(host):
+    return str(host) in ("127.0.0.1", "localhost", "::1", "0.0.0.0") or str(host).startswith("/")
+def connect(self, address):
+    host = address[0] if isinstance(address, tuple) else address
+    if self.family in (socket.AF_INET, socket.AF_INET6) and not _local(host):
+        with open(_log, "a") as f:
+            f.write(f"connect {address}\n")
+        raise OSError("network blocked by the test")
+    return _connect(self, address)
+def getaddrinfo(host, *args, **kwargs):
+    if host is not None and not _local(host):
+        with open(_log, "a") as f:
+            f.write(f"lookup {host}\n")
+        raise socket.gaierror("network blocked by the test")
+    return _getaddrinfo(host, *args, **kwargs)
+socket.socket.connect, socket.getaddrinfo = connect, getaddrinfo
+"""
+
+
+def test_the_app_starts_and_serves_with_the_network_blocked(tmp_path, monkeypatch):
+    """No update check, no telemetry: every process the app starts asks nothing of the network."""
+    needs_browser()
+    (tmp_path / "sitecustomize.py").write_text(BLOCK_NETWORK)
+    log = tmp_path / "network.log"
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join([str(tmp_path), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv("MANDOSIM_NETWORK_LOG", str(log))
+    probe = "import urllib.request\ntry:\n    urllib.request.urlopen('https://pypi.org/', timeout=2)\nexcept OSError:\n    pass\n"
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=60)
+    assert log.read_text().startswith("lookup pypi.org"), "the network block is not in force"  # it would catch a call
+    log.unlink()
+    process, url = app_driver.start_app(app_driver.free_port())
+    try:
+        with app_driver.browser_page(url) as page:
+            page.get_by_role("button", name="Step").click()
+            page.wait_for_function(app_driver.DAY_AT_LEAST, arg=5, timeout=60_000)
+            assert not page.problems, page.problems
+    finally:
+        assert not stop_app(process, signal.SIGTERM)
+    assert not log.exists(), log.read_text()
 
 
 @pytest.mark.parametrize("sig", [signal.SIGINT, signal.SIGKILL], ids=["ctrl-c", "killed"])
@@ -135,9 +244,7 @@ def image(page, css: str) -> bytes:
 
 
 def test_browser_controls_switch_regime_step_together(server, tmp_path):
-    pytest.importorskip("playwright.sync_api", reason="the browser test needs playwright")
-    if not app_driver.CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {app_driver.CHROMIUM} (Debian: apt-get install chromium; .ci/run installs it)")
+    needs_browser()
     shot = Path(os.environ.get("MANDOSIM_APP_SCREENSHOT", tmp_path / "app.png"))
     with app_driver.browser_page(server) as page:
         assert app_driver.day_shown(page) == 0

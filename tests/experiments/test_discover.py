@@ -95,3 +95,33 @@ def test_shipped_study_loads():
     study = Study("corridor")
     assert study.spec.discover is not None and study.spec.optimise is not None
     assert study.base.path.parent == SCENARIOS.resolve()
+
+
+@pytest.mark.parametrize(
+    ("change", "key"),
+    [
+        ({"range = [0.1, 0.9]": "range = [0.1, 1.5]"}, "uncertainties[1].range"),
+        ({'"command.regime" = "unified"': '"command.regime" = "martial"'}, "discover.policy.command.regime"),
+        ({'"command.regime" = "unified"': '"channels.rifts" = "no"'}, "discover.policy.channels.rifts"),
+    ],
+)
+def test_values_a_study_may_set_are_checked_when_it_loads(tmp_path, change, key):
+    from mandosim.experiments.study import Study
+    from mandosim.model.errors import InputError
+
+    with pytest.raises(InputError) as caught:
+        Study(study_file(tmp_path, **change))
+    assert f": {key}: " in str(caught.value) and "is not allowed for" in str(caught.value)
+
+
+def test_a_study_base_outside_the_allowed_folders_is_refused_unopened(tmp_path, capsys):
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "notes.cfg").write_text('name = "TOP-SECRET-CANARY-42"\n')
+    study = tmp_path / "studies"
+    study.mkdir()
+    bad = study_file(study, **{'base = "baseline"': f'base = "{private / "notes.cfg"}"'})
+    for command in ("discover", "optimise"):
+        assert main([command, bad, "--quiet"]) == 2
+        err = capsys.readouterr().err.strip()
+        assert ": base: " in err and "CANARY" not in err and "\n" not in err

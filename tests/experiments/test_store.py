@@ -206,3 +206,81 @@ def test_a_folder_that_is_not_a_store_is_never_touched(tmp_path):
     for extra in ([], ["--force"]):
         assert main([*ARGS, "--jobs", "1", "--out", str(out), *extra]) == 2
     assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
+
+
+def _tree(root):
+    return sorted(str(p.relative_to(root)) for p in root.rglob("*"))
+
+
+def test_a_symlinked_table_folder_is_refused_and_its_target_untouched(clean_run, tmp_path, capsys):
+    out = _copy_store(clean_run, tmp_path / "linked")
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "precious.txt").write_text("keep")
+    import shutil
+
+    shutil.rmtree(out / "series")
+    (out / "series").symlink_to(elsewhere)
+    for extra in ([], ["--force"]):
+        assert main([*ARGS, "--jobs", "1", "--out", str(out), *extra]) == 2
+        err = capsys.readouterr().err.strip()
+        assert "series: is a symbolic link" in err and "\n" not in err
+    assert _tree(elsewhere) == ["precious.txt"]
+    assert (out / "runs").is_dir() and any((out / "runs").iterdir())  # nothing wiped
+
+
+def test_a_symlink_in_a_store_under_force_is_refused_before_anything_is_wiped(clean_run, tmp_path, capsys):
+    out = _copy_store(clean_run, tmp_path / "forced")
+    target = tmp_path / "target"
+    target.mkdir()
+    (target / "keep.txt").write_text("x")
+    (out / "figures_link").symlink_to(target)
+    before = _tree(out)
+    assert main(["compare", "baseline", "coordination_failure", "--reps", "2", "--days", "5", "--quiet", "--out", str(out), "--force"]) == 2
+    assert "figures_link: is a symbolic link" in capsys.readouterr().err
+    assert _tree(out) == before and _tree(target) == ["keep.txt"]
+
+
+def test_a_lock_that_is_a_folder_is_refused_in_one_line(clean_run, tmp_path, capsys):
+    out = _copy_store(clean_run, tmp_path / "lockdir")
+    (out / ".lock").mkdir()
+    assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert ".lock: is not a file" in err and "\n" not in err
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"identity": {}},
+        {"identity": {"kind": "nonsense"}},
+        {"region": {"path": "/etc/passwd", "cell_km": 2.5}},
+        {"region": {"path": "SECRET/notes.toml", "cell_km": 2.5}},
+        {"region": {"path": 7, "cell_km": 2.5}},
+        {"region": {"cell_km": 2.5}},
+        {"region": "x"},
+    ],
+)
+def test_plot_trusts_no_file_a_manifest_names(clean_run, tmp_path, capsys, change):
+    out = _copy_store(clean_run, tmp_path / "tampered")
+    private = tmp_path / "SECRET"
+    private.mkdir()
+    (private / "notes.toml").write_text('name = "TOP-SECRET-CANARY-42"\n')
+    manifest = json.loads((out / "manifest.json").read_text())
+    if isinstance(change.get("region"), dict) and "SECRET" in str(change["region"].get("path")):
+        change = {"region": {**change["region"], "path": str(private / "notes.toml")}}
+    manifest.update(change)
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert main(["plot", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "manifest.json" in err and "\n" not in err
+    assert "CANARY" not in err
+
+
+def test_results_files_respect_the_umask(clean_run):
+    import stat
+
+    mask = os.umask(0)
+    os.umask(mask)
+    for path in [clean_run / "manifest.json", *(clean_run / "runs").glob("*.parquet")]:
+        assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path

@@ -77,7 +77,7 @@ def test_malformed_sweep_files_get_one_line_errors(write, body, expected):
 
 def test_missing_base_is_named(write):
     path = write("b.toml", 'name = "t"\nbase = "nowhere"\ndesign = "grid"\n[[parameters]]\npath = "crime.rival_pull"\nlevels = [0.1]\n')
-    with pytest.raises(InputError, match=r"b\.toml: base: nowhere: scenario file not found; shipped scenario files: baseline"):
+    with pytest.raises(InputError, match=r"b\.toml: base: file not found: nowhere\.toml; shipped scenario files: baseline"):
         Sweep(path)
 
 
@@ -152,3 +152,21 @@ def test_indices_need_at_least_two_samples(write, design):
     path = sweep_file(write, f'design = "{design}"\nsamples = 1\n[[parameters]]\npath = "crime.rival_pull"\nrange = [0.0, 1.0]\n')
     with pytest.raises(InputError, match=rf"samples: {design} needs at least 2"):
         Sweep(path)
+
+
+@pytest.mark.parametrize("reference", ["{private}", "../private/notes.cfg", "notes", "{private_toml}"])
+def test_a_base_outside_the_allowed_folders_is_refused_unopened(tmp_path, write, monkeypatch, reference):
+    """A sweep's ``base`` is confined like a scenario's ``extends``: relative to the sweep file, never echoing what it names."""
+    private = tmp_path / "private"
+    private.mkdir()
+    (private / "notes.cfg").write_text('name = "TOP-SECRET-CANARY-42"\n')
+    (private / "notes.toml").write_text('name = "TOP-SECRET-CANARY-42"\n')
+    monkeypatch.chdir(private)  # a reference must not be found relative to the working directory
+    reference = reference.format(private=private / "notes.cfg", private_toml=private / "notes.toml")
+    path = write(
+        "sweeps/s.toml", f'name = "t"\nbase = "{reference}"\ndesign = "grid"\n[[parameters]]\npath = "crime.rival_pull"\nlevels = [0.1]\n'
+    )
+    with pytest.raises(InputError) as caught:
+        Sweep(path)
+    assert str(caught.value).startswith(f"{path.resolve()}: base: ")
+    assert "CANARY" not in str(caught.value)

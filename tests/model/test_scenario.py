@@ -105,3 +105,28 @@ def test_cli_bad_scenario_exits_2_with_one_line_and_writes_nothing(write, tmp_pa
     assert "did you mean 'regime'" in lines[0]
     assert not out.exists()
     assert not any(p.name.startswith(".out.") for p in tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(
+    ("text", "key", "given", "wanted"),
+    [
+        (BASE + "[time]\nhorizon_days = true\n", "time.horizon_days", "bool", "int"),
+        (BASE + "[time]\nhorizon_days = 30.0\n", "time.horizon_days", "float", "int"),
+        (BASE + "[agencies.mun_tijuana]\nofficers = {tijuana = '1'}\n", "agencies.mun_tijuana.officers.tijuana", "str", "float"),
+        (BASE + "[channels]\nrifts = 'true'\n", "channels.rifts", "str", "bool"),
+        (BASE + "[channels]\nrifts = 1\n", "channels.rifts", "int", "bool"),
+        (BASE + "[operations]\nleak_prob = true\n", "operations.leak_prob", "bool", "float"),
+        (BASE + "[space]\ncell_km = '2.5'\n", "space.cell_km", "str", "float"),
+        (BASE + "[[events]]\ntype = 'leader_strike'\nday = '3'\ngroup = 'valley'\n", "events[0]", "str", "int"),
+    ],
+)
+def test_types_are_checked_not_coerced(write, text, key, given, wanted):
+    """A boolean is a TOML boolean and a number a TOML number: the error names the key and both types."""
+    message = error_of(write, text)
+    assert f": {key}" in message, message
+    assert f"got {given}" in message and f"expected {wanted}" in message, message
+
+
+def test_an_integer_is_a_number_where_a_float_is_wanted(write):
+    loaded = load_scenario(write("s.toml", BASE + "[space]\ncell_km = 5\n[operations]\nleak_prob = 0\n"))
+    assert loaded.scenario.space.cell_km == 5.0
