@@ -125,3 +125,14 @@ def test_a_study_base_outside_the_allowed_folders_is_refused_unopened(tmp_path, 
         assert main([command, bad, "--quiet"]) == 2
         err = capsys.readouterr().err.strip()
         assert ": base: " in err and "CANARY" not in err and "\n" not in err
+
+
+def test_too_few_cases_are_explained_in_words():
+    from mandosim.experiments.discover import Box
+
+    spec = Discovery(policy={"command.regime": "unified"}, outcome=Outcome(metric="homicides_annual"), threshold=-0.1, samples=12)
+    empty = pd.DataFrame(columns=["parameter", "low", "high", "range_low", "range_high", "qp_low", "qp_high"])
+    box = Box(limits=empty, coverage=1.0, density=0.17, mass=1.0, cases=(2, 12), trajectory=pd.DataFrame(), chosen=0)
+    text = summary(spec, box)
+    assert "in 2 of 12 draws" in text and "With 2 draws on one side of the threshold" in text and "--samples" in text
+    assert "Empty DataFrame" not in text

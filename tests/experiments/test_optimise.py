@@ -129,3 +129,24 @@ def test_a_search_killed_in_its_second_generation_resumes_to_the_uninterrupted_r
     after = {p.name: p.stat().st_mtime_ns for p in (out / "runs").glob("*.parquet")}
     assert len(after) == 16 and all(after[name] == mtime for name, mtime in finished.items()), "finished runs were redone"
     pd.testing.assert_frame_equal(pd.read_csv(out / "policies.csv"), pd.read_csv(clean / "policies.csv"))
+
+
+def test_sizes_from_the_command_line_and_one_setting_listed_once(tmp_path, capsys):
+    """--population/--generations/--ensemble override the study; a setting proposed twice is on the front once."""
+    study = tmp_path / "tinyopt.toml"
+    numeric_lever = '[[levers]]\npath = "agencies.guardia_nacional.officers.mexicali_valley"\nrange = [100.0, 1000.0]\n'
+    study.write_text(STUDY.replace(numeric_lever, ""))
+    out = tmp_path / "opt"
+    args = ["optimise", str(study), "--out", str(out), "--jobs", "2", "--quiet"]
+    assert main([*args, "--population", "6", "--generations", "1", "--ensemble", "1"]) == 0
+    table = pd.read_csv(out / "policies.csv", keep_default_na=False)
+    assert len(table) == 6  # six policies, one generation (the file says 4 × 2)
+    assert table["command.regime"].nunique() < 6, "three regimes among six policies: some repeat"
+    repeated = table[table["same_as"] != ""]
+    assert len(repeated) == 6 - table["command.regime"].nunique() and not repeated["pareto"].any()
+    front = table[table["pareto"]]
+    assert front["command.regime"].is_unique
+    capsys.readouterr()
+    assert main([*args, "--population", "2", "--force"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert "optimise.population" in err and "\n" not in err

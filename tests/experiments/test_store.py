@@ -284,3 +284,23 @@ def test_results_files_respect_the_umask(clean_run):
     os.umask(mask)
     for path in [clean_run / "manifest.json", *(clean_run / "runs").glob("*.parquet")]:
         assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask, path
+
+
+def test_a_store_made_under_other_versions_is_not_resumed_unless_mixing_is_allowed(clean_run, tmp_path, capsys):
+    import numpy as np
+
+    out = _copy_store(clean_run, tmp_path / "versions")
+    manifest = json.loads((out / "manifest.json").read_text())
+    environment = manifest["environment"]
+    assert environment["libraries"]["numpy"] == np.__version__ and environment["python"] and environment["platform"]
+    environment["results"]["numpy"] = "0.0.1"
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert f"numpy 0.0.1 → {np.__version__}" in err and "--allow-mixed" in err and "\n" not in err
+    assert main([*ARGS, "--jobs", "1", "--out", str(out), "--allow-mixed"]) == 0
+    mixed = json.loads((out / "manifest.json").read_text())
+    assert [e["results"]["numpy"] for e in mixed["earlier_environments"]] == ["0.0.1"]
+    assert mixed["environment"]["results"]["numpy"] == np.__version__
+    assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 0  # now made under these versions; the record stays
+    assert json.loads((out / "manifest.json").read_text())["earlier_environments"][0]["results"]["numpy"] == "0.0.1"

@@ -170,3 +170,18 @@ def test_a_base_outside_the_allowed_folders_is_refused_unopened(tmp_path, write,
         Sweep(path)
     assert str(caught.value).startswith(f"{path.resolve()}: base: ")
     assert "CANARY" not in str(caught.value)
+
+
+def test_a_sweep_of_one_replicate_draws_its_figures_without_intervals(write, tmp_path, capsys):
+    body = 'design = "grid"\nreplicates = 1\ndays = 2\n[[parameters]]\npath = "crime.rival_pull"\nlevels = [0.1, 0.3]\n'
+    path = sweep_file(write, body + '[[parameters]]\npath = "operations.leak_prob"\nlevels = [0.1, 0.5]\n' + SHORT, "s1.toml")
+    out = tmp_path / "one"
+    assert main(["sweep", str(path), "--out", str(out), "--jobs", "1", "--quiet"]) == 0
+    assert any(p.name.startswith("response_") and p.suffix == ".png" for p in (out / "figures").iterdir())
+
+
+@pytest.mark.parametrize(("body", "key"), [('replicates = "2"\n', "replicates"), ("seed = true\n", "seed"), ("days = 3.0\n", "days")])
+def test_sweep_types_are_checked_not_coerced(write, body, key):
+    path = sweep_file(write, body + 'design = "grid"\n[[parameters]]\npath = "crime.rival_pull"\nlevels = [0.1]\n', "t.toml")
+    with pytest.raises(InputError, match=rf": {key}: wrong type"):
+        Sweep(path)
