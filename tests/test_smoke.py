@@ -1,8 +1,8 @@
 """The smoke subset: what every supported Python must run from the installed wheel.
 
 ``.ci/run`` runs the tests marked ``smoke`` (these, and the README's batch_run and the EMA examples in
-tests/test_docs.py) in fresh virtual environments of Python 3.12 and 3.13 holding only the built
-wheel, with warnings as errors; the whole suite runs them on 3.11.
+tests/test_docs.py) in fresh virtual environments of Python 3.11, 3.12 and 3.13 holding only the
+built wheel, with warnings as errors; the whole suite also runs them on 3.11 from the checkout.
 """
 
 from __future__ import annotations
