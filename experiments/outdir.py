@@ -17,11 +17,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import ctypes.util
+import errno
+import functools
 import os
 import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 from mandosim.model.errors import InputError
 
@@ -35,10 +38,6 @@ MAX_OUT_PATH_BYTES = 3072
 _WORK_TAG = ".mandosim-"
 _RENAME_EXCHANGE = 2  # linux/fs.h
 _AT_FDCWD = -100
-
-
-def _refuse(message: str, where: tuple[str, str] = ("<command line>", "--out")) -> InputError:
-    return InputError(*where, message)
 
 
 def resolve_out(value: str | os.PathLike[str] | None, default: Path, where: tuple[str, str] = ("<command line>", "--out")) -> Path:
@@ -59,33 +58,33 @@ def resolve_out(value: str | os.PathLike[str] | None, default: Path, where: tupl
     """
     text = os.fspath(default if value is None else value)
     if not text.strip():
-        raise _refuse("empty; give a folder name, e.g. --out results/run1", where)
+        raise InputError(*where, "empty; give a folder name, e.g. --out results/run1")
     if "\x00" in text:
-        raise _refuse("contains a NUL character; give a folder name", where)
+        raise InputError(*where, "contains a NUL character; give a folder name")
     if len(os.fsencode(text)) > MAX_OUT_PATH_BYTES:
-        raise _refuse(f"path is {len(os.fsencode(text)):,} bytes long; at most {MAX_OUT_PATH_BYTES:,}", where)
+        raise InputError(*where, f"path is {len(os.fsencode(text)):,} bytes long; at most {MAX_OUT_PATH_BYTES:,}")
     given = Path(os.path.abspath(os.path.expanduser(text)))
     name = given.name
     if not name or name in (".", ".."):
-        raise _refuse("names the working directory or a folder above it; give a new folder, e.g. --out results/run1", where)
+        raise InputError(*where, "names the working directory or a folder above it; give a new folder, e.g. --out results/run1")
     too_long = [part for part in Path(text).parts if len(os.fsencode(part)) > MAX_OUT_NAME_BYTES]
     if too_long:
-        raise _refuse(f"a folder name is {len(os.fsencode(too_long[0])):,} bytes long; at most {MAX_OUT_NAME_BYTES}", where)
+        raise InputError(*where, f"a folder name is {len(os.fsencode(too_long[0])):,} bytes long; at most {MAX_OUT_NAME_BYTES}")
     try:
         parent = Path(os.path.realpath(given.parent))
         out = parent / name
         if out.is_symlink():
-            raise _refuse("is a symbolic link; give the real folder (a link's target is never replaced)", where)
+            raise InputError(*where, "is a symbolic link; give the real folder (a link's target is never replaced)")
         cwd = Path.cwd().resolve()
         if cwd == out or cwd.is_relative_to(out):
-            raise _refuse("is the working directory or a folder above it; give a new folder, e.g. --out results/run1", where)
+            raise InputError(*where, "is the working directory or a folder above it; give a new folder, e.g. --out results/run1")
         if out.exists() and not out.is_dir():
-            raise _refuse("exists and is not a folder; choose another --out", where)
+            raise InputError(*where, "exists and is not a folder; choose another --out")
         above = next(p for p in (parent, *parent.parents) if p.exists())
         if not above.is_dir():
-            raise _refuse(f"{above.name!r} above it is a file, not a folder; choose another --out", where)
+            raise InputError(*where, f"{above.name!r} above it is a file, not a folder; choose another --out")
     except OSError as error:
-        raise _refuse(f"not a usable folder ({error.strerror or type(error).__name__})", where) from None
+        raise InputError(*where, f"not a usable folder ({error.strerror or type(error).__name__})") from None
     return out
 
 
@@ -140,22 +139,30 @@ def remove_leftovers(out: Path) -> list[Path]:
     return removed
 
 
-def _exchange(a: Path, b: Path) -> bool:
-    """Swap two paths in one step (Linux ``renameat2``); ``False`` where the system cannot."""
+@functools.cache
+def _renameat2() -> Any:
+    """The C library's ``renameat2`` (Linux), or ``None``."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        renameat2 = libc.renameat2
+        function = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True).renameat2
     except (OSError, AttributeError):
+        return None
+    function.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
+    return function
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2``); ``False`` where the system or file system cannot."""
+    renameat2 = _renameat2()
+    if renameat2 is None:
         return False
-    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p, ctypes.c_uint]
     if renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0:
         return True
-    errno = ctypes.get_errno()
-    if errno in (22, 38, 95):  # EINVAL, ENOSYS, EOPNOTSUPP: this file system cannot exchange
+    code = ctypes.get_errno()
+    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
-    raise OSError(errno, os.strerror(errno), str(b))
+    raise OSError(code, os.strerror(code), str(b))
 
 
 def swap_in(work: Path, out: Path) -> None:

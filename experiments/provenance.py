@@ -46,6 +46,7 @@ def source_commit() -> str | None:
     return commit.stdout.strip() + ("+dirty" if status.stdout.strip() else "")
 
 
+@functools.cache
 def results_versions() -> dict[str, str | None]:
     """What must match for runs to be mixed in one store: mandosim's code version, Python (major.minor), the result libraries."""
     from mandosim.experiments.runner import code_version
@@ -57,8 +58,9 @@ def results_versions() -> dict[str, str | None]:
     }
 
 
+@functools.cache
 def environment() -> dict[str, Any]:
-    """Everything recorded about the environment a result was made in."""
+    """Everything recorded about the environment a result was made in (read once per process; do not modify)."""
     return {
         "mandosim": _version("mandosim"),
         "commit": source_commit(),

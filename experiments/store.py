@@ -27,7 +27,6 @@ import hashlib
 import json
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -38,6 +37,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from filelock import FileLock, Timeout
 
+from mandosim.experiments.provenance import differences, environment, results_versions
 from mandosim.model.errors import InputError
 from mandosim.model.metrics import COLUMNS
 
@@ -79,26 +79,21 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
     pq.write_table(table, path)
 
 
-def _process_umask() -> int:
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
-
-
-#: Permissions of the files a store writes: what the umask allows, like any file the user makes
-#: (``tempfile.mkstemp`` alone gives 600 whatever the umask).
-FILE_MODE = 0o666 & ~_process_umask()
+#: Mode a store's files are created with, less the umask, like any file the user makes
+#: (``tempfile.mkstemp`` gives 600 whatever the umask).
+FILE_MODE = 0o666
 
 
 def _temporary(path: Path) -> Path:
-    """A new hidden file beside ``path`` (mode ``FILE_MODE``), to be renamed over it when complete."""
+    """A new hidden file beside ``path``, to be renamed over it when complete (the umask applies)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        os.fchmod(fd, FILE_MODE)
-    finally:
-        os.close(fd)
-    return Path(tmp)
+    while True:
+        tmp = path.parent / f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}"
+        try:
+            os.close(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, FILE_MODE))
+        except FileExistsError:  # pragma: no cover - 32 random bits taken by another writer
+            continue
+        return tmp
 
 
 def _atomic_write_bytes(path: Path, write: Any) -> None:
@@ -242,18 +237,13 @@ class Store:
 
     def _check_versions(self, old: dict[str, Any]) -> None:
         """Refuse to resume runs made under other versions of what changes results (unless ``allow_mixed``, which records them)."""
-        from mandosim.experiments.provenance import differences, results_versions
-
         earlier = old.get("environment")
         recorded = earlier.get("results") if isinstance(earlier, dict) else None
         if not isinstance(recorded, dict):
             return
         changed = differences(recorded, results_versions())
-        previous = (
-            [e for e in old.get("earlier_environments", []) if isinstance(e, dict)]
-            if isinstance(old.get("earlier_environments"), list)
-            else []
-        )
+        listed = old.get("earlier_environments")
+        previous = [e for e in listed if isinstance(e, dict)] if isinstance(listed, list) else []
         if changed and not self.allow_mixed:
             raise InputError(
                 self.root, "", f"its runs were made under other versions ({'; '.join(changed)}); resume under those versions, "
@@ -297,8 +287,6 @@ class Store:
         """Write the manifest (identity plus ``extra``), keeping the original creation time."""
         path = self.root / MANIFEST
         created = json.loads(path.read_text()).get("created") if path.is_file() else _now()
-        from mandosim.experiments.provenance import environment
-
         body = {"identity": self.identity, "created": created, "updated": _now(), "environment": environment(), **extra}
         if self.earlier_environments:
             body["earlier_environments"] = self.earlier_environments

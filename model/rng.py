@@ -83,6 +83,11 @@ class Streams:
 MAX_ROOT_SEED = 2**63 - 1
 
 
+def seed_of(sequence: np.random.SeedSequence) -> int:
+    """A 63-bit integer seed from a ``SeedSequence`` (its first state word, one bit dropped)."""
+    return int(sequence.generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+
 def root_seed(seed: object = None, rng: object = None) -> int:
     """The model's root seed from what a caller passed as ``seed`` or as Mesa's ``rng``.
 
@@ -106,7 +111,7 @@ def root_seed(seed: object = None, rng: object = None) -> int:
     value = seed if seed is not None else rng
     name = "seed" if seed is not None else "rng"
     if value is None:
-        return int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> np.uint64(1))
+        return seed_of(np.random.SeedSequence())
     if isinstance(value, bool | np.bool_):
         raise TypeError(f"{name} must be an integer, a SeedSequence or a numpy Generator, not a boolean")
     if isinstance(value, int | np.integer):
@@ -115,7 +120,7 @@ def root_seed(seed: object = None, rng: object = None) -> int:
         return int(value)
     if name == "rng":
         if isinstance(value, np.random.SeedSequence):
-            return int(value.generate_state(1, np.uint64)[0] >> np.uint64(1))
+            return seed_of(value)
         if isinstance(value, np.random.BitGenerator):
             value = np.random.Generator(value)
         if isinstance(value, np.random.Generator):
@@ -135,7 +140,7 @@ def replicate_seeds(root_seed: int, replicates: int) -> list[int]:
         One 63-bit integer seed per replicate; replicate k gets the same seed in every scenario.
     """
     children = np.random.SeedSequence(root_seed).spawn(replicates)
-    return [int(c.generate_state(2, np.uint64)[0] >> np.uint64(1)) for c in children]
+    return [seed_of(c) for c in children]
 
 
 @structref.register

@@ -304,3 +304,17 @@ def test_a_store_made_under_other_versions_is_not_resumed_unless_mixing_is_allow
     assert mixed["environment"]["results"]["numpy"] == np.__version__
     assert main([*ARGS, "--jobs", "1", "--out", str(out)]) == 0  # now made under these versions; the record stays
     assert json.loads((out / "manifest.json").read_text())["earlier_environments"][0]["results"]["numpy"] == "0.0.1"
+
+
+def test_a_store_file_takes_the_umask_in_force_when_it_is_written(tmp_path):
+    import stat
+
+    from mandosim.experiments.store import _atomic_write_bytes
+
+    old = os.umask(0o027)
+    try:
+        _atomic_write_bytes(tmp_path / "part.bin", lambda tmp: tmp.write_bytes(b"x"))
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "part.bin").stat().st_mode) == 0o640
+    assert [p.name for p in tmp_path.iterdir()] == ["part.bin"]
